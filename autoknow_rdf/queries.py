@@ -1,0 +1,41 @@
+"""Named SPARQL queries: the files in sparql/, loaded by name. The only reader of SPARQL text."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import QueryError
+from .vocab import PROJECT_DIR
+
+__all__ = ["SPARQL_DIR", "names", "text", "header"]
+
+SPARQL_DIR = PROJECT_DIR / "sparql"
+
+
+def names() -> list[str]:
+    """Every named query, sorted.
+
+    >>> "list_types" in names()
+    True
+    """
+    return sorted(p.stem for p in SPARQL_DIR.glob("*.rq"))
+
+
+@lru_cache(maxsize=None)
+def text(name: str) -> str:
+    """The SPARQL text of a named query; unknown names raise QueryError listing the known ones."""
+    path = SPARQL_DIR / f"{name}.rq"
+    if not path.is_file():
+        raise QueryError(f"no named query {name!r}; known: {', '.join(names())}")
+    return path.read_text(encoding="utf-8")
+
+
+def header(name: str) -> str:
+    """The leading comment block of a query: what it returns and which variables it binds."""
+    lines = []
+    for line in text(name).splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line.lstrip("# ").rstrip())
+    return "\n".join(lines)
