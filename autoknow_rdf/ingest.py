@@ -234,3 +234,40 @@ def _(r: PairRecord) -> Iterator[Fact]:
     yield Fact(pair, AK.rightItem, product_iri(r.right.scheme, r.right.id), r.line)
     yield Fact(pair, AK.isMatch, Literal(r.match), r.line)
     yield Fact(pair, AK.split, Literal(r.split), r.line)
+
+
+def plan(targets: list[Path], format: str | None = None) -> tuple[list[tuple[Path, Adapter]], list[Path]]:
+    """Files to ingest (folders expanded, adapters chosen) and files skipped as unrecognised."""
+    from .loaders import ADAPTERS, files_in
+
+    if format is not None and format not in ADAPTERS:
+        raise InputError(format, None, "unknown format; choose one of: " + ", ".join(ADAPTERS))
+    chosen, skipped = [], []
+    for target in map(Path, targets):
+        if target.is_dir():
+            found, skip = files_in(target)
+            chosen += [(p, ADAPTERS[format] if format else a) for p, a in found]
+            skipped += skip
+        elif not target.exists():
+            raise InputError(target, None, "no such file or folder")
+        else:
+            chosen.append((target, ADAPTERS[format] if format else detect(target)))
+    return chosen, skipped
+
+
+def ingest_many(store: KnowledgeStore, files: list[tuple[Path, Adapter]], scheme: str | None = None) -> list[IngestResult]:
+    """Ingest each file in turn with a rich progress bar; each file is its own transaction."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .ontology import load_ontology
+
+    load_ontology(store)
+    results = []
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[records]} records"), TimeElapsedColumn())
+    with Progress(*columns, transient=True) as progress:
+        task = progress.add_task("ingest", total=len(files), records=0)
+        for path, adapter in files:
+            progress.update(task, description=f"{adapter.name}: {path.name}", records=0)
+            results.append(ingest_file(store, path, adapter, scheme, on_record=lambda n: progress.update(task, records=n)))
+            progress.advance(task)
+    return results

@@ -8,7 +8,7 @@ from pathlib import Path
 from .errors import QueryError
 from .vocab import PROJECT_DIR
 
-__all__ = ["SPARQL_DIR", "names", "text", "header"]
+__all__ = ["SPARQL_DIR", "names", "text", "header", "resolve"]
 
 SPARQL_DIR = PROJECT_DIR / "sparql"
 
@@ -39,3 +39,33 @@ def header(name: str) -> str:
             break
         lines.append(line.lstrip("# ").rstrip())
     return "\n".join(lines)
+
+
+def resolve(query: str, binds: tuple[str, ...] = ()) -> tuple[str, dict]:
+    """SPARQL text and bindings from a CLI argument: a named query, a .rq file, or SPARQL text.
+
+    Bindings are `var=IRI` (or `var="text"` for a plain literal), always passed by substitution.
+    """
+    from pathlib import Path as _Path
+
+    from pyoxigraph import Literal, NamedNode
+
+    if query in names():
+        sparql = text(query)
+    elif query.endswith(".rq") and _Path(query).is_file():
+        sparql = _Path(query).read_text(encoding="utf-8")
+    else:
+        sparql = query
+    bound = {}
+    for b in binds:
+        var, sep, value = b.partition("=")
+        if not sep or not var:
+            raise QueryError(f"--bind {b!r}: expected VAR=IRI")
+        if value.startswith('"') and value.endswith('"') and len(value) >= 2:
+            bound[var.lstrip("?")] = Literal(value[1:-1])
+        else:
+            try:
+                bound[var.lstrip("?")] = NamedNode(value)
+            except ValueError as exc:
+                raise QueryError(f"--bind {b!r}: {exc}") from None
+    return sparql, bound

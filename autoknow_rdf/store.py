@@ -71,10 +71,13 @@ class KnowledgeStore:
 
     # ---- reading ---------------------------------------------------------------------------
     def run(self, sparql: str, **bind: Any) -> QuerySolutions | QueryBoolean | Any:
-        """Run SPARQL text with values bound by substitution (never formatted into the text)."""
+        """Run SPARQL with values bound by substitution (never formatted into the text).
+
+        The default graph is the union of all graphs; `GRAPH ?g` still reaches each one.
+        """
         subs = {Variable(k): v for k, v in bind.items()}
         try:
-            return self.store.query(sparql, prefixes=PREFIXES, substitutions=subs or None)
+            return self.store.query(sparql, prefixes=PREFIXES, substitutions=subs or None, use_default_graph_as_union=True)
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from exc
         except OSError as exc:

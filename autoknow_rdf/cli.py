@@ -1,0 +1,206 @@
+"""The `autoknow` command: thin click commands over the Python API (no logic lives here)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import AutoknowError
+
+STORE_OPTION = click.option(
+    "--store", "store_path", type=click.Path(path_type=Path), default=lambda: os.environ.get("AUTOKNOW_STORE", "autoknow-store"),
+    show_default="autoknow-store or $AUTOKNOW_STORE", help="Directory of the on-disk Oxigraph store.",
+)
+
+
+@click.group()
+@click.version_option(__version__)
+def cli() -> None:
+    """autoknow-rdf: grow a product knowledge graph in an Oxigraph store, every fact with provenance."""
+
+
+@cli.command()
+@STORE_OPTION
+def init(store_path: Path) -> None:
+    """Create the store (if needed) and load the core ontology.
+
+    Example: autoknow init --store ./kg
+    """
+    from .ontology import load_ontology
+    from .store import KnowledgeStore
+
+    store = KnowledgeStore(store_path)
+    n = load_ontology(store)
+    store.close()
+    click.echo(f"{store_path}: ontology {'loaded (' + str(n) + ' quads)' if n else 'already loaded'}")
+
+
+@cli.command()
+@STORE_OPTION
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", default=None, help="Adapter name (see `autoknow formats`); guessed from file names if omitted.")
+@click.option("--scheme", default=None, help="Namespace for ids of generic inputs (default: the file name).")
+def ingest(store_path: Path, paths: tuple[Path, ...], fmt: str | None, scheme: str | None) -> None:
+    """Load files or folders into the store, one named graph per file, with provenance.
+
+    Re-ingesting a file with the same content is a no-op. Example:
+    autoknow ingest ../shared/data/shopify_product_taxonomy my_products.jsonl
+    """
+    from .ingest import ingest_many, plan
+    from .store import KnowledgeStore
+
+    files, skipped = plan(list(paths), fmt)
+    store = KnowledgeStore(store_path)
+    try:
+        results = ingest_many(store, files, scheme)
+    finally:
+        store.close()
+    for r in results:
+        state = "already ingested" if r.skipped else f"{r.records:,} records, {r.quads:,} quads"
+        click.echo(f"{r.adapter:28s} {r.path}  {state}")
+    for p in skipped:
+        click.echo(f"{'skipped (unknown kind)':28s} {p}")
+
+
+@cli.command()
+@STORE_OPTION
+@click.argument("query")
+@click.option("--bind", "binds", multiple=True, metavar="VAR=IRI", help="Bind a variable of a named query to an IRI (repeatable).")
+@click.option("--output", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--limit", type=int, default=50, show_default=True, help="Rows shown in a table (0 = all).")
+def query(store_path: Path, query: str, binds: tuple[str, ...], fmt: str, limit: int) -> None:
+    """Run SPARQL: a named query from sparql/, a .rq file, or SPARQL text.
+
+    Examples: autoknow query list_types --limit 10;
+    autoknow query list_product_attributes --bind product=https://w3id.org/autoknow/id/product/gtin/0000101209159;
+    autoknow query 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }'
+    """
+    from .console import render_rows
+    from .queries import resolve
+    from .store import KnowledgeStore, rows
+
+    text, bound = resolve(query, binds)
+    store = KnowledgeStore(store_path, read_only=True)
+    result = store.run(text, **bound)
+    if isinstance(result, bool) or type(result).__name__ == "QueryBoolean":
+        click.echo("true" if bool(result) else "false")
+        return
+    if type(result).__name__ == "QueryTriples":
+        from .console import plain
+        for t in list(result)[: limit or None]:
+            click.echo(f"{plain(t.subject)} {plain(t.predicate)} {plain(t.object)}")
+        return
+    out = render_rows(rows(result), fmt, limit=limit if fmt == "table" and limit else None)
+    if out is not None:
+        click.echo(out, nl=False)
+
+
+@cli.command()
+@STORE_OPTION
+@click.option("--format", "fmt", type=click.Choice(["turtle", "trig", "nquads", "jsonld"]), default="trig", show_default=True)
+@click.option("--graph", default=None, metavar="IRI", help="Export one named graph only.")
+@click.option("--rdf11", is_flag=True, help="Write reifiers as rdf:Statement (RDF 1.1) instead of rdf:reifies triple terms.")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Output file.")
+def export(store_path: Path, fmt: str, graph: str | None, rdf11: bool, out: Path) -> None:
+    """Export the store (or one graph) as Turtle, TriG, N-Quads or JSON-LD.
+
+    Example: autoknow export --format jsonld --out kg.jsonld
+    """
+    from pyoxigraph import NamedNode
+
+    from .export import export as do_export
+    from .store import KnowledgeStore
+
+    store = KnowledgeStore(store_path, read_only=True)
+    n = do_export(store, out, fmt, NamedNode(graph) if graph else None, rdf11)
+    click.echo(f"wrote {n:,} statements to {out}")
+
+
+@cli.command()
+@STORE_OPTION
+@click.option("--output", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+def stats(store_path: Path, fmt: str) -> None:
+    """Counts: headline, per graph (source or run), per taxonomy, per type."""
+    from .console import render_rows
+    from .store import KnowledgeStore
+
+    store = KnowledgeStore(store_path, read_only=True)
+    for title, name, limit in [("Summary", "count_summary", None), ("Per graph", "count_facts_by_graph", None),
+                               ("Per taxonomy", "count_types_by_scheme", None), ("Per type", "count_products_by_type", 20)]:
+        out = render_rows(store.select(name), fmt, title=title, limit=limit)
+        if out is not None:
+            click.echo(f"# {title}\n{out}")
+
+
+@cli.command()
+@STORE_OPTION
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind; loopback unless --allow-remote.")
+@click.option("--port", default=7878, show_default=True)
+@click.option("--writable", is_flag=True, help="Accept SPARQL updates (locks the store for other writers).")
+@click.option("--allow-remote", is_flag=True, help="Allow binding a non-loopback address.")
+def serve(store_path: Path, host: str, port: int, writable: bool, allow_remote: bool) -> None:
+    """Serve the store over SPARQL 1.1 HTTP (oxigraph serve), read-only by default.
+
+    Example: autoknow serve --port 7878, then
+    curl -H 'Accept: text/csv' --data-urlencode 'query=SELECT * {?s ?p ?o} LIMIT 3' http://127.0.0.1:7878/query
+    """
+    from .server import start_server
+
+    proc = start_server(store_path, host, port, writable, allow_remote)
+    click.echo(f"SPARQL endpoint: http://{host}:{port}/query ({'read-write' if writable else 'read-only'}); Ctrl-C stops")
+    try:
+        sys.exit(proc.wait())
+    except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait()
+
+
+@cli.command()
+@click.option("--store", "store_path", type=click.Path(path_type=Path), default=Path("demo-store"), show_default=True)
+@click.option("--report", "report_path", type=click.Path(path_type=Path), default=Path("report.html"), show_default=True)
+@click.option("--no-restricted", is_flag=True, help="Leave out the research-only / non-commercial slices (SubjQA, Instacart).")
+def demo(store_path: Path, report_path: Path, no_restricted: bool) -> None:
+    """Build an on-disk store from the shipped demo data, print a summary, write report.html."""
+    from .console import render_rows
+    from .demo import run_demo
+
+    result = run_demo(store_path, report_path, restricted=not no_restricted)
+    from pyoxigraph import Literal
+    render_rows([{"what": Literal(k), "count": Literal(v)} for k, v in result.counts.items()], title=f"Demo store {store_path}")
+    click.echo(f"{sum(1 for r in result.ingested if not r.skipped)} files ingested, "
+               f"{sum(1 for r in result.ingested if r.skipped)} already there; report: {result.report}")
+
+
+@cli.command()
+def formats() -> None:
+    """List the input adapters and the file names each recognises."""
+    from .loaders import ADAPTERS
+
+    for a in ADAPTERS.values():
+        click.echo(f"{a.name:28s} {', '.join(a.patterns):40s} {a.summary}")
+
+
+@cli.command("queries")
+def list_queries() -> None:
+    """List the named SPARQL queries in sparql/ with what they return."""
+    from . import queries
+
+    for name in queries.names():
+        click.echo(f"{name}\n  " + queries.header(name).replace("\n", "\n  "))
+
+
+def main() -> None:
+    """Entry point: AutoknowError becomes one line on stderr and exit status 2."""
+    try:
+        cli(standalone_mode=True)
+    except AutoknowError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

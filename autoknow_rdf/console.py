@@ -1,0 +1,67 @@
+"""Rendering of query results and summaries for people (rich tables) and scripts (CSV, JSON)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from pyoxigraph import Literal, NamedNode
+from rich.console import Console
+from rich.table import Table
+
+from .vocab import PREFIXES
+
+__all__ = ["plain", "render_rows", "console"]
+
+console = Console()
+
+
+def plain(term: Any, compact: bool = True) -> Any:
+    """A term as a Python value: IRIs as (prefixed) strings, numbers as numbers.
+
+    >>> plain(NamedNode("https://schema.org/name")), plain(Literal(3))
+    ('schema:name', 3)
+    """
+    if term is None:
+        return None
+    if isinstance(term, NamedNode):
+        if compact:
+            for prefix, base in PREFIXES.items():
+                if term.value.startswith(base):
+                    return f"{prefix}:{term.value[len(base):]}"
+        return term.value
+    if isinstance(term, Literal):
+        dt = term.datatype.value.rsplit("#", 1)[-1]
+        if dt in ("integer", "int", "long"):
+            return int(term.value)
+        if dt in ("double", "decimal", "float"):
+            return float(term.value)
+        if dt == "boolean":
+            return term.value == "true"
+        return term.value
+    return str(term)
+
+
+def render_rows(rows: list[dict[str, Any]], fmt: str = "table", title: str | None = None, limit: int | None = None) -> str | None:
+    """Print rows as a rich table, or return them as CSV or JSON text."""
+    shown = rows[:limit] if limit else rows
+    names = list(rows[0]) if rows else []
+    if fmt == "json":
+        return json.dumps([{k: plain(v, compact=False) for k, v in r.items()} for r in shown], ensure_ascii=False, indent=2)
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(names)
+        w.writerows([[plain(r[n], compact=False) for n in names] for r in shown])
+        return buf.getvalue()
+    table = Table(title=title, show_lines=False)
+    for n in names:
+        table.add_column(n, overflow="fold")
+    for r in shown:
+        table.add_row(*("" if r[n] is None else str(plain(r[n])) for n in names))
+    console.print(table)
+    if limit and len(rows) > limit:
+        console.print(f"[dim]… {len(rows) - limit} more rows (use --limit 0 for all)[/dim]")
+    return None
