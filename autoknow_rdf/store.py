@@ -80,7 +80,7 @@ class KnowledgeStore:
             return self.store.query(sparql, prefixes=PREFIXES, substitutions=subs or None, use_default_graph_as_union=True)
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from exc
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:
             raise QueryError(f"query failed: {exc}") from exc
 
     def select(self, name: str, **bind: Any) -> list[dict[str, Any]]:
