@@ -62,7 +62,7 @@ def instacart_products(path: Path, scheme: str = INSTACART) -> Iterator[ProductR
                 declared.add(department.id)
                 yield TypeRecord(department, (), line, label_lang="en")
             yield TypeRecord(aisle, (department,), line, label_lang="en")
-        yield ProductRecord(INSTACART, row["product_id"], line, row["product_name"], None, (aisle,), (), "en")
+        yield ProductRecord(INSTACART, row["product_id"], line, row["product_name"], None, (TypeRef(INSTACART, aisle.id),), (), "en")
 
 
 def esci(path: Path, scheme: str = "asin") -> Iterator[JudgementRecord]:
