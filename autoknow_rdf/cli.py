@@ -165,12 +165,13 @@ def serve(store_path: Path, host: str, port: int, writable: bool, allow_remote: 
 @click.option("--no-restricted", is_flag=True, help="Leave out the research-only / non-commercial slices (SubjQA, Instacart).")
 def demo(store_path: Path, report_path: Path, no_restricted: bool) -> None:
     """Build an on-disk store from the shipped demo data, print a summary, write report.html."""
+    from pyoxigraph import Literal
+
     from .console import render_rows
     from .demo import run_demo
 
     result = run_demo(store_path, report_path, restricted=not no_restricted)
-    from pyoxigraph import Literal
-    render_rows([{"what": Literal(k), "count": Literal(v)} for k, v in result.counts.items()], title=f"Demo store {store_path}")
+    render_rows([{k: Literal(v) for k, v in result.counts.items()}], title=f"Demo store {store_path}")
     click.echo(f"{sum(1 for r in result.ingested if not r.skipped)} files ingested, "
                f"{sum(1 for r in result.ingested if r.skipped)} already there; report: {result.report}")
 

@@ -57,6 +57,13 @@ def render_rows(rows: list[dict[str, Any]], fmt: str = "table", title: str | Non
         w.writerows([[plain(r[n], compact=False) for n in names] for r in shown])
         return buf.getvalue()
     table = Table(title=title, show_lines=False)
+    if len(shown) == 1 and len(names) > 3:  # one wide row (a summary) reads better as a column
+        table.add_column("field")
+        table.add_column("value")
+        for n in names:
+            table.add_row(n, "" if shown[0][n] is None else str(plain(shown[0][n])))
+        console.print(table)
+        return None
     for n in names:
         table.add_column(n, overflow="fold")
     for r in shown:

@@ -62,10 +62,14 @@ def export(store: KnowledgeStore, out: Path, fmt: str, graph: NamedNode | None =
 
 def _jsonld(quads: list[Quad]) -> str:
     """Compact JSON-LD with the published context, one @graph entry per named graph."""
-    from rdflib import Dataset
+    import rdflib
 
     nquads = serialize(quads, format=RdfFormat.N_QUADS).decode("utf-8")
-    ds = Dataset()
-    ds.parse(data=nquads, format="nquads")
+    normalize, rdflib.NORMALIZE_LITERALS = rdflib.NORMALIZE_LITERALS, False  # keep lexical forms as stored
+    try:
+        ds = rdflib.Dataset()
+        ds.parse(data=nquads, format="nquads")
+    finally:
+        rdflib.NORMALIZE_LITERALS = normalize
     context = json.loads(CONTEXT_FILE.read_text(encoding="utf-8"))["@context"]
     return ds.serialize(format="json-ld", context=context, auto_compact=True)
