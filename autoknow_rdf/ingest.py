@@ -53,7 +53,7 @@ def ingest_file(store: KnowledgeStore, path: Path, adapter: Adapter | None = Non
     if not path.is_file():
         raise InputError(path, None, "no such file" if not path.exists() else "not a file")
     activity = ingest_activity(path, file_checksum(path), adapter.name, __version__)
-    if store.has_graph(activity.graph):
+    if store.is_committed(activity):
         return IngestResult(path, adapter.name, activity.graph, 0, 0)
     scheme = scheme or adapter.scheme(path)
     count = 0

@@ -18,7 +18,7 @@ __all__ = ["load_ontology"]
 def load_ontology(store: KnowledgeStore, path: Path = ONTOLOGY_FILE) -> int:
     """Write the ontology into its own graph (a no-op if this version is already there)."""
     activity = ingest_activity(path, file_checksum(path), "ontology", __version__)
-    if store.has_graph(activity.graph):
+    if store.is_committed(activity):
         return 0
     try:
         with open(path, "rb") as fh:

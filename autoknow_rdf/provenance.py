@@ -91,7 +91,8 @@ class Activity:
 
     def fact_quads(self, facts: Iterable[Fact]) -> Iterator[Quad]:
         """Each distinct fact once (first occurrence wins), with its reifier, in our graph."""
-        g, seen = self.graph, set()
+        g, seen, act = self.graph, set(), self.iri
+        reifies, generated, line_p, conf_p = RDF.reifies, PROV.wasGeneratedBy, AK.sourceLine, AK.confidence
         for f in facts:
             t = f.triple
             if t in seen:
@@ -99,12 +100,12 @@ class Activity:
             seen.add(t)
             r = reifier_iri(g, t)
             yield Quad(f.subject, f.predicate, f.object, g)
-            yield Quad(r, RDF.reifies, t, g)
-            yield Quad(r, PROV.wasGeneratedBy, self.iri, g)
+            yield Quad(r, reifies, t, g)
+            yield Quad(r, generated, act, g)
             if f.line is not None:
-                yield Quad(r, AK.sourceLine, Literal(f.line), g)
+                yield Quad(r, line_p, Literal(f.line), g)
             if f.confidence is not None:
-                yield Quad(r, AK.confidence, Literal(float(f.confidence)), g)
+                yield Quad(r, conf_p, Literal(float(f.confidence)), g)
             ev = f.evidence
             if ev is not None:
                 yield Quad(r, AK.evidenceText, Literal(ev.text), g)

@@ -48,7 +48,7 @@ def test_sigkill_mid_ingest_leaves_a_consistent_store_that_rerun_completes(delay
         os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
 
-    ks = KnowledgeStore(path)  # opens after the kill
+    ks = KnowledgeStore(path)  # opens after the kill, rolling back an interrupted write
     assert ks.select("find_incomplete_graphs") == []
     assert ks.ask("find_facts_without_provenance") is False
     partial = len(ks)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from pyoxigraph import Literal, NamedNode
+from pyoxigraph import Literal, NamedNode, Quad
 
 from autoknow_rdf.errors import StoreError
 from autoknow_rdf.provenance import Activity, Fact
@@ -48,6 +48,32 @@ def test_failure_while_producing_facts_writes_nothing(empty_store):
         empty_store.write(activity("b"), broken())
     assert quad_set(empty_store) == snapshot
     assert not empty_store.has_graph(graph_iri("test", "b"))
+
+
+def test_an_interrupted_write_is_removed_when_the_store_is_next_opened(tmp_path):
+    from autoknow_rdf.vocab import RDFS as _RDFS
+
+    path = tmp_path / "kg"
+    ks = KnowledgeStore(path)
+    ks.write(activity("kept"), facts(3))
+    # what a killed process leaves: facts bulk-loaded into our graph, no commit marker
+    act = activity("killed")
+    ks.store.bulk_extend(list(act.fact_quads(facts(4))))
+    ks.close()
+    assert [g.value for g in KnowledgeStore(path, read_only=True).select("find_incomplete_graphs") for g in [g["graph"]]] == [act.graph.value]
+    reopened = KnowledgeStore(path)
+    assert reopened.select("find_incomplete_graphs") == []
+    assert reopened.has_graph(activity("kept").graph) and not reopened.has_graph(act.graph)
+    assert reopened.write(act, facts(4)) > 0  # and the re-run completes it
+    assert len(list(reopened.store.quads_for_pattern(None, _RDFS.label, None, act.graph))) == 4
+
+
+def test_graphs_that_are_not_ours_survive_recovery(tmp_path):
+    path = tmp_path / "kg"
+    ks = KnowledgeStore(path)
+    ks.store.add(Quad(NamedNode("http://ex.org/s"), NamedNode("http://ex.org/p"), Literal("o"), NamedNode("http://ex.org/users-graph")))
+    ks.close()
+    assert KnowledgeStore(path).has_graph(NamedNode("http://ex.org/users-graph"))
 
 
 def test_duplicate_facts_are_written_once(empty_store):
