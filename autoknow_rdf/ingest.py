@@ -65,10 +65,10 @@ def ingest_file(store: KnowledgeStore, path: Path, adapter: Adapter | None = Non
             if on_record is not None and count % 1000 == 0:
                 on_record(count)
             yield from facts_of(record)
+        if count == 0:  # raised inside the write, so it is rolled back like any bad record
+            raise InputError(path, None, f"no records found for adapter {adapter.name!r}")
 
     written = store.write(activity, facts())
-    if count == 0:
-        raise InputError(path, None, f"no records found for adapter {adapter.name!r}")
     return IngestResult(path, adapter.name, activity.graph, count, written)
 
 

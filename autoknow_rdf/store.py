@@ -1,9 +1,8 @@
 """KnowledgeStore: the Oxigraph store every stage reads and writes, one graph per activity.
 
 Writes go through `write(activity, facts)` and are all-or-nothing by a commit marker:
-1. every fact is produced first (a bad record raises before anything is written);
-2. the facts and their reifiers are bulk-loaded into the activity's own, new named graph;
-3. the activity's description goes into the provenance graph in one transaction: the commit.
+1. facts and their reifiers are streamed (bulk-loaded) into the activity's own, new graph;
+2. the activity's description goes into the provenance graph in one transaction: the commit.
 A graph of ours that no activity claims is an interrupted write: `write` rolls it back on
 failure, and opening the store for writing removes any left by a killed process (only one
 process can hold an on-disk store for writing). Writing an activity that is already committed
@@ -73,10 +72,10 @@ class KnowledgeStore:
             return 0
         if self.has_graph(activity.graph):  # left by an interrupted write of this activity
             self.store.remove_graph(activity.graph)
-        quads = list(activity.fact_quads(facts))
-        marker = activity.provenance_quads()
+        counter = _Counter(activity.fact_quads(facts))
         try:
-            self.store.bulk_extend(quads)
+            self.store.bulk_extend(counter)  # streamed: memory stays flat on large files
+            marker = activity.provenance_quads()
             self.store.extend(marker)  # the commit: one transaction
             if self.path is not None:
                 self.store.flush()
@@ -86,7 +85,7 @@ class KnowledgeStore:
             if isinstance(exc, OSError):
                 raise StoreError(f"writing {activity.graph.value} failed, nothing was written: {exc}") from exc
             raise
-        return len(quads) + len(marker)
+        return counter.n + len(marker)
 
     def recover(self) -> list[NamedNode]:
         """Remove graphs of ours (`akid:graph/…`) that no committed activity claims."""
@@ -131,6 +130,21 @@ class KnowledgeStore:
         if self.path is not None and not self.read_only:
             self.store.flush()
         del self.store
+
+
+class _Counter:
+    """Counts the quads an iterator yields while the store consumes it."""
+
+    def __init__(self, quads: Iterable[Quad]):
+        self.quads, self.n = iter(quads), 0
+
+    def __iter__(self) -> "_Counter":
+        return self
+
+    def __next__(self) -> Quad:
+        q = next(self.quads)
+        self.n += 1
+        return q
 
 
 def rows(result: QuerySolutions) -> list[dict[str, Any]]:

@@ -28,6 +28,8 @@ CASES = {
     "cycle": ("taxonomy.csv", "id,label,parent\na,A,c\nb,B,a\nc,C,b\n", None, None, "cycle in taxonomy"),
     "invalid IRI": ("taxonomy.csv", "id,label,parent\nhttp://ex.org/a b,A,\n", None, 2, "invalid IRI"),
     "empty file": ("taxonomy.csv", "", None, None, "empty file"),
+    "header only": ("taxonomy.csv", "id,label,parent\n", None, None, "no records found"),
+    "bad record late in a file": ("products.jsonl", '{"id": "1", "title": "Tea"}\n' * 3000 + '{"id": "x"}\n', None, 3001, "missing required field(s): title"),
     "malformed json": ("products.jsonl", '{"id": "1", "title": "Tea"}\n{"id": "2", "title": \n', None, 2, "malformed JSON"),
     "json missing field": ("products.jsonl", '{"id": "1", "title": "Tea"}\n{"id": "2"}\n', None, 2, "missing required field(s): title"),
     "span not in title": ("products.jsonl", '{"id": "1", "title": "Green Tea", "spans": [{"attribute": "flavor", "value": "mint", "start": 0, "end": 4}]}\n', None, 1, "reads 'Gree'"),
