@@ -35,8 +35,8 @@ def server_command(store: Path, host: str = "127.0.0.1", port: int = 7878, writa
                    allow_remote: bool = False) -> list[str]:
     """The command line that serves `store`: read-only and on loopback unless asked otherwise.
 
-    >>> server_command(Path("s"), port=9000)[-4:]
-    ['--location', 's', '--bind', '127.0.0.1:9000']
+    >>> server_command(Path("kg"), port=9000, writable=True)[-5:]
+    ['serve', '--location', 'kg', '--bind', '127.0.0.1:9000']
     """
     if not _is_loopback(host) and not allow_remote:
         raise AutoknowError(f"refusing to bind {host}: not a loopback address (pass --allow-remote to expose the store)")
