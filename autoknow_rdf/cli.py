@@ -162,18 +162,86 @@ def serve(store_path: Path, host: str, port: int, writable: bool, allow_remote: 
 @cli.command()
 @click.option("--store", "store_path", type=click.Path(path_type=Path), default=Path("demo-store"), show_default=True)
 @click.option("--report", "report_path", type=click.Path(path_type=Path), default=Path("report.html"), show_default=True)
+@click.option("--models", "models_dir", type=click.Path(path_type=Path), default=Path("models"), show_default=True)
 @click.option("--no-restricted", is_flag=True, help="Leave out the research-only / non-commercial slices (SubjQA, Instacart).")
-def demo(store_path: Path, report_path: Path, no_restricted: bool) -> None:
-    """Build an on-disk store from the shipped demo data, print a summary, write report.html."""
+@click.option("--retrain", is_flag=True, help="Train every stage again even when a saved model exists.")
+def demo(store_path: Path, report_path: Path, models_dir: Path, no_restricted: bool, retrain: bool) -> None:
+    """Build an on-disk store from the shipped demo data, train and run the stages, print a
+    summary and write report.html."""
     from pyoxigraph import Literal
 
     from .console import render_rows
     from .demo import run_demo
 
-    result = run_demo(store_path, report_path, restricted=not no_restricted)
+    result = run_demo(store_path, report_path, models_dir, restricted=not no_restricted, retrain=retrain)
     render_rows([{k: Literal(v) for k, v in result.counts.items()}], title=f"Demo store {store_path}")
+    for r in result.runs:
+        added = "already in the store" if r.skipped else f"{r.facts:,} facts added"
+        click.echo(f"stage {r.stage} (run {r.run_id}): {added}")
     click.echo(f"{sum(1 for r in result.ingested if not r.skipped)} files ingested, "
                f"{sum(1 for r in result.ingested if r.skipped)} already there; report: {result.report}")
+
+
+@cli.command()
+@STORE_OPTION
+@click.argument("stage")
+@click.option("--models", "models_dir", type=click.Path(path_type=Path), default=Path("models"), show_default=True)
+def train(store_path: Path, stage: str, models_dir: Path) -> None:
+    """Train a stage on the store's data and save the model (config, weights, checksum).
+
+    Example: autoknow train taxonomy --store demo-store
+    """
+    from .pipeline import train_stage
+    from .store import KnowledgeStore
+
+    info = train_stage(KnowledgeStore(store_path, read_only=True), stage, models_dir)
+    click.echo(f"trained {info.name} {info.version} ({info.checksum}) into {models_dir / stage}")
+
+
+@cli.command("run")
+@STORE_OPTION
+@click.argument("stage")
+@click.option("--models", "models_dir", type=click.Path(path_type=Path), default=Path("models"), show_default=True)
+@click.option("--run-id", default=None, help="Run id (default: fingerprint of model and inputs); re-running an id is a no-op.")
+def run_command(store_path: Path, stage: str, models_dir: Path, run_id: str | None) -> None:
+    """Run a trained stage over the store; its facts go into one new run graph with provenance.
+
+    Example: autoknow run taxonomy --store demo-store
+    """
+    from .pipeline import run_stage
+    from .store import KnowledgeStore
+
+    store = KnowledgeStore(store_path)
+    try:
+        r = run_stage(store, stage, models_dir, run_id)
+    finally:
+        store.close()
+    click.echo(f"{stage} run {r.run_id}: " + ("already in the store" if r.skipped else f"{r.facts:,} facts, {r.quads:,} quads"))
+
+
+@cli.command()
+@click.argument("stage")
+@click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
+              help="A folder laid out like ../shared/data.")
+@click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Also write every metric as JSON.")
+def evaluate(stage: str, data: Path, json_out: Path | None) -> None:
+    """Evaluate a stage on dev splits carved from --data, beside its baselines in the same run.
+
+    Example: autoknow evaluate taxonomy --data ../shared/data
+    """
+    import json
+
+    from pyoxigraph import Literal
+
+    from .console import render_rows
+    from .evaluation import evaluate_stage
+
+    result = evaluate_stage(stage, data)
+    rows = [{k: None if v is None else Literal(round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}
+            for r in result["rows"]]
+    render_rows(rows, title=f"{stage} on {data}")
+    if json_out is not None:
+        json_out.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
 
 
 @cli.command()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .ingest import IngestResult, ingest_many, plan
+from .pipeline import MODELS_DIR, RunResult, run_stage, train_stage
 from .report import summary, write_report
 from .store import KnowledgeStore
 from .vocab import PROJECT_DIR
@@ -18,23 +19,34 @@ __all__ = ["DEMO_DATA", "DemoResult", "run_demo"]
 DEMO_DATA = PROJECT_DIR / "demo" / "data"
 
 
+STAGES = ("taxonomy",)  # the stages that exist, in pipeline order
+
+
 @dataclass
 class DemoResult:
     store: Path
     ingested: list[IngestResult]
+    runs: list[RunResult]
     counts: dict[str, int]
     report: Path
 
 
-def run_demo(store_path: Path, report_path: Path, data: Path = DEMO_DATA, restricted: bool = True) -> DemoResult:
-    """Ingest the demo cut (open data, plus the restricted slices unless told not to)."""
+def run_demo(store_path: Path, report_path: Path, models_dir: Path = MODELS_DIR, data: Path = DEMO_DATA,
+             restricted: bool = True, retrain: bool = False) -> DemoResult:
+    """Ingest the demo cut (open data, plus the restricted slices unless told not to), train each
+    stage that has no saved model yet (or all with `retrain`), and run them in order."""
     folders = [data / "open"] + ([data / "restricted"] if restricted and (data / "restricted").is_dir() else [])
     files, _ = plan(folders)
     store = KnowledgeStore(store_path)
+    runs = []
     try:
         results = ingest_many(store, files)
+        for name in STAGES:
+            if retrain or not (models_dir / name).is_dir():
+                train_stage(store, name, models_dir)
+            runs.append(run_stage(store, name, models_dir))
         counts = summary(store)
         write_report(store, report_path)
     finally:
         store.close()
-    return DemoResult(store_path, results, counts, report_path)
+    return DemoResult(store_path, results, runs, counts, report_path)

@@ -23,7 +23,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Triple
 
 from .vocab import AK, ID, PROV, PROVENANCE_GRAPH, RDF, XSD, graph_iri, node_iri
 
-__all__ = ["Evidence", "Fact", "Activity", "ingest_activity", "reifier_iri", "file_checksum"]
+__all__ = ["Evidence", "Fact", "Activity", "ingest_activity", "run_activity", "reifier_iri", "file_checksum"]
 
 Term = NamedNode | BlankNode | Literal | Triple
 
@@ -147,3 +147,22 @@ def ingest_activity(path: Path, checksum: str, adapter: str, version: str) -> Ac
         (source, PROV.atLocation, Literal(str(path))),
     ]
     return Activity(iri, AK.Ingest, graph_iri("source", key), description)
+
+
+def run_activity(stage: str, run_id: str, model_name: str, model_version: str, model_checksum: str, version: str) -> Activity:
+    """The activity of one stage run: its graph, the model it used (name, version, checksum)."""
+    iri = node_iri("activity", "run", stage, run_id)
+    model = node_iri("model", model_name, model_version, model_checksum.removeprefix("sha256:")[:16])
+    agent = node_iri("agent", "autoknow-rdf", version)
+    description = [
+        (iri, AK.stage, Literal(stage)),
+        (iri, AK.runId, Literal(run_id)),
+        (iri, PROV.used, model),
+        (iri, PROV.wasAssociatedWith, agent),
+        (agent, RDF.type, PROV.SoftwareAgent),
+        (model, RDF.type, AK.Model),
+        (model, AK.modelName, Literal(model_name)),
+        (model, AK.modelVersion, Literal(model_version)),
+        (model, AK.checksum, Literal(model_checksum)),
+    ]
+    return Activity(iri, AK.StageRun, graph_iri("run", stage, run_id), description)

@@ -13,7 +13,8 @@ pytestmark = pytest.mark.slow
 
 def test_demo_builds_the_store_prints_counts_and_is_rerunnable(tmp_path):
     store, report = tmp_path / "demo-store", tmp_path / "report.html"
-    first = CliRunner().invoke(cli, ["demo", "--store", str(store), "--report", str(report)])
+    args = ["demo", "--store", str(store), "--report", str(report), "--models", str(tmp_path / "models")]
+    first = CliRunner().invoke(cli, args)
     assert first.exit_code == 0, first.output
     for heading in ("types", "products", "attributeValues", "customerTexts", "behaviourEvents"):
         assert heading in first.output
@@ -25,13 +26,16 @@ def test_demo_builds_the_store_prints_counts_and_is_rerunnable(tmp_path):
     size = len(ks)
     del ks
     assert "every fact is traced" in report.read_text(encoding="utf-8")
-    second = CliRunner().invoke(cli, ["demo", "--store", str(store), "--report", str(report)])
+    assert "stage taxonomy" in first.output and "facts added" in first.output
+    second = CliRunner().invoke(cli, args)
     assert second.exit_code == 0 and "0 files ingested" in second.output
+    assert "already in the store" in second.output
     assert len(KnowledgeStore(store, read_only=True)) == size
 
 
 def test_demo_runs_without_the_restricted_slices(tmp_path):
-    out = CliRunner().invoke(cli, ["demo", "--no-restricted", "--store", str(tmp_path / "s"), "--report", str(tmp_path / "r.html")])
+    out = CliRunner().invoke(cli, ["demo", "--no-restricted", "--store", str(tmp_path / "s"), "--report", str(tmp_path / "r.html"),
+                                   "--models", str(tmp_path / "models")])
     assert out.exit_code == 0, out.output
     ks = KnowledgeStore(tmp_path / "s", read_only=True)
     adapters = {r["adapter"].value for r in ks.select("list_activities") if r["adapter"] is not None}

@@ -1,0 +1,19 @@
+"""Evaluation: held-out splits carved from labelled data, metrics, and the stages' baselines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..errors import AutoknowError
+
+__all__ = ["evaluate_stage"]
+
+
+def evaluate_stage(name: str, data: Path) -> dict[str, Any]:
+    """Metrics rows for a stage on a data folder; each stage's protocol lives in its own module."""
+    if name == "taxonomy":
+        from .taxonomy import evaluate_taxonomy
+
+        return evaluate_taxonomy(data)
+    raise AutoknowError(f"no evaluation for stage {name!r} yet")

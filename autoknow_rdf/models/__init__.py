@@ -1,0 +1,1 @@
+"""Models: torch / scikit-learn estimators with save/load. They never see the store."""

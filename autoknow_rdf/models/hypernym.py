@@ -1,0 +1,296 @@
+"""Hypernym attachment: score (type, candidate parent) pairs from text, structure and behaviour.
+
+Features of a pair (child c, candidate p), all computable for a brand-new type that has only a
+name, products and baskets — never ids, paths or another taxonomy's answer:
+  name_cos      cosine of the MiniLM embeddings of the two names
+  kids_cos      cosine of c's name to the centroid of p's current children's names
+  title_cos     cosine of c's product titles to p's subtree titles (0 when either has none)
+  name_title    cosine of c's name to p's subtree titles
+  head          c and p share their head word (last word, singular)
+  contained     every word of p's name occurs in c's name
+  jaccard       word overlap of the names
+  fanout        log(1 + number of p's children)
+  basket_share  share of c's co-basket mass (types bought with c) that lies under p
+  has_baskets   whether c appears in any basket
+A small MLP turns them into a probability; `use_behaviour=False` drops the
+last two so their worth can be measured.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["TaxonomyView", "HypernymModel", "FEATURES", "head_word", "words"]
+
+FEATURES = ("name_cos", "kids_cos", "title_cos", "name_title", "head", "contained", "jaccard", "fanout",
+            "basket_share", "has_baskets")
+BEHAVIOUR = ("basket_share", "has_baskets")
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words, each crudely singularised (so 'teas' meets 'tea').
+
+    >>> words("Black Teas & Herbal infusions")
+    ['black', 'tea', 'herbal', 'infusion']
+    """
+    out = []
+    for w in _WORD.findall(text.lower()):
+        if len(w) > 3 and w.endswith("ies"):
+            w = w[:-3] + "y"
+        elif len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+            w = w[:-1]
+        out.append(w)
+    return out
+
+
+def head_word(text: str) -> str:
+    """The head of an English noun phrase: its last word ('ice creams' -> 'cream')."""
+    ws = words(text.split(",")[0])
+    return ws[-1] if ws else ""
+
+
+@dataclass
+class TaxonomyView:
+    """A taxonomy as plain data: names, parent links, product titles and baskets per type."""
+
+    names: dict[str, str]
+    parents: dict[str, set[str]]
+    scheme: dict[str, str]
+    titles: dict[str, list[str]] = field(default_factory=dict)
+    baskets: dict[str, set[str]] = field(default_factory=dict)  # basket -> types
+
+    def children(self) -> dict[str, set[str]]:
+        kids: dict[str, set[str]] = {}
+        for c, ps in self.parents.items():
+            for p in ps:
+                kids.setdefault(p, set()).add(c)
+        return kids
+
+    def without(self, hidden: set[str]) -> "TaxonomyView":
+        """The view with `hidden` types' parent links removed (their names and products stay)."""
+        return TaxonomyView(self.names, {c: ps for c, ps in self.parents.items() if c not in hidden},
+                            self.scheme, self.titles, self.baskets)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(v)
+    return v / n if n > 0 else v
+
+
+class _Index:
+    """Embeddings, word matrices and co-purchase counts prepared once per view."""
+
+    def __init__(self, view: TaxonomyView, embed, max_titles: int = 16):
+        from scipy import sparse
+
+        self.types = sorted(view.names)
+        self.pos = {t: i for i, t in enumerate(self.types)}
+        n = len(self.types)
+        self.name_vec = embed([view.names[t] for t in self.types])
+        self.title_vec = np.zeros_like(self.name_vec)
+        self.has_titles = np.zeros(n, dtype=bool)
+        with_titles = [t for t in self.types if view.titles.get(t)]
+        flat = [s for t in with_titles for s in sorted(view.titles[t])[:max_titles]]
+        if flat:
+            vecs, k = embed(flat), 0
+            for t in with_titles:
+                m = min(len(view.titles[t]), max_titles)
+                self.title_vec[self.pos[t]] = _unit(vecs[k:k + m].mean(0))
+                self.has_titles[self.pos[t]] = True
+                k += m
+        vocab: dict[str, int] = {}
+        rows, cols = [], []
+        heads = []
+        for i, t in enumerate(self.types):
+            ws = set(words(view.names[t]))
+            for w in ws:
+                rows.append(i)
+                cols.append(vocab.setdefault(w, len(vocab)))
+            heads.append(vocab.setdefault(head_word(view.names[t]) or "\0", len(vocab)))
+        self.W = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n, len(vocab) + 1))
+        self.wlen = np.asarray(self.W.sum(1)).ravel()
+        self.head = np.array(heads)
+        pairs: dict[tuple[int, int], float] = {}
+        for types in view.baskets.values():
+            idx = sorted({self.pos[t] for t in types if t in self.pos})
+            for a in idx:
+                for b in idx:
+                    if a != b:
+                        pairs[(a, b)] = pairs.get((a, b), 0.0) + 1.0
+        if pairs:
+            (r, c), v = zip(*pairs.keys()), list(pairs.values())
+            self.co = sparse.csr_matrix((np.array(v, dtype=np.float32), (r, c)), shape=(n, n))
+        else:
+            self.co = sparse.csr_matrix((n, n), dtype=np.float32)
+        self.co_total = np.asarray(self.co.sum(1)).ravel()
+
+    def structure(self, view: TaxonomyView) -> "_Structure":
+        return _Structure(self, view)
+
+
+class _Structure:
+    """Per-type sums that depend on the current parent links: children's name vectors, subtree
+    titles, fanout, and the co-purchase mass under each type. Kept as sums so a training child
+    can be left out of its own parents' features (no leak from the edge being predicted)."""
+
+    def __init__(self, ix: _Index, view: TaxonomyView):
+        from scipy import sparse
+
+        n = len(ix.types)
+        self.parents = {ix.pos[c]: {ix.pos[p] for p in ps if p in ix.pos} for c, ps in view.parents.items() if c in ix.pos}
+        rows, cols = [], []
+        for c, ps in self.parents.items():
+            for p in ps:
+                rows.append(c)
+                cols.append(p)
+        member = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n, n))  # child x parent
+        self.kids_n = np.asarray(member.sum(0)).ravel()
+        self.kids_sum = np.asarray(member.T @ ix.name_vec)
+        titled = ix.title_vec * ix.has_titles[:, None]
+        self.title_sum = np.asarray(member.T @ titled) + titled
+        self.title_n = np.asarray(member.T @ ix.has_titles.astype(np.float32)).ravel() + ix.has_titles
+        self.under = member + sparse.identity(n, dtype=np.float32, format="csr")  # type x (itself or parent)
+
+
+class HypernymModel:
+    """Ranks candidate parents for a type; `fit` learns from a taxonomy's existing edges."""
+
+    def __init__(self, use_behaviour: bool = True, negatives: int = 16, random_negatives: int = 64, seed: int = 0):
+        self.use_behaviour, self.negatives, self.random_negatives, self.seed = use_behaviour, negatives, random_negatives, seed
+        self.threshold_: float | None = None
+
+    # ---- features ------------------------------------------------------------------------
+    def prepare(self, view: TaxonomyView, embed) -> None:
+        """Embed names and titles and count baskets for every type of the view (once)."""
+        self._index = _Index(view, embed)
+        self._view = view
+        self._structure = self._index.structure(view)
+
+    def restructure(self, view: TaxonomyView) -> None:
+        """Recompute structure features after parent links changed (e.g. hidden leaves)."""
+        self._view = view
+        self._structure = self._index.structure(view)
+
+    def features(self, child: str, candidates: list[str]) -> np.ndarray:
+        """Feature rows for (child, each candidate). The child is always left out of its parents'
+        sums, so a known edge looks exactly like the unseen edge it stands in for."""
+        ix, st = self._index, self._structure
+        c = ix.pos[child]
+        cand = np.array([ix.pos[p] for p in candidates], dtype=np.int64)
+        is_kid = np.isin(cand, list(st.parents.get(c, ()))).astype(np.float32)
+        v = ix.name_vec[c]
+        kids = st.kids_sum[cand] - is_kid[:, None] * v
+        kids_n = st.kids_n[cand] - is_kid
+        kids_cos = (kids @ v) / np.maximum(np.linalg.norm(kids, axis=1), 1e-9) * (kids_n > 0)
+        own_t = ix.title_vec[c] * ix.has_titles[c]
+        sub = st.title_sum[cand] - is_kid[:, None] * own_t
+        sub_norm = np.maximum(np.linalg.norm(sub, axis=1), 1e-9)
+        title_cos = (sub @ ix.title_vec[c]) / sub_norm if ix.has_titles[c] else np.zeros(len(cand), np.float32)
+        name_title = (sub @ v) / sub_norm
+        shared = np.asarray((ix.W[cand] @ ix.W[c].T).todense()).ravel()
+        union = ix.wlen[cand] + ix.wlen[c] - shared
+        jaccard = shared / np.maximum(union, 1)
+        contained = ((shared == ix.wlen[cand]) & (ix.wlen[cand] > 0)).astype(np.float32)
+        head = (ix.head[cand] == ix.head[c]).astype(np.float32)
+        total = ix.co_total[c]
+        if total > 0:
+            mass = np.asarray((ix.co[c] @ st.under).todense()).ravel()[cand]
+            share, has = mass / total, 1.0
+        else:
+            share, has = np.zeros(len(cand), np.float32), 0.0
+        cols = [ix.name_vec[cand] @ v, kids_cos, title_cos, name_title, head, contained, jaccard,
+                np.log1p(kids_n), share, np.full(len(cand), has, np.float32)]
+        X = np.stack(cols, axis=1).astype(np.float32)
+        return X if self.use_behaviour else X[:, : len(FEATURES) - len(BEHAVIOUR)]
+
+    def quick_scores(self, child: str, candidates: list[str]) -> np.ndarray:
+        """Name similarity to the candidate and to its children: the hard-negative miner."""
+        F = self.features(child, candidates)
+        return F[:, 0] + F[:, 1]
+
+    # ---- learning --------------------------------------------------------------------------
+    def fit(self, children: list[str], candidates_of) -> "HypernymModel":
+        """Learn from the true parents of `children` among `candidates_of(child)` (hard + random negatives)."""
+        from sklearn.neural_network import MLPClassifier
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        rng = np.random.default_rng(self.seed)
+        X, y = [], []
+        for child in children:
+            candidates = candidates_of(child)
+            gold = self._view.parents.get(child, set()) & set(candidates)
+            if not gold:
+                continue
+            pool = [p for p in candidates if p != child]
+            order = np.argsort(-self.quick_scores(child, pool))  # hardest negatives first
+            hard = [pool[i] for i in order[: self.negatives] if pool[i] not in gold]
+            picks = rng.choice(len(pool), size=min(self.random_negatives, len(pool)), replace=False)
+            rand = [pool[i] for i in picks if pool[i] not in gold and pool[i] not in hard]
+            chosen = list(gold) + hard + rand
+            X.append(self.features(child, chosen))
+            y += [1] * len(gold) + [0] * (len(hard) + len(rand))
+        # An MLP gives continuous scores; boosted trees tie on most candidates at this imbalance
+        # (measured: GBM top-1 0.41 vs MLP 0.45 on hidden Open Food Facts leaves).
+        self.clf_ = make_pipeline(StandardScaler(), MLPClassifier((32, 16), max_iter=300, early_stopping=True,
+                                                                  random_state=self.seed))
+        self.clf_.fit(np.concatenate(X), np.array(y))
+        return self
+
+    def rank(self, child: str, candidates: list[str]) -> list[tuple[str, float, np.ndarray]]:
+        """Candidates by descending probability, with their feature rows (the evidence)."""
+        pool = [p for p in candidates if p != child]
+        F = self.features(child, pool)
+        prob = self.clf_.predict_proba(F)[:, 1]
+        order = np.argsort(-prob, kind="stable")
+        return [(pool[i], float(prob[i]), F[i]) for i in order]
+
+    def calibrate(self, children: list[str], candidates_of, target_precision: float) -> float:
+        """The lowest score threshold whose top-1 attachments on held-in children reach the target."""
+        scored = []
+        for child in children:
+            candidates = candidates_of(child)
+            gold = self._view.parents.get(child, set())
+            if gold & set(candidates):
+                best, p, _ = self.rank(child, candidates)[0]
+                scored.append((p, best in gold))
+        scored.sort(key=lambda s: -s[0])
+        threshold, correct = 1.0, 0
+        for i, (p, ok) in enumerate(scored, start=1):
+            correct += ok
+            if correct / i >= target_precision:
+                threshold = p
+        self.threshold_ = threshold
+        return threshold
+
+    # ---- persistence -------------------------------------------------------------------------
+    def save(self, folder: Path, extra: dict | None = None) -> str:
+        folder.mkdir(parents=True, exist_ok=True)
+        weights = folder / "hypernym.pkl"
+        weights.write_bytes(pickle.dumps(self.clf_))
+        checksum = hashlib.sha256(weights.read_bytes()).hexdigest()
+        config = {"use_behaviour": self.use_behaviour, "negatives": self.negatives,
+                  "random_negatives": self.random_negatives, "seed": self.seed,
+                  "threshold": self.threshold_, "features": list(FEATURES if self.use_behaviour else FEATURES[:-2]),
+                  "checksum": "sha256:" + checksum, **(extra or {})}
+        (folder / "hypernym.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+        return checksum
+
+    @classmethod
+    def load(cls, folder: Path) -> "HypernymModel":
+        config = json.loads((folder / "hypernym.json").read_text(encoding="utf-8"))
+        weights = (folder / "hypernym.pkl").read_bytes()
+        if "sha256:" + hashlib.sha256(weights).hexdigest() != config["checksum"]:
+            raise ValueError(f"{folder}: weights do not match their checksum")
+        model = cls(config["use_behaviour"], config["negatives"], config["random_negatives"], config["seed"])
+        model.clf_ = pickle.loads(weights)
+        model.threshold_ = config["threshold"]
+        return model

@@ -1,0 +1,72 @@
+"""The one stage interface: read → fit → predict (pure) → emit, and score on a labelled split.
+
+A stage never parses files (it reads the store through named queries) and never writes the
+store itself: `pipeline.run_stage` wraps what `emit` returns in one run activity and graph.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Iterable
+
+from pyoxigraph import NamedNode
+
+from ..provenance import Fact
+from ..store import KnowledgeStore
+
+__all__ = ["Stage", "ModelInfo"]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a run's provenance says about the model it used."""
+
+    name: str
+    version: str
+    checksum: str
+
+
+class Stage(ABC):
+    """A named ML stage with declared inputs (`requires`) and outputs (`assigns`)."""
+
+    name: ClassVar[str]
+    requires: ClassVar[tuple[NamedNode, ...]]  # predicates the stage reads
+    assigns: ClassVar[tuple[NamedNode, ...]]  # the only predicates its facts may use
+
+    @abstractmethod
+    def read(self, store: KnowledgeStore) -> Any:
+        """Inputs from the store, via named queries."""
+
+    @abstractmethod
+    def fit(self, examples: Any) -> "Stage":
+        """Train on examples (what `read` returned, or a training split); returns self."""
+
+    @abstractmethod
+    def predict(self, inputs: Any) -> list[Fact]:
+        """Facts with confidence and evidence; pure: no store, no side effects."""
+
+    def emit(self, facts: list[Fact]) -> Iterable[Fact]:
+        """The facts to write; checks each stays inside `assigns`."""
+        for f in facts:
+            if f.predicate not in self.assigns:
+                raise ValueError(f"stage {self.name} may not assert {f.predicate.value}")
+            yield f
+
+    @abstractmethod
+    def score(self, examples: Any) -> dict[str, Any]:
+        """Metrics on a labelled split, beside the stage's named baselines."""
+
+    @abstractmethod
+    def save(self, folder: Path) -> ModelInfo:
+        """Write the trained model with its config, metrics and checksum."""
+
+    @classmethod
+    @abstractmethod
+    def load(cls, folder: Path) -> "Stage":
+        """A trained stage from `save`'s folder."""
+
+    @abstractmethod
+    def model_info(self) -> ModelInfo:
+        """Name, version and checksum of the trained model, for provenance."""

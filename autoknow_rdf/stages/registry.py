@@ -1,0 +1,24 @@
+"""Stages by name: the registry key is the module, CLI verb, run graph and test file name."""
+
+from __future__ import annotations
+
+from .base import Stage
+
+__all__ = ["STAGES", "stage_class"]
+
+
+def _taxonomy() -> type[Stage]:
+    from .taxonomy import TaxonomyStage
+
+    return TaxonomyStage
+
+
+STAGES = {"taxonomy": _taxonomy}  # relations, imputation, cleaning, synonyms land here as they are built
+
+
+def stage_class(name: str) -> type[Stage]:
+    from ..errors import AutoknowError
+
+    if name not in STAGES:
+        raise AutoknowError(f"no stage {name!r}; stages: {', '.join(STAGES)}")
+    return STAGES[name]()

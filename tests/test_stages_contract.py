@@ -1,0 +1,68 @@
+"""The contract every registered stage keeps, on a real store: writes stay inside `assigns`,
+every emitted fact has provenance, no input fact is deleted, and a re-run is a no-op."""
+
+from __future__ import annotations
+
+import pytest
+
+from autoknow_rdf.pipeline import run_stage, train_stage
+from autoknow_rdf.stages.registry import STAGES, stage_class
+from autoknow_rdf.vocab import RDF, graph_iri
+
+from .conftest import quad_set
+
+pytestmark = pytest.mark.slow
+
+# The cut is small: operating points low enough that every stage asserts something to check.
+CONTRACT_CONFIG = {"taxonomy": {"target_precision": 0.5}}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, cut_files):
+    """Each stage trained once on the real cut."""
+    from autoknow_rdf.store import KnowledgeStore
+
+    from .conftest import fill
+
+    store = fill(KnowledgeStore(), cut_files)
+    models = tmp_path_factory.mktemp("models")
+    infos = {name: train_stage(store, name, models, **CONTRACT_CONFIG.get(name, {})) for name in STAGES}
+    return models, infos
+
+
+@pytest.mark.parametrize("name", sorted(STAGES))
+def test_stage_contract(name, trained, store):
+    models, infos = trained
+    before = quad_set(store)
+    result = run_stage(store, name, models)
+    after = quad_set(store)
+    assert before <= after, "a stage deleted input facts"
+    assert not store.ask("find_facts_without_provenance")
+    assert store.select("find_incomplete_graphs") == []
+    graph = graph_iri("run", name, result.run_id)
+    assigns = set(stage_class(name).assigns)
+    reifiers = {q.subject for q in store.store.quads_for_pattern(None, RDF.reifies, None, graph)}
+    facts = [q for q in store.quads(graph) if q.subject not in reifiers]
+    assert len(facts) == result.facts > 0, "the run asserted nothing: the contract would hold vacuously"
+    assert {q.predicate for q in facts} <= assigns
+    # the model is named in provenance with its checksum
+    runs = [r for r in store.select("list_activities") if r["graph"] == graph]
+    assert runs and runs[0]["model"] is not None
+    checksum = store.run("SELECT ?c ?m WHERE { GRAPH ?g { ?m ak:checksum ?c } }", m=runs[0]["model"])
+    assert [r["c"].value for r in checksum] == [infos[name].checksum]
+    # re-running the same run id changes nothing
+    again = run_stage(store, name, models, result.run_id)
+    assert again.skipped and quad_set(store) == after
+    # and a re-run without an id recognises the same inputs
+    assert run_stage(store, name, models).run_id == result.run_id
+
+
+def test_stage_emit_refuses_predicates_outside_assigns():
+    from pyoxigraph import Literal, NamedNode
+
+    from autoknow_rdf.provenance import Fact
+    from autoknow_rdf.vocab import RDFS
+
+    stage = stage_class("taxonomy")()
+    with pytest.raises(ValueError, match="may not assert"):
+        list(stage.emit([Fact(NamedNode("http://ex.org/a"), RDFS.label, Literal("x"))]))

@@ -1,0 +1,95 @@
+"""Taxonomy stage: hypernym features, the hidden-leaf evaluation, and the CLI verbs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from autoknow_rdf.cli import cli
+from autoknow_rdf.evaluation.taxonomy import hidden_leaves
+from autoknow_rdf.models.hypernym import HypernymModel, TaxonomyView, head_word, words
+
+from .conftest import DEMO
+
+pytestmark = pytest.mark.slow
+
+
+def toy_embed(texts):
+    """A deterministic bag-of-words embedding: enough to test the plumbing without MiniLM."""
+    vocab = sorted({w for t in texts for w in words(t)}) or ["x"]
+    out = np.zeros((len(texts), len(vocab)), dtype=np.float32)
+    for i, t in enumerate(texts):
+        for w in words(t):
+            out[i, vocab.index(w)] = 1
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.maximum(norms, 1e-9)
+
+
+def test_head_word_and_words():
+    assert head_word("Frozen ice creams") == "cream"
+    assert head_word("Teas, black") == "tea"
+    assert words("Berries & cherries") == ["berry", "cherry"]
+
+
+def test_features_leave_the_child_out_of_its_parents_sums():
+    view = TaxonomyView({"a": "dairy", "b": "cheese", "c": "blue cheese", "d": "fruit", "e": "apple"},
+                        {"b": {"a"}, "c": {"b"}, "e": {"d"}}, {k: "s" for k in "abcde"})
+    m = HypernymModel()
+    m.prepare(view, lambda ts: np.eye(len(ts), dtype=np.float32))
+    # b's only child is c: left out, b has no children left to compare c with
+    f = m.features("c", ["b"])[0]
+    assert f[1] == 0 and f[7] == 0  # kids_cos, fanout
+    hidden = view.without({"c"})
+    m.restructure(hidden)
+    assert np.allclose(m.features("c", ["b"])[0], f)  # a known edge looks like an unseen one
+
+
+def test_hidden_leaves_are_deterministic_leaves():
+    names = {f"t{i}": f"type {i}" for i in range(400)}
+    parents = {f"t{i}": {f"t{i // 10}"} for i in range(10, 400)}
+    view = TaxonomyView(names, parents, {k: "s" for k in names})
+    a, b = hidden_leaves(view), hidden_leaves(view)
+    assert a == b and a["s"]
+    kids = view.children()
+    assert all(t not in kids and view.parents[t] for t in a["s"])
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    """A small data folder laid out like shared/data, from the shipped demo cut."""
+    root = tmp_path_factory.mktemp("data")
+    (root / "shopify_product_taxonomy").mkdir()
+    shutil.copy(DEMO / "open/shopify_product_taxonomy/categories.tsv", root / "shopify_product_taxonomy/")
+    shutil.copytree(DEMO / "restricted/instacart_baskets", root / "instacart_baskets")
+    return root
+
+
+def test_evaluate_taxonomy_prints_model_and_baselines_per_taxonomy(data_dir, tmp_path):
+    out = tmp_path / "metrics.json"
+    r = CliRunner().invoke(cli, ["evaluate", "taxonomy", "--data", str(data_dir), "--json", str(out)])
+    assert r.exit_code == 0, (r.output, r.exception)
+    result = json.loads(out.read_text(encoding="utf-8"))
+    methods = {row["method"] for row in result["rows"]}
+    assert methods == {"model", "model without behaviour", "baseline: name embedding", "baseline: head word"}
+    assert {row["taxonomy"].rsplit("/", 1)[-1] for row in result["rows"]} == {"shopify", "instacart"}
+    for row in result["rows"]:
+        assert 0 <= row["acc@1"] <= row["hit@5"] <= 1 and row["n"] > 0
+
+
+def test_train_and_run_from_the_cli(tmp_path, cut):
+    store, models = tmp_path / "kg", tmp_path / "models"
+    assert CliRunner().invoke(cli, ["ingest", "--store", str(store), str(cut)]).exit_code == 0
+    r = CliRunner().invoke(cli, ["train", "taxonomy", "--store", str(store), "--models", str(models)])
+    assert r.exit_code == 0, r.output
+    cfg = json.loads((models / "taxonomy/hypernym.json").read_text(encoding="utf-8"))
+    assert cfg["checksum"].startswith("sha256:") and 0 < cfg["threshold"] <= 1
+    r1 = CliRunner().invoke(cli, ["run", "taxonomy", "--store", str(store), "--models", str(models)])
+    r2 = CliRunner().invoke(cli, ["run", "taxonomy", "--store", str(store), "--models", str(models)])
+    assert r1.exit_code == 0 and r2.exit_code == 0 and "already in the store" in r2.output
+    (models / "taxonomy/hypernym.pkl").write_bytes(b"tampered")
+    r3 = CliRunner().invoke(cli, ["run", "taxonomy", "--store", str(store), "--models", str(models)])
+    assert r3.exit_code != 0 and "checksum" in str(r3.exception)
