@@ -237,9 +237,12 @@ def evaluate(stage: str, data: Path, json_out: Path | None) -> None:
     from .evaluation import evaluate_stage
 
     result = evaluate_stage(stage, data)
-    rows = [{k: None if v is None else Literal(round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}
-            for r in result["rows"]]
-    render_rows(rows, title=f"{stage} on {data}")
+    for table, rows in result["tables"].items():
+        rows = [{k: None if v is None else Literal(round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}
+                for r in rows]
+        render_rows(rows, title=f"{stage} / {table} on {data}")
+        sizes = {k: v for k, v in result.get(table, {}).items() if not isinstance(v, (dict, list))}
+        click.echo("  " + ", ".join(f"{k}={v}" for k, v in sizes.items()))
     if json_out is not None:
         json_out.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
 

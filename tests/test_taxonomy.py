@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from autoknow_rdf.cli import cli
 from autoknow_rdf.evaluation.taxonomy import hidden_leaves
-from autoknow_rdf.models.hypernym import HypernymModel, TaxonomyView, head_word, words
+from autoknow_rdf.models.hypernym import FEATURES, HypernymModel, TaxonomyView, head_word, words
 
 from .conftest import DEMO
 
@@ -42,7 +42,8 @@ def test_features_leave_the_child_out_of_its_parents_sums():
     m.prepare(view, lambda ts: np.eye(len(ts), dtype=np.float32))
     # b's only child is c: left out, b has no children left to compare c with
     f = m.features("c", ["b"])[0]
-    assert f[1] == 0 and f[7] == 0  # kids_cos, fanout
+    col = {n: i for i, n in enumerate(FEATURES)}
+    assert f[col["kids_cos"]] == 0 and f[col["fanout"]] == 0 and f[col["sibling_max"]] == -1
     hidden = view.without({"c"})
     m.restructure(hidden)
     assert np.allclose(m.features("c", ["b"])[0], f)  # a known edge looks like an unseen one
@@ -73,10 +74,11 @@ def test_evaluate_taxonomy_prints_model_and_baselines_per_taxonomy(data_dir, tmp
     r = CliRunner().invoke(cli, ["evaluate", "taxonomy", "--data", str(data_dir), "--json", str(out)])
     assert r.exit_code == 0, (r.output, r.exception)
     result = json.loads(out.read_text(encoding="utf-8"))
-    methods = {row["method"] for row in result["rows"]}
+    rows = result["tables"]["hypernym"]
+    methods = {row["method"] for row in rows}
     assert methods == {"model", "model without behaviour", "baseline: name embedding", "baseline: head word"}
-    assert {row["taxonomy"].rsplit("/", 1)[-1] for row in result["rows"]} == {"shopify", "instacart"}
-    for row in result["rows"]:
+    assert {row["taxonomy"].rsplit("/", 1)[-1] for row in rows} == {"shopify", "instacart"}
+    for row in rows:
         assert 0 <= row["acc@1"] <= row["hit@5"] <= 1 and row["n"] > 0
 
 

@@ -4,6 +4,7 @@ Features of a pair (child c, candidate p), all computable for a brand-new type t
 name, products and baskets — never ids, paths or another taxonomy's answer:
   name_cos      cosine of the MiniLM embeddings of the two names
   kids_cos      cosine of c's name to the centroid of p's current children's names
+  sibling_max   cosine of c's name to its nearest would-be sibling (p's most similar child)
   title_cos     cosine of c's product titles to p's subtree titles (0 when either has none)
   name_title    cosine of c's name to p's subtree titles
   head          c and p share their head word (last word, singular)
@@ -29,7 +30,7 @@ import numpy as np
 
 __all__ = ["TaxonomyView", "HypernymModel", "FEATURES", "head_word", "words"]
 
-FEATURES = ("name_cos", "kids_cos", "title_cos", "name_title", "head", "contained", "jaccard", "fanout",
+FEATURES = ("name_cos", "kids_cos", "sibling_max", "title_cos", "name_title", "head", "contained", "jaccard", "fanout",
             "basket_share", "has_baskets")
 BEHAVIOUR = ("basket_share", "has_baskets")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -158,6 +159,7 @@ class _Structure:
         self.title_sum = np.asarray(member.T @ titled) + titled
         self.title_n = np.asarray(member.T @ ix.has_titles.astype(np.float32)).ravel() + ix.has_titles
         self.under = member + sparse.identity(n, dtype=np.float32, format="csr")  # type x (itself or parent)
+        self.kids_of = member.T.tocsr()  # parent x child
 
 
 class HypernymModel:
@@ -206,7 +208,10 @@ class HypernymModel:
             share, has = mass / total, 1.0
         else:
             share, has = np.zeros(len(cand), np.float32), 0.0
-        cols = [ix.name_vec[cand] @ v, kids_cos, title_cos, name_title, head, contained, jaccard,
+        sims = ix.name_vec @ v + 1.0  # shifted to (0, 2] so a sparse max ignores absent children
+        sims[c] = 0.0  # the child is not its own sibling
+        sibling_max = st.kids_of[cand].multiply(sims[None, :]).max(axis=1).toarray().ravel() - 1.0
+        cols = [ix.name_vec[cand] @ v, kids_cos, sibling_max, title_cos, name_title, head, contained, jaccard,
                 np.log1p(kids_n), share, np.full(len(cand), has, np.float32)]
         X = np.stack(cols, axis=1).astype(np.float32)
         return X if self.use_behaviour else X[:, : len(FEATURES) - len(BEHAVIOUR)]

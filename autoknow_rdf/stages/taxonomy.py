@@ -78,7 +78,8 @@ class TaxonomyStage(Stage):
         self.model_.prepare(view, embed or default_embed)
         by_scheme = {s: candidates_in(view, {s}) for s in {view.scheme[c] for c in view.parents}}
         self.schemes_ = sorted(by_scheme)
-        children = sorted(c for c in view.parents if view.parents[c])
+        kids = view.children()
+        children = sorted(c for c in view.parents if view.parents[c] and c not in kids)  # leaves, like new types
         calib = [c for c in children if _bucket(c) < 15]
         train = [c for c in children if _bucket(c) >= 15]
         self.model_.fit(train, lambda c: by_scheme[view.scheme[c]])

@@ -1,0 +1,145 @@
+"""Type and attribute span tagging on titles: dev split, held-out type names, dictionary baseline.
+
+Labels and where they come from:
+  TYPE   WDC-PAVE "Product Type" values in titles (human) and OA-Mine titles where the product's
+         own category name occurs (distant supervision from the type's name, as AutoKnow did)
+  others OA-Mine / WDC-PAVE human attribute spans in titles, for the most frequent attributes
+Dev: 20% of titles by a hash of the text. Unseen types: 30% of the distinct WDC-PAVE product-type
+strings (by hash) are removed from the dictionary and from every training title, so the
+"unseen" row measures types neither model nor dictionary was given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterable
+
+from ..models.tagger import Span, TitleExample
+
+__all__ = ["tagging_examples", "dictionary_tagger", "span_scores", "evaluate_tagging"]
+
+TOP_ATTRIBUTES = 8
+
+
+def _bucket(key: str) -> int:
+    return int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) % 100
+
+
+def label_of(attribute: str) -> str:
+    return re.sub(r"[^A-Z0-9]+", "_", attribute.upper()).strip("_")
+
+
+def _type_spans(title: str, names: Iterable[str]) -> list[Span]:
+    """Distant TYPE spans: the longest occurrence of one of the product's own type names."""
+    best = None
+    for n in sorted(set(names), key=len, reverse=True):
+        m = re.search(r"(?<![A-Za-z0-9])" + re.escape(n) + r"(?:e?s)?(?![A-Za-z0-9])", title, re.I)
+        if m and (best is None or (m.end() - m.start()) > (best.end - best.start)):
+            best = Span("TYPE", m.start(), m.end())
+    return [best] if best else []
+
+
+def tagging_examples(data: Path) -> tuple[list[TitleExample], list[str], dict[str, str]]:
+    """(examples, labels, provenance per example text: 'human' or 'distant') from OA-Mine + WDC-PAVE."""
+    from ..loaders.catalogue import extractgpt_titles, wdc_pave
+
+    records = []
+    for path in sorted(data.glob("oa_mine_attributes/oa_mine_*.jsonl")):
+        records += [("oa-mine", r) for r in extractgpt_titles(path, "oa-mine")]
+    for path in sorted(data.glob("wdc_pave_attributes/wdc_pave_train.jsonl")):
+        records += [("wdc-pave", r) for r in wdc_pave(path)]
+    counts = Counter(s.attribute for _, r in records for s in r.attributes
+                     if s.field == "title" and s.start is not None and s.attribute != "Product Type")
+    top = {a for a, _ in counts.most_common(TOP_ATTRIBUTES)}
+    examples, source = [], {}
+    for origin, r in records:
+        spans = [Span("TYPE" if s.attribute == "Product Type" else label_of(s.attribute), s.start, s.end)
+                 for s in r.attributes if s.field == "title" and s.start is not None
+                 and (s.attribute in top or s.attribute == "Product Type")]
+        kind = "human"
+        if origin == "oa-mine":
+            distant = _type_spans(r.title, [t.label for t in r.types if t.label])
+            spans = [s for s in spans if not any(s.start < d.end and s.end > d.start for d in distant)] + distant
+            kind = "human+distant" if distant else "human"
+        examples.append(TitleExample(r.title, tuple(sorted(spans, key=lambda s: s.start))))
+        source[r.title] = kind
+    return examples, ["TYPE"] + sorted(label_of(a) for a in top), source
+
+
+def dictionary_tagger(entries: dict[str, set[str]]):
+    """The named baseline: longest case-insensitive whole-word matches of known strings.
+
+    TYPE takes one span per title (the longest match, the rightmost on ties, as the head type
+    usually ends a title phrase); other labels take every non-overlapping match.
+    """
+    patterns = {label: sorted((e for e in values if e.strip()), key=len, reverse=True) for label, values in entries.items()}
+    compiled = {label: re.compile(r"(?<![A-Za-z0-9])(" + "|".join(map(re.escape, ps)) + r")(?![A-Za-z0-9])", re.I)
+                for label, ps in patterns.items() if ps}
+
+    def tag(text: str) -> list[Span]:
+        out = []
+        for label, rx in compiled.items():
+            found = [Span(label, m.start(), m.end()) for m in rx.finditer(text)]
+            if label == "TYPE" and found:
+                found = [max(found, key=lambda s: (s.end - s.start, s.start))]
+            out += found
+        return out
+
+    return tag
+
+
+def span_scores(gold: list[list[Span]], pred: list[list[Span]], labels: list[str]) -> dict[str, dict[str, float]]:
+    """Exact-span precision, recall and F1 per label, plus micro over all labels."""
+    out = {}
+    for label in labels + ["micro"]:
+        tp = fp = fn = 0
+        for g, p in zip(gold, pred):
+            gs = {(s.start, s.end) for s in g if label in (s.label, "micro") and (label != "micro" or True)}
+            ps = {(s.start, s.end) for s in p if label in (s.label, "micro")}
+            if label == "micro":
+                gs = {(s.label, s.start, s.end) for s in g}
+                ps = {(s.label, s.start, s.end) for s in p}
+            tp += len(gs & ps)
+            fp += len(ps - gs)
+            fn += len(gs - ps)
+        prec = tp / (tp + fp) if tp + fp else 0.0
+        rec = tp / (tp + fn) if tp + fn else 0.0
+        out[label] = {"precision": prec, "recall": rec, "f1": 2 * prec * rec / (prec + rec) if prec + rec else 0.0,
+                      "support": tp + fn}
+    return out
+
+
+def evaluate_tagging(data: Path, taxonomy_names: set[str] | None = None, epochs: int = 3, seed: int = 0,
+                     progress=None) -> dict[str, Any]:
+    """Train the tagger on the training part, score it and the dictionary on dev, same run."""
+    from ..models.tagger import SpanTagger
+
+    examples, labels, source = tagging_examples(data)
+    wdc_types = {e.text[s.start:s.end].lower() for e in examples for s in e.spans if s.label == "TYPE" and source[e.text] == "human"}
+    held_out = {t for t in wdc_types if _bucket("type:" + t) < 30}
+    dev = [e for e in examples if _bucket(e.text) < 20]
+    train = [e for e in examples if _bucket(e.text) >= 20
+             and not any(s.label == "TYPE" and e.text[s.start:s.end].lower() in held_out for s in e.spans)]
+    entries: dict[str, set[str]] = {label: set() for label in labels}
+    for e in train:
+        for s in e.spans:
+            entries[s.label].add(e.text[s.start:s.end])
+    entries["TYPE"] |= {n for n in (taxonomy_names or set())}
+    entries["TYPE"] = {n for n in entries["TYPE"] if n.lower() not in held_out}
+    baseline = dictionary_tagger(entries)
+    tagger = SpanTagger(labels, epochs=epochs, seed=seed).fit(train, progress)
+    gold = [list(e.spans) for e in dev]
+    preds = {"tagger": tagger.predict([e.text for e in dev]), "baseline: dictionary": [baseline(e.text) for e in dev]}
+    unseen = [i for i, e in enumerate(dev) if any(s.label == "TYPE" and e.text[s.start:s.end].lower() in held_out for s in e.spans)]
+    rows = []
+    for method, pred in preds.items():
+        scores = span_scores(gold, pred, labels)
+        for label in ["TYPE", "micro"] + [l for l in labels if l != "TYPE"]:
+            rows.append({"slice": "dev", "label": label, "method": method, **scores[label]})
+        sub = span_scores([gold[i] for i in unseen], [pred[i] for i in unseen], ["TYPE"])["TYPE"]
+        rows.append({"slice": "dev, type names never seen", "label": "TYPE", "method": method, **sub})
+    return {"rows": rows, "train": len(train), "dev": len(dev), "unseen_dev": len(unseen), "labels": labels,
+            "held_out_type_names": len(held_out), "label_sources": dict(Counter(source.values()))}

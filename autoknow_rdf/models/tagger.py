@@ -1,0 +1,163 @@
+"""A MiniLM BIO span tagger for titles: product type and attribute spans, with char offsets.
+
+Fine-tunes all-MiniLM-L6-v2 (BERT) for token classification. Batches are padded to their own
+longest title, not to a fixed length: CPU time matters (2 cores: ~60 titles/s training).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Span", "TitleExample", "SpanTagger"]
+
+
+@dataclass(frozen=True)
+class Span:
+    label: str
+    start: int
+    end: int
+    score: float = 1.0
+
+
+@dataclass(frozen=True)
+class TitleExample:
+    text: str
+    spans: tuple[Span, ...]
+
+
+def _bio(offsets, spans: tuple[Span, ...], label_id: dict[str, int]) -> list[int]:
+    """Token tags from char spans: B- on a span's first token, I- after; special tokens -100.
+
+    >>> ids = {"O": 0, "B-TYPE": 1, "I-TYPE": 2}
+    >>> _bio([(0, 0), (0, 3), (4, 9), (10, 15), (0, 0)], (Span("TYPE", 4, 15),), ids)
+    [-100, 0, 1, 2, -100]
+    """
+    out, prev = [], None
+    for a, b in offsets:
+        if a == b:
+            out.append(-100)
+            continue
+        hit = next((s for s in spans if a < s.end and b > s.start), None)  # first span wins overlaps
+        out.append(label_id["O"] if hit is None else label_id[("I-" if prev is hit else "B-") + hit.label])
+        prev = hit
+    return out
+
+
+class SpanTagger:
+    """Token classifier over BIO tags for `labels` (e.g. TYPE, BRAND, FLAVOR)."""
+
+    def __init__(self, labels: list[str], epochs: int = 3, batch_size: int = 16, lr: float = 5e-5,
+                 max_length: int = 64, seed: int = 0):
+        self.labels, self.epochs, self.batch_size, self.lr = sorted(labels), epochs, batch_size, lr
+        self.max_length, self.seed = max_length, seed
+        self.tags = ["O"] + [f"{p}-{l}" for l in self.labels for p in ("B", "I")]
+
+    def _load(self, path: str):
+        import torch
+        from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+        from .encoder import device
+
+        self.tokenizer_ = AutoTokenizer.from_pretrained(path)
+        self.model_ = AutoModelForTokenClassification.from_pretrained(
+            path, num_labels=len(self.tags), id2label=dict(enumerate(self.tags)),
+            label2id={t: i for i, t in enumerate(self.tags)}, ignore_mismatched_sizes=True)
+        self.device_ = device()
+        self.model_.to(self.device_)
+        torch.manual_seed(self.seed)
+
+    def fit(self, examples: list[TitleExample], progress=None) -> "SpanTagger":
+        import torch
+
+        from .encoder import encoder_path
+
+        self._load(encoder_path())
+        label_id = {t: i for i, t in enumerate(self.tags)}
+        rng = random.Random(self.seed)
+        optim = torch.optim.AdamW(self.model_.parameters(), lr=self.lr)
+        steps = self.epochs * ((len(examples) + self.batch_size - 1) // self.batch_size)
+        sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda s: max(0.0, 1 - s / max(1, steps)))
+        self.model_.train()
+        order = list(range(len(examples)))
+        for _ in range(self.epochs):
+            rng.shuffle(order)
+            for i in range(0, len(order), self.batch_size):
+                batch = [examples[j] for j in order[i:i + self.batch_size]]
+                enc = self.tokenizer_([e.text for e in batch], return_offsets_mapping=True, truncation=True,
+                                      max_length=self.max_length, padding=True, return_tensors="pt")
+                offsets = enc.pop("offset_mapping").tolist()
+                labels = [_bio(o, e.spans, label_id) for o, e in zip(offsets, batch)]
+                enc["labels"] = torch.tensor(labels)
+                loss = self.model_(**{k: v.to(self.device_) for k, v in enc.items()}).loss
+                loss.backward()
+                optim.step()
+                sched.step()
+                optim.zero_grad()
+                if progress is not None:
+                    progress(len(batch))
+        self.model_.eval()
+        return self
+
+    def predict(self, texts: list[str], batch_size: int = 64) -> list[list[Span]]:
+        """Spans per text with char offsets and a confidence (mean tag probability)."""
+        import torch
+
+        out: list[list[Span]] = []
+        with torch.no_grad():
+            for i in range(0, len(texts), batch_size):
+                chunk = texts[i:i + batch_size]
+                enc = self.tokenizer_(chunk, return_offsets_mapping=True, truncation=True,
+                                      max_length=self.max_length, padding=True, return_tensors="pt")
+                offsets = enc.pop("offset_mapping").tolist()
+                probs = self.model_(**{k: v.to(self.device_) for k, v in enc.items()}).logits.softmax(-1).cpu()
+                for text, offs, p in zip(chunk, offsets, probs):
+                    out.append(self._decode(text, offs, p))
+        return out
+
+    def _decode(self, text: str, offsets, probs) -> list[Span]:
+        spans, cur = [], None
+        best = probs.argmax(-1).tolist()
+        for (a, b), t, row in zip(offsets, best, probs):
+            if a == b:
+                continue
+            tag = self.tags[t]
+            if tag == "O":
+                if cur:
+                    spans.append(cur)
+                cur = None
+                continue
+            kind, label = tag.split("-", 1)
+            if cur and label == cur[0] and (kind == "I" or a == cur[2]):
+                cur = (label, cur[1], b, cur[3] + [float(row[t])])
+            else:
+                if cur:
+                    spans.append(cur)
+                cur = (label, a, b, [float(row[t])])
+        if cur:
+            spans.append(cur)
+        return [Span(l, s, e, sum(ps) / len(ps)) for l, s, e, ps in spans]
+
+    def save(self, folder: Path) -> str:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.model_.save_pretrained(folder)
+        self.tokenizer_.save_pretrained(folder)
+        weights = folder / "model.safetensors"
+        checksum = hashlib.sha256(weights.read_bytes()).hexdigest()
+        config = {"labels": self.labels, "epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
+                  "max_length": self.max_length, "seed": self.seed, "checksum": "sha256:" + checksum}
+        (folder / "tagger.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+        return checksum
+
+    @classmethod
+    def load(cls, folder: Path) -> "SpanTagger":
+        config = json.loads((folder / "tagger.json").read_text(encoding="utf-8"))
+        if "sha256:" + hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest() != config["checksum"]:
+            raise ValueError(f"{folder}: weights do not match their checksum")
+        tagger = cls(config["labels"], config["epochs"], config["batch_size"], config["lr"], config["max_length"], config["seed"])
+        tagger._load(str(folder))
+        tagger.model_.eval()
+        return tagger
