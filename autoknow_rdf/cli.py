@@ -178,6 +178,7 @@ def demo(store_path: Path, report_path: Path, models_dir: Path, no_restricted: b
     for r in result.runs:
         added = "already in the store" if r.skipped else f"{r.facts:,} facts added"
         click.echo(f"stage {r.stage} (run {r.run_id}): {added}")
+    render_rows(result.added, title="What the stage runs added (sparql/count_run_facts.rq)")
     click.echo(f"{sum(1 for r in result.ingested if not r.skipped)} files ingested, "
                f"{sum(1 for r in result.ingested if r.skipped)} already there; report: {result.report}")
 

@@ -28,6 +28,7 @@ class DemoResult:
     ingested: list[IngestResult]
     runs: list[RunResult]
     counts: dict[str, int]
+    added: list[dict]  # count_run_facts: what each stage run added, by kind of fact
     report: Path
 
 
@@ -46,7 +47,8 @@ def run_demo(store_path: Path, report_path: Path, models_dir: Path = MODELS_DIR,
                 train_stage(store, name, models_dir)
             runs.append(run_stage(store, name, models_dir))
         counts = summary(store)
+        added = store.select("count_run_facts")
         write_report(store, report_path)
     finally:
         store.close()
-    return DemoResult(store_path, results, runs, counts, report_path)
+    return DemoResult(store_path, results, runs, counts, added, report_path)

@@ -35,6 +35,7 @@ def write_report(store: KnowledgeStore, out: Path) -> Path:
     counts = summary(store)
     sections = [
         ("Headline counts", "count_summary", _table([{k: v for k, v in counts.items()}])),
+        ("What the stage runs added", "count_run_facts", _table(store.select("count_run_facts"))),
         ("Types per taxonomy", "count_types_by_scheme", _table(store.select("count_types_by_scheme"))),
         ("Graphs and their sources", "count_facts_by_graph", _table(store.select("count_facts_by_graph"))),
         ("Most populated types", "count_products_by_type", _table(store.select("count_products_by_type"), 20)),

@@ -112,8 +112,8 @@ def span_scores(gold: list[list[Span]], pred: list[list[Span]], labels: list[str
     return out
 
 
-def evaluate_tagging(data: Path, taxonomy_names: set[str] | None = None, epochs: int = 3, seed: int = 0,
-                     progress=None) -> dict[str, Any]:
+def evaluate_tagging(data: Path, taxonomy_names: set[str] | None = None, epochs: int = 8, lr: float = 1e-4,
+                     seed: int = 0, progress=None) -> dict[str, Any]:
     """Train the tagger on the training part, score it and the dictionary on dev, same run."""
     from ..models.tagger import SpanTagger
 
@@ -130,7 +130,7 @@ def evaluate_tagging(data: Path, taxonomy_names: set[str] | None = None, epochs:
     entries["TYPE"] |= {n for n in (taxonomy_names or set())}
     entries["TYPE"] = {n for n in entries["TYPE"] if n.lower() not in held_out}
     baseline = dictionary_tagger(entries)
-    tagger = SpanTagger(labels, epochs=epochs, seed=seed).fit(train, progress)
+    tagger = SpanTagger(labels, epochs=epochs, lr=lr, seed=seed).fit(train, progress)
     gold = [list(e.spans) for e in dev]
     preds = {"tagger": tagger.predict([e.text for e in dev]), "baseline: dictionary": [baseline(e.text) for e in dev]}
     unseen = [i for i, e in enumerate(dev) if any(s.label == "TYPE" and e.text[s.start:s.end].lower() in held_out for s in e.spans)]

@@ -47,6 +47,28 @@ def _bio(offsets, spans: tuple[Span, ...], label_id: dict[str, int]) -> list[int
     return out
 
 
+def _snap(text: str, spans: list[Span]) -> list[Span]:
+    """Widen spans to whole words (a word-piece tag must not cut 'Truffles' to 'uffles') and
+    merge spans of one label that then touch or overlap.
+
+    >>> _snap("Chocolate Truffles 5oz", [Span("TYPE", 12, 18, 0.9)])
+    [Span(label='TYPE', start=10, end=18, score=0.9)]
+    """
+    out: list[Span] = []
+    for s in sorted(spans, key=lambda s: s.start):
+        a, b = s.start, s.end
+        while a > 0 and text[a - 1].isalnum():
+            a -= 1
+        while b < len(text) and text[b].isalnum():
+            b += 1
+        if out and out[-1].label == s.label and a <= out[-1].end:
+            prev = out.pop()
+            out.append(Span(s.label, prev.start, max(b, prev.end), (prev.score + s.score) / 2))
+        else:
+            out.append(Span(s.label, a, b, s.score))
+    return out
+
+
 class SpanTagger:
     """Token classifier over BIO tags for `labels` (e.g. TYPE, BRAND, FLAVOR)."""
 
@@ -59,8 +81,11 @@ class SpanTagger:
     def _load(self, path: str):
         import torch
         from transformers import AutoModelForTokenClassification, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
         from .encoder import device
+
+        hf_logging.set_verbosity_error()  # the new classifier head is expected, not news
 
         self.tokenizer_ = AutoTokenizer.from_pretrained(path)
         self.model_ = AutoModelForTokenClassification.from_pretrained(
@@ -139,7 +164,7 @@ class SpanTagger:
                 cur = (label, a, b, [float(row[t])])
         if cur:
             spans.append(cur)
-        return [Span(l, s, e, sum(ps) / len(ps)) for l, s, e, ps in spans]
+        return _snap(text, [Span(l, s, e, sum(ps) / len(ps)) for l, s, e, ps in spans])
 
     def save(self, folder: Path) -> str:
         folder.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,13 @@
-"""Stage 1, taxonomy: attach product types under their hypernyms (several parents allowed).
+"""Stage 1, taxonomy: find product types in titles and attach types under their hypernyms.
 
-`read` turns the store into a TaxonomyView (names, parent links, product titles, baskets);
-`fit` learns from the existing edges; `predict` attaches every type that has no parent in a
-taxonomy (types named only by catalogues, new types) under the best candidates whose
-probability passes the calibrated threshold.
+`read` turns the store into TaxonomyInputs: a TaxonomyView (names, parent links, product
+titles, baskets) plus every titled product with its types and labelled title spans. `fit`
+trains the span tagger (human attribute spans, and distant TYPE spans where a product's own type
+name occurs in its title) and the hypernym ranker (on existing edges). `predict` tags every
+title: a type span that names a known type types the product (when it was not already); one
+that names no known type becomes a new owl:Class. Then every type without a parent, new ones
+included, is attached under the candidates whose probability passes the calibrated threshold
+(several parents allowed).
 """
 
 from __future__ import annotations
@@ -12,12 +16,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pyoxigraph import NamedNode
+from pyoxigraph import Literal, NamedNode
 
-from ..models.hypernym import FEATURES, HypernymModel, TaxonomyView
+from dataclasses import dataclass, field
+
+from ..models.hypernym import FEATURES, HypernymModel, TaxonomyView, words
 from ..provenance import Evidence, Fact
 from ..store import KnowledgeStore
-from ..vocab import AK, RDF, RDFS, SCHEMA, SKOS
+from ..vocab import AK, OWL, RDF, RDFS, SCHEMA, SKOS, scheme_iri, slug, type_iri
 from .base import ModelInfo, Stage
 
 __all__ = ["TaxonomyStage", "read_view"]
@@ -25,6 +31,35 @@ __all__ = ["TaxonomyStage", "read_view"]
 TARGET_PRECISION = 0.877  # AutoKnow's reported type precision: the operating point we calibrate to
 MODEL_NAME = "autoknow-hypernym"
 MODEL_VERSION = "0.1.0"
+
+
+NEW_TYPE_SCHEME = "label"  # types found in titles share the scheme of types known only by name
+TAGGER_TITLES = 1500  # titles the stage's tagger trains on (demo-sized; the evaluation uses all)
+
+
+@dataclass
+class TaxonomyInputs:
+    view: TaxonomyView
+    titles: dict[str, str] = field(default_factory=dict)  # product -> title
+    types: dict[str, set[str]] = field(default_factory=dict)  # product -> its types in a taxonomy
+    spans: dict[str, list[tuple[str, int, int]]] = field(default_factory=dict)  # product -> (label, start, end)
+
+
+def read_inputs(store: KnowledgeStore) -> TaxonomyInputs:
+    """The view plus titled products, their types and their labelled title spans."""
+    from ..evaluation.tagging import label_of
+
+    inputs = TaxonomyInputs(read_view(store))
+    for r in store.select("list_product_titles"):
+        p = r["product"].value
+        inputs.titles[p] = r["title"].value
+        if r["type"] is not None:
+            inputs.types.setdefault(p, set()).add(r["type"].value)
+    for r in store.select("list_title_spans"):
+        span = (label_of(r["attributeLabel"].value), int(r["start"].value), int(r["end"].value))
+        if span not in inputs.spans.setdefault(r["product"].value, []):
+            inputs.spans[r["product"].value].append(span)
+    return inputs
 
 
 def read_view(store: KnowledgeStore) -> TaxonomyView:
@@ -58,21 +93,29 @@ def candidates_in(view: TaxonomyView, schemes: set[str]) -> list[str]:
 class TaxonomyStage(Stage):
     name = "taxonomy"
     requires = (RDFS.subClassOf, RDFS.label, SKOS.altLabel, SKOS.inScheme, SCHEMA.name, AK.containsProduct, RDF.type)
-    assigns = (RDFS.subClassOf,)
+    assigns = (RDFS.subClassOf, RDF.type, RDFS.label, SKOS.inScheme)
 
     def __init__(self, use_behaviour: bool = True, target_precision: float = TARGET_PRECISION,
-                 max_parents: int = 3, seed: int = 0):
+                 max_parents: int = 3, seed: int = 0, tag_types: bool = True, tagger_epochs: int = 4,
+                 type_threshold: float = 0.5):
         self.use_behaviour, self.target_precision = use_behaviour, target_precision
         self.max_parents, self.seed = max_parents, seed
+        self.tag_types, self.tagger_epochs, self.type_threshold = tag_types, tagger_epochs, type_threshold
         self.metrics_: dict[str, Any] = {}
+        self.tagger_ = None
 
     # ---- the stage interface -----------------------------------------------------------------
-    def read(self, store: KnowledgeStore) -> TaxonomyView:
-        return read_view(store)
+    def read(self, store: KnowledgeStore) -> TaxonomyInputs:
+        return read_inputs(store)
 
-    def fit(self, view: TaxonomyView, embed=None) -> "TaxonomyStage":
-        """Train on every type that has a parent; calibrate the threshold on a held-in 15%."""
+    def fit(self, inputs: TaxonomyInputs | TaxonomyView, embed=None) -> "TaxonomyStage":
+        """Train the tagger on labelled titles, and the hypernym ranker on leaves that have a
+        parent, calibrating its threshold on a held-in 15% of them."""
         from ..models.encoder import embed as default_embed
+
+        view = inputs.view if isinstance(inputs, TaxonomyInputs) else inputs
+        if isinstance(inputs, TaxonomyInputs) and self.tag_types:
+            self.tagger_ = self._fit_tagger(inputs)
 
         self.model_ = HypernymModel(self.use_behaviour, seed=self.seed)
         self.model_.prepare(view, embed or default_embed)
@@ -86,15 +129,83 @@ class TaxonomyStage(Stage):
         self.model_.calibrate(calib, lambda c: by_scheme[view.scheme[c]], self.target_precision)
         return self
 
-    def predict(self, view: TaxonomyView) -> list[Fact]:
-        """Attach parentless types (outside the roots of a taxonomy) under their best parents."""
+    def _fit_tagger(self, inputs: TaxonomyInputs):
+        from collections import Counter
+
+        from ..evaluation.tagging import _type_spans
+        from ..models.tagger import Span, SpanTagger, TitleExample
+
+        examples = []
+        for p in sorted(inputs.titles, key=lambda k: _bucket("tagger" + k)):
+            title = inputs.titles[p]
+            names = [inputs.view.names[t] for t in inputs.types.get(p, ()) if t in inputs.view.names]
+            distant = _type_spans(title, names)
+            spans = [Span(l, a, b) for l, a, b in inputs.spans.get(p, ()) if not any(a < d.end and b > d.start for d in distant)]
+            if distant or spans:
+                examples.append(TitleExample(title, tuple(sorted(distant + spans, key=lambda s: s.start))))
+            if len(examples) >= TAGGER_TITLES:
+                break
+        if not examples:
+            return None
+        counts = Counter(s.label for e in examples for s in e.spans if s.label != "TYPE")
+        labels = ["TYPE"] + [l for l, _ in counts.most_common(8)]
+        keep = set(labels)
+        examples = [TitleExample(e.text, tuple(s for s in e.spans if s.label in keep)) for e in examples]
+        return SpanTagger(labels, epochs=self.tagger_epochs, lr=1e-4, seed=self.seed).fit(examples)
+
+    def _tag_types(self, inputs: TaxonomyInputs) -> tuple[list[Fact], dict[str, str]]:
+        """Type spans in titles → product typing facts; unknown names → new types (IRI → name)."""
+        by_name: dict[tuple[str, ...], str] = {}
+        for t, n in sorted(inputs.view.names.items()):
+            by_name.setdefault(tuple(words(n)), t)
+        products = sorted(inputs.titles)
+        predicted = self.tagger_.predict([inputs.titles[p] for p in products])
+        facts, new = [], {}
+        for p, spans in zip(products, predicted):
+            title = inputs.titles[p]
+            types = [s for s in spans if s.label == "TYPE" and s.score >= self.type_threshold]
+            if not types:
+                continue
+            best = max(types, key=lambda s: s.score)
+            text = title[best.start:best.end].strip()
+            key = tuple(words(text))
+            if not key:
+                continue
+            t = by_name.get(key)
+            if t is None:
+                t = type_iri(NEW_TYPE_SCHEME, slug(text)).value
+                by_name[key] = t
+                new[t] = text
+            if t in inputs.types.get(p, ()):
+                continue
+            evidence = Evidence(text, SCHEMA.name, best.start, best.end)
+            facts.append(Fact(NamedNode(p), RDF.type, NamedNode(t), evidence=evidence, confidence=best.score))
+        for t, text in new.items():
+            first = next(f for f in facts if f.object.value == t)
+            for pred, obj in ((RDF.type, OWL.Class), (RDFS.label, Literal(text)), (SKOS.inScheme, scheme_iri(NEW_TYPE_SCHEME))):
+                facts.append(Fact(NamedNode(t), pred, obj, evidence=first.evidence, confidence=first.confidence))
+        return facts, new
+
+    def predict(self, inputs: TaxonomyInputs | TaxonomyView) -> list[Fact]:
+        """Tag types in titles (new types included), then attach parentless types under their
+        best parents."""
+        facts: list[Fact] = []
+        view = inputs.view if isinstance(inputs, TaxonomyInputs) else inputs
+        if isinstance(inputs, TaxonomyInputs) and self.tagger_ is not None:
+            facts, new = self._tag_types(inputs)
+            if new:  # new types join the view with the titles of the products found to be of them
+                titles = dict(view.titles)
+                for f in facts:
+                    if f.predicate == RDF.type and f.object.value in new:
+                        titles.setdefault(f.object.value, []).append(inputs.titles[f.subject.value])
+                scheme = {**view.scheme, **{t: scheme_iri(NEW_TYPE_SCHEME).value for t in new}}
+                view = TaxonomyView({**view.names, **new}, view.parents, scheme, titles, view.baskets)
         if getattr(self.model_, "_index", None) is None or self.model_._index.types != sorted(view.names):
             self.model_.prepare(view, _embed_default())
         else:
             self.model_.restructure(view)
         cands = candidates_in(view, set(self.schemes_) or set(view.scheme.values()))
         orphans = sorted(t for t in view.names if not view.parents.get(t) and t not in view.children())
-        facts = []
         for t in orphans:
             ranked = self.model_.rank(t, cands)
             for parent, prob, feats in ranked[: self.max_parents]:
@@ -113,19 +224,33 @@ class TaxonomyStage(Stage):
 
     # ---- persistence -----------------------------------------------------------------------------
     def save(self, folder: Path) -> ModelInfo:
-        checksum = self.model_.save(folder, {"schemes": self.schemes_, "target_precision": self.target_precision,
-                                             "max_parents": self.max_parents, "metrics": self.metrics_})
-        return ModelInfo(MODEL_NAME, MODEL_VERSION, "sha256:" + checksum)
+        """The hypernym ranker and (when trained) the tagger; the model checksum covers both."""
+        import hashlib
+
+        parts = [self.model_.save(folder, {"schemes": self.schemes_, "target_precision": self.target_precision,
+                                           "max_parents": self.max_parents, "metrics": self.metrics_,
+                                           "type_threshold": self.type_threshold, "tag_types": self.tag_types})]
+        if self.tagger_ is not None:
+            parts.append(self.tagger_.save(folder / "tagger"))
+        checksum = "sha256:" + hashlib.sha256("".join(parts).encode()).hexdigest()
+        (folder / "checksum.txt").write_text(checksum + "\n", encoding="utf-8")
+        self._checksum = checksum
+        return ModelInfo(MODEL_NAME, MODEL_VERSION, checksum)
 
     @classmethod
     def load(cls, folder: Path) -> "TaxonomyStage":
         config = json.loads((folder / "hypernym.json").read_text(encoding="utf-8"))
-        stage = cls(config["use_behaviour"], config["target_precision"], config["max_parents"], config["seed"])
+        stage = cls(config["use_behaviour"], config["target_precision"], config["max_parents"], config["seed"],
+                    config.get("tag_types", False), type_threshold=config.get("type_threshold", 0.5))
         stage.model_ = HypernymModel.load(folder)
         stage.model_._index = None
         stage.schemes_ = config["schemes"]
         stage.metrics_ = config.get("metrics", {})
-        stage._checksum = config["checksum"]
+        if (folder / "tagger").is_dir():
+            from ..models.tagger import SpanTagger
+
+            stage.tagger_ = SpanTagger.load(folder / "tagger")
+        stage._checksum = (folder / "checksum.txt").read_text(encoding="utf-8").strip()
         return stage
 
     def model_info(self) -> ModelInfo:
