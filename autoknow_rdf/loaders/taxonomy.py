@@ -101,24 +101,24 @@ def taxonomy_turtle(path: Path, scheme: str) -> Iterator[TypeRecord]:
     yield from checked_taxonomy(path, records)
 
 
-def shopify_categories(path: Path, scheme: str = "shopify") -> Iterator[TypeRecord]:
-    """Shopify categories.tsv: id, name, parent_id (roots have none)."""
+def _id_name_parent(path: Path, scheme: str) -> Iterator[TypeRecord]:
+    """A TSV of `id, name, parent_id` (roots have no parent), as Shopify and Google publish."""
     records = []
     for line, row in table(path, ["id", "name", "parent_id"]):
         require(path, line, row, "id", "name")
         parents = (TypeRef(scheme, row["parent_id"]),) if row["parent_id"] else ()
         records.append(TypeRecord(TypeRef(scheme, row["id"], row["name"]), parents, line, label_lang="en"))
     yield from checked_taxonomy(path, records)
+
+
+def shopify_categories(path: Path, scheme: str = "shopify") -> Iterator[TypeRecord]:
+    """Shopify categories.tsv: id, name, parent_id."""
+    return _id_name_parent(path, scheme)
 
 
 def google_taxonomy(path: Path, scheme: str = "google") -> Iterator[TypeRecord]:
     """Google taxonomy-with-ids TSV: id, name, parent_id."""
-    records = []
-    for line, row in table(path, ["id", "name", "parent_id"]):
-        require(path, line, row, "id", "name")
-        parents = (TypeRef(scheme, row["parent_id"]),) if row["parent_id"] else ()
-        records.append(TypeRecord(TypeRef(scheme, row["id"], row["name"]), parents, line, label_lang="en"))
-    yield from checked_taxonomy(path, records)
+    return _id_name_parent(path, scheme)
 
 
 def _lang(code: str) -> str:
