@@ -11,9 +11,15 @@ from autoknow_rdf.store import KnowledgeStore
 pytestmark = pytest.mark.slow
 
 
-def test_demo_builds_the_store_prints_counts_and_is_rerunnable(tmp_path):
+@pytest.fixture(scope="module")
+def models_dir(tmp_path_factory):
+    """Shared by the demo tests: the first demo trains, the next reuses the saved models."""
+    return tmp_path_factory.mktemp("models")
+
+
+def test_demo_builds_the_store_prints_counts_and_is_rerunnable(tmp_path, models_dir):
     store, report = tmp_path / "demo-store", tmp_path / "report.html"
-    args = ["demo", "--store", str(store), "--report", str(report), "--models", str(tmp_path / "models")]
+    args = ["demo", "--store", str(store), "--report", str(report), "--models", str(models_dir)]
     first = CliRunner().invoke(cli, args)
     assert first.exit_code == 0, first.output
     for heading in ("types", "products", "attributeValues", "customerTexts", "behaviourEvents"):
@@ -35,9 +41,9 @@ def test_demo_builds_the_store_prints_counts_and_is_rerunnable(tmp_path):
     assert len(KnowledgeStore(store, read_only=True)) == size
 
 
-def test_demo_runs_without_the_restricted_slices(tmp_path):
+def test_demo_runs_without_the_restricted_slices(tmp_path, models_dir):
     out = CliRunner().invoke(cli, ["demo", "--no-restricted", "--store", str(tmp_path / "s"), "--report", str(tmp_path / "r.html"),
-                                   "--models", str(tmp_path / "models")])
+                                   "--models", str(models_dir)])
     assert out.exit_code == 0, out.output
     ks = KnowledgeStore(tmp_path / "s", read_only=True)
     adapters = {r["adapter"].value for r in ks.select("list_activities") if r["adapter"] is not None}
