@@ -42,9 +42,9 @@ def test_examples_from_real_titles_have_exact_spans(tmp_path):
 
 @pytest.mark.slow
 def test_tagger_learns_spans_and_round_trips_through_save(tmp_path):
-    text = "Acme Green Tea 20 bags"
-    examples = [type("E", (), {})] and []
     from autoknow_rdf.models.tagger import TitleExample
+
+    text = "Acme Green Tea 20 bags"
 
     examples = [TitleExample(f"Brand{i} Green Tea {i} bags", (Span("TYPE", len(f"Brand{i} Green "), len(f"Brand{i} Green Tea")),))
                 for i in range(60)]

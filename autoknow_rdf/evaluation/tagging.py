@@ -11,12 +11,12 @@ strings (by hash) are removed from the dictionary and from every training title,
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable
 
+from ..splits import bucket
 from ..models.tagger import Span, TitleExample
 
 __all__ = ["tagging_examples", "dictionary_tagger", "span_scores", "evaluate_tagging"]
@@ -24,8 +24,6 @@ __all__ = ["tagging_examples", "dictionary_tagger", "span_scores", "evaluate_tag
 TOP_ATTRIBUTES = 8
 
 
-def _bucket(key: str) -> int:
-    return int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) % 100
 
 
 def label_of(attribute: str) -> str:
@@ -119,9 +117,9 @@ def evaluate_tagging(data: Path, taxonomy_names: set[str] | None = None, epochs:
 
     examples, labels, source = tagging_examples(data)
     wdc_types = {e.text[s.start:s.end].lower() for e in examples for s in e.spans if s.label == "TYPE" and source[e.text] == "human"}
-    held_out = {t for t in wdc_types if _bucket("type:" + t) < 30}
-    dev = [e for e in examples if _bucket(e.text) < 20]
-    train = [e for e in examples if _bucket(e.text) >= 20
+    held_out = {t for t in wdc_types if bucket("type:" + t) < 30}
+    dev = [e for e in examples if bucket(e.text) < 20]
+    train = [e for e in examples if bucket(e.text) >= 20
              and not any(s.label == "TYPE" and e.text[s.start:s.end].lower() in held_out for s in e.spans)]
     entries: dict[str, set[str]] = {label: set() for label in labels}
     for e in train:

@@ -9,11 +9,11 @@ leaf's name, its products and baskets — never its id or path.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any, Callable
 
 import numpy as np
 
+from ..splits import bucket
 from ..models.hypernym import FEATURES, HypernymModel, TaxonomyView
 
 col = {name: i for i, name in enumerate(FEATURES)}
@@ -21,8 +21,6 @@ col = {name: i for i, name in enumerate(FEATURES)}
 __all__ = ["hidden_leaves", "evaluate_hypernyms"]
 
 
-def _bucket(key: str) -> int:
-    return int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) % 100
 
 
 def hidden_leaves(view: TaxonomyView, share: int = 10, min_candidates: int = 10) -> dict[str, list[str]]:
@@ -34,7 +32,7 @@ def hidden_leaves(view: TaxonomyView, share: int = 10, min_candidates: int = 10)
         if len(internal) < min_candidates // 5 + 1:
             continue
         leaves = sorted(t for t, ps in view.parents.items() if ps and t not in kids and view.scheme[t] == s)
-        out[s] = [t for t in leaves if _bucket(t) < share]
+        out[s] = [t for t in leaves if bucket(t) < share]
     return {s: h for s, h in out.items() if h}
 
 
@@ -74,8 +72,8 @@ def evaluate_hypernyms(view: TaxonomyView, embed: Callable | None = None, target
     # train on leaves: what is attached later (hidden leaves, new types) is a leaf too (measured on
     # Shopify: a pairwise ranker trained on leaves only, 0.444 acc@1, on all children, 0.416)
     children = sorted(c for c, ps in train_view.parents.items() if ps and view.scheme[c] in by_scheme and c not in kids)
-    calib = [c for c in children if _bucket("calib" + c) < 15]
-    train = [c for c in children if _bucket("calib" + c) >= 15]
+    calib = [c for c in children if bucket("calib" + c) < 15]
+    train = [c for c in children if bucket("calib" + c) >= 15]
     cands = lambda c: by_scheme[view.scheme[c]]  # noqa: E731
 
     results: dict[str, Any] = {"rows": [], "hidden": {s: len(h) for s, h in hidden.items()},

@@ -20,6 +20,7 @@ from pyoxigraph import Literal, NamedNode
 
 from dataclasses import dataclass, field
 
+from ..splits import bucket
 from ..models.hypernym import FEATURES, HypernymModel, TaxonomyView, words
 from ..provenance import Evidence, Fact
 from ..store import KnowledgeStore
@@ -123,8 +124,8 @@ class TaxonomyStage(Stage):
         self.schemes_ = sorted(by_scheme)
         kids = view.children()
         children = sorted(c for c in view.parents if view.parents[c] and c not in kids)  # leaves, like new types
-        calib = [c for c in children if _bucket(c) < 15]
-        train = [c for c in children if _bucket(c) >= 15]
+        calib = [c for c in children if bucket(c) < 15]
+        train = [c for c in children if bucket(c) >= 15]
         self.model_.fit(train, lambda c: by_scheme[view.scheme[c]])
         self.model_.calibrate(calib, lambda c: by_scheme[view.scheme[c]], self.target_precision)
         return self
@@ -136,7 +137,7 @@ class TaxonomyStage(Stage):
         from ..models.tagger import Span, SpanTagger, TitleExample
 
         examples = []
-        for p in sorted(inputs.titles, key=lambda k: _bucket("tagger" + k)):
+        for p in sorted(inputs.titles, key=lambda k: bucket("tagger" + k)):
             title = inputs.titles[p]
             names = [inputs.view.names[t] for t in inputs.types.get(p, ()) if t in inputs.view.names]
             distant = _type_spans(title, names)
@@ -263,8 +264,3 @@ def _embed_default():
     return embed
 
 
-def _bucket(key: str) -> int:
-    """A stable 0..99 bucket of a key: deterministic splits that do not depend on order."""
-    import hashlib
-
-    return int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) % 100
