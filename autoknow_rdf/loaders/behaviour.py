@@ -7,15 +7,11 @@ from typing import Iterator
 
 from ..errors import InputError
 from ._read import require, table
-from .records import BasketRecord, JudgementRecord, ProductRecord, TypeRecord, TypeRef
+from .records import BasketRecord, JudgementRecord, ProductRecord, TypeRecord, TypeRef, product_ref
 
 INSTACART = "instacart"
 EVENTS = ("purchase", "view")
 
-
-def _product(ref: str) -> tuple[str, str]:
-    scheme, sep, ident = ref.partition(":")
-    return (scheme, ident) if sep and ident else ("catalogue", ref)
 
 
 def behaviour_csv(path: Path, scheme: str) -> Iterator[BasketRecord | JudgementRecord]:
@@ -26,7 +22,7 @@ def behaviour_csv(path: Path, scheme: str) -> Iterator[BasketRecord | JudgementR
     """
     for line, row in table(path, ["session_id", "event", "product_id"]):
         require(path, line, row, "session_id", "event", "product_id")
-        event, product = row["event"].strip().lower(), _product(row["product_id"].strip())
+        event, product = row["event"].strip().lower(), product_ref(row["product_id"].strip())
         if event not in (*EVENTS, "click"):
             raise InputError(path, line, f"event must be one of purchase, view, click; not {row['event']!r}")
         if event in EVENTS:

@@ -8,12 +8,8 @@ from typing import Iterator
 
 from ..errors import InputError
 from ._read import jsonl, require, table
-from .records import TextRecord
+from .records import TextRecord, product_ref
 
-
-def _product(ref: str) -> tuple[str, str]:
-    scheme, sep, ident = ref.partition(":")
-    return (scheme, ident) if sep and ident else ("catalogue", ref)
 
 
 def customer_text_jsonl(path: Path, scheme: str) -> Iterator[TextRecord]:
@@ -24,7 +20,7 @@ def customer_text_jsonl(path: Path, scheme: str) -> Iterator[TextRecord]:
     for line, obj in jsonl(path, ["id", "kind", "product", "text"]):
         if obj["kind"] not in ("review", "question"):
             raise InputError(path, line, f"kind must be 'review' or 'question', not {obj['kind']!r}")
-        yield TextRecord(obj["kind"], str(obj["id"]), _product(str(obj["product"])), obj["text"], line, tuple(obj.get("aspects") or ()))
+        yield TextRecord(obj["kind"], str(obj["id"]), product_ref(str(obj["product"])), obj["text"], line, tuple(obj.get("aspects") or ()))
 
 
 def subjqa(path: Path, scheme: str = "asin") -> Iterator[TextRecord]:

@@ -11,8 +11,18 @@ from dataclasses import dataclass
 __all__ = [
     "TypeRef", "TypeRecord", "AttributeRecord", "ValueRecord", "ApplicabilityRecord",
     "TypeMatchRecord", "AttributeSpan", "ProductRecord", "TextRecord", "BasketRecord",
-    "JudgementRecord", "PairRecord", "Record",
+    "JudgementRecord", "PairRecord", "Record", "product_ref",
 ]
+
+
+def product_ref(ref: str) -> tuple[str, str]:
+    """A product reference in generic inputs: `scheme:id`, or a plain id of the `catalogue` scheme.
+
+    >>> product_ref("asin:B00X"), product_ref("p1")
+    (('asin', 'B00X'), ('catalogue', 'p1'))
+    """
+    scheme, sep, ident = ref.partition(":")
+    return (scheme, ident) if sep and ident else ("catalogue", ref)
 
 
 @dataclass(frozen=True, slots=True)
