@@ -86,7 +86,7 @@ def evaluate_hypernyms(view: TaxonomyView, embed: Callable | None = None, target
             m.restructure(train_view)
             shared = m
         else:
-            m._index, m._view, m._structure = shared._index, shared._view, shared._structure
+            m.share_features(shared)
         m.fit(train, cands)
         m.calibrate(calib, cands, target_precision)
         models["model" if use_behaviour else "model without behaviour"] = m

@@ -176,6 +176,10 @@ class HypernymModel:
         self._view = view
         self._structure = self._index.structure(view)
 
+    def share_features(self, other: "HypernymModel") -> None:
+        """Use another model's prepared embeddings and structure (one MiniLM pass for both)."""
+        self._index, self._view, self._structure = other._index, other._view, other._structure
+
     def restructure(self, view: TaxonomyView) -> None:
         """Recompute structure features after parent links changed (e.g. hidden leaves)."""
         self._view = view
