@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from autoknow_rdf.cli import cli
-from autoknow_rdf.evaluation.taxonomy import hidden_leaves
+from autoknow_rdf.evaluation.taxonomy import evaluate_product_typing, hidden_leaves
 from autoknow_rdf.models.hypernym import FEATURES, HypernymModel, TaxonomyView, head_word, words
 
 from .conftest import DEMO
@@ -59,6 +59,19 @@ def test_hidden_leaves_are_deterministic_leaves():
     assert all(t not in kids and view.parents[t] for t in a["s"])
 
 
+def test_product_typing_can_choose_a_type_known_only_by_name():
+    kinds = ["apple", "pear", "plum", "kiwi", "lime", "fig", "date", "melon", "grape", "peach"]
+    names = {"root": "fruit", **{k: f"{k} aisle" for k in kinds}}
+    titles = {k: [f"fresh {k} {n}" for n in ("small", "large", "organic", "red", "green", "bag")] for k in kinds}
+    view = TaxonomyView(names, {k: {"root"} for k in kinds}, {k: "s" for k in names}, titles)
+    vocab = sorted({w for t in [*names.values(), *(x for ts in titles.values() for x in ts)] for w in words(t)})
+    rows = evaluate_product_typing(view, ["fig", "kiwi"], embed=lambda ts: toy_embed([*ts, " ".join(vocab)])[:-1],
+                                   per_type=6, epochs=5)
+    model = rows[0]
+    assert model["method"] == "model" and model["products"] == 12 and model["hidden types"] == 2
+    assert model["acc@1 among hidden"] == 1.0  # the titles name their (hidden) type
+
+
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
     """A small data folder laid out like shared/data, from the shipped demo cut."""
@@ -80,6 +93,9 @@ def test_evaluate_taxonomy_prints_model_and_baselines_per_taxonomy(data_dir, tmp
     assert {row["taxonomy"].rsplit("/", 1)[-1] for row in rows} == {"shopify", "instacart"}
     for row in rows:
         assert 0 <= row["acc@1"] <= row["hit@5"] <= 1 and row["n"] > 0
+    typing = result["tables"]["product typing (hidden Instacart aisles)"]
+    assert [row["method"] for row in typing] == ["model", "baseline: name embedding"]
+    assert all(row["products"] > 0 and 0 <= row["acc@1"] <= row["hit@5"] <= 1 for row in typing)
 
 
 def test_train_and_run_from_the_cli(tmp_path, cut):
