@@ -7,10 +7,10 @@ import hashlib
 __all__ = ["bucket"]
 
 
-def bucket(key: str) -> int:
+def bucket(key: str, buckets: int = 100) -> int:
     """The bucket of a key; `bucket(k) < 20` is a 20% split that never changes.
 
     >>> bucket("en:teas") == bucket("en:teas") and 0 <= bucket("en:teas") < 100
     True
     """
-    return int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) % 100
+    return int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) % buckets

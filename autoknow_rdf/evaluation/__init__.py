@@ -16,4 +16,8 @@ def evaluate_stage(name: str, data: Path) -> dict[str, Any]:
         from .taxonomy import evaluate_taxonomy
 
         return evaluate_taxonomy(data)
+    if name == "relations":
+        from .relations import evaluate_relations
+
+        return evaluate_relations(data)
     raise AutoknowError(f"no evaluation for stage {name!r} yet")

@@ -13,7 +13,13 @@ def _taxonomy() -> type[Stage]:
     return TaxonomyStage
 
 
-STAGES = {"taxonomy": _taxonomy}  # relations, imputation, cleaning, synonyms land here as they are built
+def _relations() -> type[Stage]:
+    from .relations import RelationsStage
+
+    return RelationsStage
+
+
+STAGES = {"taxonomy": _taxonomy, "relations": _relations}  # imputation, cleaning, synonyms land here as built
 
 
 def stage_class(name: str) -> type[Stage]:

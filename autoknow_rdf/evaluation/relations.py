@@ -1,0 +1,151 @@
+"""Applicability and importance on hidden types, against three named baselines in the same run.
+
+Protocol: a deterministic 15% of the labelled leaf types (by a hash of their IRI) lose their
+labels; the models train on the rest (threshold at best F1 on a held-in 15% of those) and score
+every candidate attribute of each hidden type (the attributes declared in its vertical; a gold
+attribute outside that set counts as a miss for every method). Baselines: the parent's
+attributes, the majority of the siblings' attributes, catalogue coverage ≥ 10% of the type's
+products. The slice "differs from parent" holds the hidden types whose attribute set is not
+their parent's. "model, no structure" sees no parent or sibling: what a new type gets.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from ..models.applicability import FEATURES, ApplicabilityModel, RelationView, buyer_targets
+from ..splits import bucket
+
+__all__ = ["evaluate_relations", "evaluate_relations_view", "EVALUATION_FILES"]
+
+col = {n: i for i, n in enumerate(FEATURES)}
+COVERAGE_K = 0.1
+EVALUATION_FILES = (
+    "shopify_product_taxonomy/categories.tsv", "shopify_product_taxonomy/category_attributes.tsv",
+    "shopify_product_taxonomy/attributes.jsonl", "shopify_product_taxonomy/values.tsv",
+    "esci_judgments_sample/*.tsv", "subjqa_grocery/*.csv",
+)
+
+
+def _scores(y: np.ndarray, s: np.ndarray, decide: np.ndarray) -> dict[str, float]:
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    tp = float((decide & y).sum())
+    p = tp / max(decide.sum(), 1)
+    r = tp / max(y.sum(), 1)
+    return {"roc_auc": float(roc_auc_score(y, s)) if 0 < y.sum() < len(y) else None,
+            "pr_auc": float(average_precision_score(y, s)) if y.any() else None,
+            "precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0}
+
+
+def _ndcg(scores: np.ndarray, gains: np.ndarray, k: int = 5) -> float:
+    order = np.argsort(-scores, kind="stable")[:k]
+    ideal = np.sort(gains)[::-1][:k]
+    disc = 1 / np.log2(np.arange(2, k + 2))
+    best = float((ideal * disc[:len(ideal)]).sum())
+    return float((gains[order] * disc[:len(order)]).sum()) / best if best > 0 else None
+
+
+def evaluate_relations_view(view: RelationView, embed: Callable | None = None, seed: int = 0,
+                            share: int = 15) -> dict[str, Any]:
+    """Applicability rows (per method and slice) and importance rows on hidden labelled leaves."""
+    from scipy.stats import spearmanr
+
+    from ..models.encoder import embed as default_embed
+
+    tax = view.taxonomy
+    kids = tax.children()
+    labelled = sorted(t for t in view.labels if t in tax.names)
+    hidden = [t for t in labelled if t not in kids and tax.parents.get(t) and bucket("relations" + t) < share]
+    train_view = view.without_labels(set(hidden))
+    rest = [t for t in labelled if t not in set(hidden)]
+    calib = [t for t in rest if bucket("calib" + t) < 15]
+    train = [t for t in rest if t not in set(calib)]
+    models: dict[str, ApplicabilityModel] = {}
+    for structure in (True, False):
+        m = ApplicabilityModel(structure=structure, seed=seed)
+        if not models:
+            m.prepare(train_view, embed or default_embed)
+        else:
+            m.share_features(models["model"])
+        m.fit(train, calib)
+        models["model" if structure else "model, no structure"] = m
+    base = models["model"]
+
+    ys, scores, decisions, differs, typed = [], {}, {}, [], []
+    methods = [*models, "baseline: parent's attributes", "baseline: sibling majority", f"baseline: coverage ≥ {COVERAGE_K}"]
+    for t in hidden:
+        cands = base.candidates(t)
+        gold = view.labels[t]
+        missed = sorted(gold - set(cands))
+        F = base.features(t, cands)
+        y = np.array([a in gold for a in cands] + [True] * len(missed))
+        pad = np.full(len(missed), -1.0)
+        per = {name: m.clf_.predict_proba(F[:, m.columns])[:, 1] for name, m in models.items()}
+        per["baseline: parent's attributes"] = F[:, col["parent_has"]]
+        per["baseline: sibling majority"] = F[:, col["sibling_share"]]
+        per[f"baseline: coverage ≥ {COVERAGE_K}"] = F[:, col["filled_share"]]
+        cuts = {**{n: m.threshold_ for n, m in models.items()}, "baseline: parent's attributes": 1.0,
+                "baseline: sibling majority": 0.5 + 1e-9, f"baseline: coverage ≥ {COVERAGE_K}": COVERAGE_K}
+        for name in methods:
+            s = np.concatenate([per[name], pad])
+            scores.setdefault(name, []).append(s)
+            decisions.setdefault(name, []).append(s >= cuts[name])
+        ys.append(y)
+        parent_attrs = set().union(*(view.labels.get(p, set()) for p in tax.parents[t]))
+        differs.append(gold != parent_attrs)
+        typed.append(bool(view.products.get(t)))
+
+    rows = []
+    slices = {"hidden types": [True] * len(hidden), "differs from parent": differs, "types with products": typed}
+    for slice_name, member in slices.items():
+        idx = [i for i, m in enumerate(member) if m]
+        if not idx:
+            continue
+        y = np.concatenate([ys[i] for i in idx])
+        for name in methods:
+            s = np.concatenate([scores[name][i] for i in idx])
+            d = np.concatenate([decisions[name][i] for i in idx])
+            rows.append({"slice": slice_name, "method": name, "types": len(idx), "pairs": len(y),
+                         "positives": int(y.sum()), **_scores(y, s, d)})
+
+    # importance: buyer-mention share, learned on the other types, ranked within each hidden type
+    targets = buyer_targets(view, base._f.attrs)
+    base.fit_importance({t: v for t, v in targets.items() if t not in set(hidden)})
+    imp_rows = []
+    judged = [t for t in hidden if t in targets]
+    per_method: dict[str, list[tuple[float, float]]] = {}
+    for t in judged:
+        cands = [a for a in base.candidates(t) if a in view.labels[t]]
+        if len(cands) < 3:
+            continue
+        F = base.features(t, cands)
+        gains = np.array([targets[t][base._f.aix[a]] for a in cands])
+        if gains.max() == gains.min():
+            continue
+        ranking = {"model": base.reg_.predict(F) if base.reg_ is not None else np.zeros(len(cands)),
+                   "baseline: attribute prior": F[:, col["prior"]],
+                   "baseline: global buyer mentions": F[:, col["buyer_share"]]}
+        for name, s in ranking.items():
+            rho = spearmanr(s, gains).statistic if np.ptp(s) > 0 else 0.0
+            per_method.setdefault(name, []).append((float(np.nan_to_num(rho)), _ndcg(s, gains)))
+    for name, vals in per_method.items():
+        imp_rows.append({"method": name, "types": len(vals), "spearman": float(np.mean([v[0] for v in vals])),
+                         "ndcg@5": float(np.mean([v[1] for v in vals if v[1] is not None]))})
+    return {"rows": rows, "importance_rows": imp_rows, "hidden_types": len(hidden), "train_types": len(train),
+            "calibration_types": len(calib), "typed_with_buyer_texts": len(targets),
+            "threshold": {n: m.threshold_ for n, m in models.items()}}
+
+
+def evaluate_relations(data: Path) -> dict[str, Any]:
+    """`autoknow evaluate relations --data DIR`: the applicability and importance tables."""
+    from ..pipeline import evaluation_store
+    from ..stages.relations import read_relations
+
+    view = read_relations(evaluation_store(Path(data), EVALUATION_FILES))
+    result = evaluate_relations_view(view)
+    tables = {"applicability": result.pop("rows"), "importance": result.pop("importance_rows")}
+    return {"tables": tables, "relations": result}

@@ -1,0 +1,166 @@
+"""Stage 2, relations: which attributes apply to each product type, and how much buyers care.
+
+`read` gathers a RelationView: the taxonomy (names, parents, product titles), the declared
+applicability (Shopify's category→attribute links), attribute names and values, catalogue
+coverage per type and buyer texts. `fit` trains the applicability classifier on declared types
+(threshold at best F1 on a held-in 15% of them) and the importance regressor on the types buyers
+wrote about. `predict` decides, for every type that declares nothing but has products (new types
+from the taxonomy stage included), each candidate attribute's applicability, probability and
+importance; declared pairs get an importance only. Shapes are generated from the result (shapes.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from pyoxigraph import Literal
+
+from ..models.applicability import FEATURES, ApplicabilityModel, RelationView, buyer_targets
+from ..provenance import Evidence, Fact
+from ..splits import bucket
+from ..store import KnowledgeStore
+from ..vocab import AK, RDF, node_iri
+from .base import ModelInfo, Stage
+
+__all__ = ["RelationsStage", "read_relations", "applicability_node"]
+
+MODEL_NAME = "autoknow-applicability"
+MODEL_VERSION = "0.1.0"
+MIN_PROBABILITY = 0.1  # candidates below this are not written (absent = not applicable)
+
+
+def applicability_node(type_iri: str, attribute_iri: str):
+    """The one node per (type, attribute) that ingest and this stage both describe."""
+    return node_iri("applicability", type_iri, attribute_iri.rsplit("/", 1)[-1])
+
+
+def read_relations(store: KnowledgeStore) -> RelationView:
+    """Taxonomy, declared applicability, attribute vocabularies, coverage and buyer texts."""
+    from .taxonomy import read_view
+
+    tax = read_view(store)
+    attributes = {}
+    for r in store.select("list_attributes"):
+        a = r["attribute"].value
+        attributes[a] = r["name"].value if r["name"] is not None else a.rsplit("/", 1)[-1].replace("-", " ")
+    values: dict[str, set[str]] = {}
+    for r in store.select("list_attribute_values"):
+        values.setdefault(r["attribute"].value, set()).add(r["name"].value.lower())
+    labels: dict[str, set[str]] = {}
+    for r in store.select("list_applicability"):
+        if r["applicable"].value == "true":
+            labels.setdefault(r["type"].value, set()).add(r["attribute"].value)
+    filled: dict[str, dict[str, int]] = {}
+    for r in store.select("count_type_attribute_products"):
+        filled.setdefault(r["type"].value, {})[r["attribute"].value] = int(r["products"].value)
+    products = {t: len(ts) for t, ts in tax.titles.items()}
+    texts = sorted({r["text"].value for r in store.select("list_buyer_texts")})
+    return RelationView(tax, attributes, values, labels, filled, products, texts)
+
+
+class RelationsStage(Stage):
+    name = "relations"
+    requires = (AK.forType, AK.forAttribute, AK.applicable, AK.ofAttribute, AK.queryText)
+    assigns = (RDF.type, AK.forType, AK.forAttribute, AK.applicable, AK.probability, AK.importance)
+
+    def __init__(self, seed: int = 0, max_types: int = 2500, min_buyer_texts: int = 5):
+        self.seed, self.max_types, self.min_buyer_texts = seed, max_types, min_buyer_texts
+        self.metrics_: dict[str, Any] = {}
+
+    def read(self, store: KnowledgeStore) -> RelationView:
+        return read_relations(store)
+
+    def fit(self, view: RelationView, embed=None) -> "RelationsStage":
+        from ..models.encoder import embed as default_embed
+
+        self.model_ = ApplicabilityModel(seed=self.seed, max_types=self.max_types)
+        self.model_.prepare(view, embed or default_embed)
+        labelled = sorted(t for t in view.labels if t in view.taxonomy.names)
+        calib = [t for t in labelled if bucket("calib" + t) < 15]
+        self.model_.fit([t for t in labelled if t not in calib], calib)
+        self.model_.fit_importance(buyer_targets(view, self.model_._f.attrs, self.min_buyer_texts))
+        self.metrics_ = {"labelled_types": len(labelled), "calibration_types": len(calib),
+                         "threshold": self.model_.threshold_}
+        return self
+
+    def targets(self, view: RelationView) -> list[str]:
+        """Types to decide for: those with products or found in titles, declaring nothing."""
+        tax = view.taxonomy
+        return sorted(t for t in tax.names if t not in view.labels and (view.products.get(t) or tax.scheme[t].endswith("/label")))
+
+    def predict(self, view: RelationView) -> list[Fact]:
+        """Applicability decisions for undeclared types; importance for every decided pair."""
+        if self.model_._f is None or self.model_._f.view is not view:
+            from ..models.encoder import embed
+
+            self.model_.prepare(view, embed)
+        facts: list[Fact] = []
+        threshold = self.model_.threshold_
+        for t in self.targets(view):
+            for a, p, imp in self.model_.predict(t):
+                if p < MIN_PROBABILITY:
+                    break
+                facts += self._node(t, a, p >= threshold, p, imp, self._evidence(t, a))
+        for t in sorted(view.labels):
+            if t not in view.taxonomy.names:
+                continue
+            declared = sorted(view.labels[t])
+            for a, _, imp in self.model_.predict(t, [a for a in declared if a in self.model_._f.aix]):
+                facts.append(Fact(applicability_node(t, a), AK.importance, Literal(round(imp, 4))))
+        return facts
+
+    def _node(self, t: str, a: str, decision: bool, p: float, imp: float, evidence: Evidence) -> list[Fact]:
+        from pyoxigraph import NamedNode
+
+        node = applicability_node(t, a)
+        conf = p if decision else 1 - p
+        return [Fact(node, RDF.type, AK.Applicability), Fact(node, AK.forType, NamedNode(t)),
+                Fact(node, AK.forAttribute, NamedNode(a)),
+                Fact(node, AK.applicable, Literal(bool(decision)), evidence=evidence, confidence=conf),
+                Fact(node, AK.probability, Literal(round(p, 4))), Fact(node, AK.importance, Literal(round(imp, 4)))]
+
+    def _evidence(self, t: str, a: str) -> Evidence:
+        """The features behind a decision, as readable text."""
+        f = self.model_.features(t, [a])[0]
+        text = ", ".join(f"{n}={v:.2f}" for n, v in zip(FEATURES, f) if v)
+        return Evidence(text or "no signal")
+
+    def score(self, view: RelationView) -> dict[str, Any]:
+        from ..evaluation.relations import evaluate_relations_view
+
+        return evaluate_relations_view(view, seed=self.seed)
+
+    # ---- persistence -------------------------------------------------------------------------
+    def save(self, folder: Path) -> ModelInfo:
+        folder.mkdir(parents=True, exist_ok=True)
+        digest = self.model_.save(folder)
+        config = {"seed": self.seed, "max_types": self.max_types, "min_buyer_texts": self.min_buyer_texts,
+                  "metrics": self.metrics_, "features": list(FEATURES)}
+        (folder / "relations.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+        checksum = "sha256:" + hashlib.sha256((digest + json.dumps(config, sort_keys=True)).encode()).hexdigest()
+        (folder / "checksum.txt").write_text(checksum + "\n", encoding="utf-8")
+        self._checksum = checksum
+        return ModelInfo(MODEL_NAME, MODEL_VERSION, checksum)
+
+    @classmethod
+    def load(cls, folder: Path) -> "RelationsStage":
+        from ..errors import AutoknowError
+
+        if not (folder / "applicability.pkl").is_file():
+            raise AutoknowError(f"{folder}: no trained relations model; run `autoknow train relations`")
+        config = json.loads((folder / "relations.json").read_text(encoding="utf-8"))
+        stage = cls(config["seed"], config["max_types"], config["min_buyer_texts"])
+        stage.model_ = ApplicabilityModel.load(folder)
+        stage.metrics_ = config.get("metrics", {})
+        checksum = (folder / "checksum.txt").read_text(encoding="utf-8").strip()
+        digest = hashlib.sha256((folder / "applicability.pkl").read_bytes()).hexdigest()
+        if checksum != "sha256:" + hashlib.sha256((digest + json.dumps(config, sort_keys=True)).encode()).hexdigest():
+            raise AutoknowError(f"{folder}: model checksum does not match its files")
+        stage._checksum = checksum
+        return stage
+
+    def model_info(self) -> ModelInfo:
+        return ModelInfo(MODEL_NAME, MODEL_VERSION, self._checksum)
