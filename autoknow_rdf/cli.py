@@ -173,12 +173,17 @@ def demo(store_path: Path, report_path: Path, models_dir: Path, no_restricted: b
     from .console import render_rows
     from .demo import run_demo
 
-    result = run_demo(store_path, report_path, models_dir, restricted=not no_restricted, retrain=retrain)
+    result = run_demo(store_path, report_path, models_dir, restricted=not no_restricted, retrain=retrain,
+                      shapes_out=Path("shapes/generated") / f"{store_path.name}.ttl")
     render_rows([{k: Literal(v) for k, v in result.counts.items()}], title=f"Demo store {store_path}")
     for r in result.runs:
         added = "already in the store" if r.skipped else f"{r.facts:,} facts added"
         click.echo(f"stage {r.stage} (run {r.run_id}): {added}")
     render_rows(result.added, title="What the stage runs added (sparql/count_run_facts.rq)")
+    if result.validation is not None:
+        v = result.validation
+        click.echo(f"validation: {len(v.results):,} SHACL results on {v.focus_nodes:,} products "
+                   f"({'conforms' if v.conforms else 'violations found'}; autoknow query list_validation_results)")
     click.echo(f"{sum(1 for r in result.ingested if not r.skipped)} files ingested, "
                f"{sum(1 for r in result.ingested if r.skipped)} already there; report: {result.report}")
 
@@ -246,6 +251,56 @@ def evaluate(stage: str, data: Path, json_out: Path | None) -> None:
         click.echo("  " + ", ".join(f"{k}={v}" for k, v in sizes.items()))
     if json_out is not None:
         json_out.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+
+
+@cli.command()
+@STORE_OPTION
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("shapes/generated/shapes.ttl"),
+              show_default=True, help="Also write the shapes as Turtle here.")
+def shapes(store_path: Path, out: Path) -> None:
+    """Generate SHACL shapes from the store's applicability decisions (declared and predicted).
+
+    Example: autoknow shapes --store demo-store --out shapes/generated/demo.ttl
+    """
+    from .shapes import write_shapes
+    from .store import KnowledgeStore
+
+    store = KnowledgeStore(store_path)
+    try:
+        graph, n = write_shapes(store, out)
+    finally:
+        store.close()
+    click.echo(f"{n:,} shape facts in graph {graph.value}; Turtle: {out}")
+
+
+@cli.command()
+@STORE_OPTION
+@click.option("--shapes-out", type=click.Path(path_type=Path), default=Path("shapes/generated/shapes.ttl"),
+              show_default=True, help="Where the generated shapes are written as Turtle.")
+@click.option("--limit", default=20, show_default=True, help="Results to print (all are stored).")
+def validate(store_path: Path, shapes_out: Path, limit: int) -> None:
+    """Validate the store's products against the generated shapes with pyshacl; the report is
+    stored as RDF in its own graph (sparql/list_validation_results.rq) and printed as a table.
+
+    Exit status 1 when a violation is found. Example: autoknow validate --store demo-store
+    """
+    from .console import render_rows
+    from .shapes import validate as run_validation, write_shapes
+    from .store import KnowledgeStore
+
+    store = KnowledgeStore(store_path)
+    try:
+        graph, _ = write_shapes(store, shapes_out)
+        v = run_validation(store, graph)
+    finally:
+        store.close()
+    click.echo(f"{len(v.results):,} results on {v.focus_nodes:,} products, stored in graph {v.graph.value}")
+    if v.results:
+        render_rows([{k: r[k] for k in ("focus", "path", "severity", "message")} for r in v.results[:limit]],
+                    title=f"first {min(limit, len(v.results))} (autoknow query list_validation_results)")
+    click.echo("conforms" if v.conforms else "does not conform")
+    if not v.conforms:
+        sys.exit(1)
 
 
 @cli.command()

@@ -11,6 +11,7 @@ from pathlib import Path
 from .ingest import IngestResult, ingest_many, plan
 from .pipeline import MODELS_DIR, RunResult, run_stage, train_stage
 from .report import summary, write_report
+from .shapes import Validation, validate, write_shapes
 from .store import KnowledgeStore
 from .vocab import PROJECT_DIR
 
@@ -19,7 +20,7 @@ __all__ = ["DEMO_DATA", "DemoResult", "run_demo"]
 DEMO_DATA = PROJECT_DIR / "demo" / "data"
 
 
-STAGES = ("taxonomy",)  # the stages that exist, in pipeline order
+STAGES = ("taxonomy", "relations")  # the stages that exist, in pipeline order
 
 
 @dataclass
@@ -30,12 +31,14 @@ class DemoResult:
     counts: dict[str, int]
     added: list[dict]  # count_run_facts: what each stage run added, by kind of fact
     report: Path
+    validation: "Validation | None" = None
 
 
 def run_demo(store_path: Path, report_path: Path, models_dir: Path = MODELS_DIR, data: Path = DEMO_DATA,
-             restricted: bool = True, retrain: bool = False) -> DemoResult:
+             restricted: bool = True, retrain: bool = False, shapes_out: Path | None = None) -> DemoResult:
     """Ingest the demo cut (open data, plus the restricted slices unless told not to), train each
-    stage that has no saved model yet (or all with `retrain`), and run them in order."""
+    stage that has no saved model yet (or all with `retrain`), run them in order, then generate
+    the shapes and validate the store against them."""
     folders = [data / "open"] + ([data / "restricted"] if restricted and (data / "restricted").is_dir() else [])
     files, _ = plan(folders)
     store = KnowledgeStore(store_path)
@@ -46,9 +49,10 @@ def run_demo(store_path: Path, report_path: Path, models_dir: Path = MODELS_DIR,
             if retrain or not (models_dir / name).is_dir():
                 train_stage(store, name, models_dir)
             runs.append(run_stage(store, name, models_dir))
+        validation = validate(store, write_shapes(store, shapes_out)[0]) if "relations" in STAGES else None
         counts = summary(store)
         added = store.select("count_run_facts")
         write_report(store, report_path)
     finally:
         store.close()
-    return DemoResult(store_path, results, runs, counts, added, report_path)
+    return DemoResult(store_path, results, runs, counts, added, report_path, validation)

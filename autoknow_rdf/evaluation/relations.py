@@ -38,7 +38,7 @@ def _scores(y: np.ndarray, s: np.ndarray, decide: np.ndarray) -> dict[str, float
     r = tp / max(y.sum(), 1)
     return {"roc_auc": float(roc_auc_score(y, s)) if 0 < y.sum() < len(y) else None,
             "pr_auc": float(average_precision_score(y, s)) if y.any() else None,
-            "precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0}
+            "precision": float(p), "recall": float(r), "f1": float(2 * p * r / (p + r)) if p + r else 0.0}
 
 
 def _ndcg(scores: np.ndarray, gains: np.ndarray, k: int = 5) -> float:
@@ -68,7 +68,7 @@ def evaluate_relations_view(view: RelationView, embed: Callable | None = None, s
     for structure in (True, False):
         m = ApplicabilityModel(structure=structure, seed=seed)
         if not models:
-            m.prepare(train_view, embed or default_embed)
+            m.prepare(train_view, embed or default_embed, hidden + sorted(buyer_targets(view, sorted(view.attributes))))
         else:
             m.share_features(models["model"])
         m.fit(train, calib)

@@ -65,20 +65,25 @@ def _grams(text: str, n: int = 3) -> set[str]:
     return {" ".join(ws[i:i + k]) for k in range(1, n + 1) for i in range(len(ws) - k + 1)}
 
 
-def mentions(texts: list[str], vocab: dict[str, set[str]]) -> np.ndarray:
+def gram_index(vocab: dict[str, set[str]]) -> dict[str, list[int]]:
+    """Normalised value phrase -> columns (attributes, in `vocab` order) it names."""
+    index: dict[str, list[int]] = {}
+    for j, a in enumerate(vocab):
+        for v in vocab[a]:
+            g = " ".join(words(v))
+            if len(g) >= 3:
+                index.setdefault(g, []).append(j)
+    return index
+
+
+def mentions(texts: list[str], vocab: dict[str, set[str]], index: dict[str, list[int]] | None = None) -> np.ndarray:
     """texts × attributes: whether a text names the attribute or one of its values.
 
     >>> mentions(["dark roast coffee", "red shoes"], {"roast": {"roast", "dark roast"}, "color": {"red"}}).tolist()
     [[True, False], [False, True]]
     """
-    keys = list(vocab)
-    index: dict[str, list[int]] = {}
-    for j, a in enumerate(keys):
-        for v in vocab[a]:
-            g = " ".join(words(v))
-            if len(g) >= 3:
-                index.setdefault(g, []).append(j)
-    out = np.zeros((len(texts), len(keys)), dtype=bool)
+    index = gram_index(vocab) if index is None else index
+    out = np.zeros((len(texts), len(vocab)), dtype=bool)
     for i, t in enumerate(texts):
         for g in _grams(t):
             for j in index.get(g, ()):
@@ -106,7 +111,7 @@ def buyer_targets(view: RelationView, attrs: list[str], min_texts: int = 5) -> d
 class _Features:
     """Label matrices, name embeddings and per-attribute vocabularies, built once per view."""
 
-    def __init__(self, view: RelationView, embed):
+    def __init__(self, view: RelationView, embed, extra_types: list[str] = ()):
         tax = view.taxonomy
         self.view = view
         self.attrs = sorted(view.attributes)
@@ -118,7 +123,7 @@ class _Features:
             for a in view.labels[t]:
                 if a in self.aix:
                     self.L[self.lix[t], self.aix[a]] = True
-        self.types = sorted(tax.names)
+        self.types = sorted(set(self.labelled) | {t for t in extra_types if t in tax.names})
         self.tix = {t: i for i, t in enumerate(self.types)}
         self.type_vec = embed([tax.names[t] for t in self.types])
         self.attr_vec = embed([view.attributes[a] for a in self.attrs])
@@ -134,6 +139,8 @@ class _Features:
         self.buyer = mentions(view.buyer_texts, {a: vocab[a] | {view.attributes[a].lower()} for a in self.attrs}).mean(0) \
             if view.buyer_texts else np.zeros(len(self.attrs))
         self.vocab = vocab
+        self.value_index = gram_index(vocab)
+        self.title_mentions: dict[str, np.ndarray] = {}
 
     def roots(self, t: str) -> set[str]:
         if t not in self.root_of:
@@ -158,10 +165,8 @@ class _Features:
         if not self.labelled:
             return []
         sims = self.lab_vec @ self.type_vec[self.tix[t]]
-        if t in self.lix:
-            sims[self.lix[t]] = -2
-        order = np.argsort(-sims, kind="stable")[:k]
-        return [self.labelled[i] for i in order]
+        order = [i for i in np.argsort(-sims, kind="stable")[:k + 1] if self.labelled[i] != t]
+        return [self.labelled[i] for i in order[:k]]
 
     def matrix(self, t: str, attrs: list[str]) -> np.ndarray:
         """Feature rows for (t, a) for a in attrs; t's own labels never enter."""
@@ -188,8 +193,9 @@ class _Features:
         F[:, 7] = self.attr_vec[cols] @ self.type_vec[self.tix[t]]
         titles = tax.titles.get(t, [])[:MAX_TITLES]
         if titles:
-            M = mentions(titles, {a: self.vocab[a] for a in attrs})
-            F[:, 8] = M.mean(0)
+            if t not in self.title_mentions:
+                self.title_mentions[t] = mentions(titles, self.vocab, self.value_index).mean(0)
+            F[:, 8] = self.title_mentions[t][cols]
         count = view.products.get(t, 0)
         if count:
             F[:, 9] = [view.filled.get(t, {}).get(a, 0) / count for a in attrs]
@@ -210,8 +216,9 @@ class ApplicabilityModel:
     def columns(self) -> list[int]:
         return [i for i, n in enumerate(FEATURES) if self.structure or n not in STRUCTURE]
 
-    def prepare(self, view: RelationView, embed) -> None:
-        self._f = _Features(view, embed)
+    def prepare(self, view: RelationView, embed, extra_types: list[str] = ()) -> None:
+        """Embed the labelled types' names (and `extra_types`', to be predicted) once."""
+        self._f = _Features(view, embed, extra_types)
 
     def share_features(self, other: "ApplicabilityModel") -> None:
         self._f = other._f
@@ -258,7 +265,7 @@ class ApplicabilityModel:
 
         X, y = [], []
         for t, share in targets.items():
-            attrs = self.candidates(t)
+            attrs = self.candidates(t) if t in self._f.tix else []
             if attrs:
                 X.append(self.features(t, attrs))
                 y += [share[self._f.aix[a]] for a in attrs]
@@ -268,8 +275,8 @@ class ApplicabilityModel:
             self.reg_.fit(np.vstack(X), np.array(y))
         return self
 
-    def predict(self, t: str, attrs: list[str] | None = None) -> list[tuple[str, float, float]]:
-        """(attribute, probability, importance) for t's candidates, most probable first."""
+    def predict(self, t: str, attrs: list[str] | None = None) -> list[tuple[str, float, float, np.ndarray]]:
+        """(attribute, probability, importance, features) for t's candidates, most probable first."""
         attrs = self.candidates(t) if attrs is None else attrs
         if not attrs:
             return []
@@ -277,7 +284,7 @@ class ApplicabilityModel:
         prob = self.clf_.predict_proba(F[:, self.columns])[:, 1]
         imp = np.clip(self.reg_.predict(F), 0, 1) if getattr(self, "reg_", None) is not None else np.zeros(len(attrs))
         order = np.argsort(-prob, kind="stable")
-        return [(attrs[i], float(prob[i]), float(imp[i])) for i in order]
+        return [(attrs[i], float(prob[i]), float(imp[i]), F[i]) for i in order]
 
     # ---- persistence -------------------------------------------------------------------------
     def save(self, folder: Path) -> str:

@@ -61,6 +61,11 @@ def read_relations(store: KnowledgeStore) -> RelationView:
     return RelationView(tax, attributes, values, labels, filled, products, texts)
 
 
+def _evidence(features) -> Evidence:
+    """The signals behind a decision, as readable text ('parent_has=1.00, knn_share=0.71')."""
+    return Evidence(", ".join(f"{n}={v:.2f}" for n, v in zip(FEATURES, features) if v) or "no signal")
+
+
 class RelationsStage(Stage):
     name = "relations"
     requires = (AK.forType, AK.forAttribute, AK.applicable, AK.ofAttribute, AK.queryText)
@@ -76,12 +81,13 @@ class RelationsStage(Stage):
     def fit(self, view: RelationView, embed=None) -> "RelationsStage":
         from ..models.encoder import embed as default_embed
 
+        targets = buyer_targets(view, sorted(view.attributes), self.min_buyer_texts)
         self.model_ = ApplicabilityModel(seed=self.seed, max_types=self.max_types)
-        self.model_.prepare(view, embed or default_embed)
+        self.model_.prepare(view, embed or default_embed, sorted(targets))
         labelled = sorted(t for t in view.labels if t in view.taxonomy.names)
         calib = [t for t in labelled if bucket("calib" + t) < 15]
         self.model_.fit([t for t in labelled if t not in calib], calib)
-        self.model_.fit_importance(buyer_targets(view, self.model_._f.attrs, self.min_buyer_texts))
+        self.model_.fit_importance(targets)
         self.metrics_ = {"labelled_types": len(labelled), "calibration_types": len(calib),
                          "threshold": self.model_.threshold_}
         return self
@@ -93,22 +99,21 @@ class RelationsStage(Stage):
 
     def predict(self, view: RelationView) -> list[Fact]:
         """Applicability decisions for undeclared types; importance for every decided pair."""
-        if self.model_._f is None or self.model_._f.view is not view:
-            from ..models.encoder import embed
+        from ..models.encoder import embed
 
-            self.model_.prepare(view, embed)
+        self.model_.prepare(view, embed, self.targets(view))
         facts: list[Fact] = []
         threshold = self.model_.threshold_
         for t in self.targets(view):
-            for a, p, imp in self.model_.predict(t):
+            for a, p, imp, f in self.model_.predict(t):
                 if p < MIN_PROBABILITY:
                     break
-                facts += self._node(t, a, p >= threshold, p, imp, self._evidence(t, a))
+                facts += self._node(t, a, p >= threshold, p, imp, _evidence(f))
         for t in sorted(view.labels):
             if t not in view.taxonomy.names:
                 continue
             declared = sorted(view.labels[t])
-            for a, _, imp in self.model_.predict(t, [a for a in declared if a in self.model_._f.aix]):
+            for a, _, imp, _ in self.model_.predict(t, [a for a in declared if a in self.model_._f.aix]):
                 facts.append(Fact(applicability_node(t, a), AK.importance, Literal(round(imp, 4))))
         return facts
 
@@ -121,12 +126,6 @@ class RelationsStage(Stage):
                 Fact(node, AK.forAttribute, NamedNode(a)),
                 Fact(node, AK.applicable, Literal(bool(decision)), evidence=evidence, confidence=conf),
                 Fact(node, AK.probability, Literal(round(p, 4))), Fact(node, AK.importance, Literal(round(imp, 4)))]
-
-    def _evidence(self, t: str, a: str) -> Evidence:
-        """The features behind a decision, as readable text."""
-        f = self.model_.features(t, [a])[0]
-        text = ", ".join(f"{n}={v:.2f}" for n, v in zip(FEATURES, f) if v)
-        return Evidence(text or "no signal")
 
     def score(self, view: RelationView) -> dict[str, Any]:
         from ..evaluation.relations import evaluate_relations_view
