@@ -42,10 +42,18 @@ def train_stage(store: KnowledgeStore, name: str, models_dir: Path = MODELS_DIR,
     return stage.save(models_dir / name)
 
 
+AFTER_STAGES = ("shapes", "validate")  # steps that read every stage's output
+
+
 def inputs_fingerprint(store: KnowledgeStore, stage: str) -> str:
-    """Which committed activities the store holds, apart from this stage's own runs: the input
-    identity of a run (its own earlier output must not make a re-run look new)."""
-    own = graph_iri("run", stage).value + "/"
+    """Which committed activities the store holds, apart from the runs of this stage and of the
+    steps after it: the input identity of a run (neither its own earlier output nor a later
+    stage's may make a re-run look new)."""
+    from .stages.registry import STAGES
+
+    order = [*STAGES, *AFTER_STAGES]
+    later = order[order.index(stage):] if stage in order else [stage]
+    own = tuple(graph_iri("run", s).value + "/" for s in later)
     graphs = sorted(g for g in (r["graph"].value for r in store.select("list_activities")) if not g.startswith(own))
     return hashlib.sha256("\n".join(graphs).encode()).hexdigest()
 

@@ -35,6 +35,8 @@ def test_demo_builds_the_store_prints_counts_and_is_rerunnable(tmp_path, models_
     assert "stage taxonomy" in first.output and "facts added" in first.output
     added = {r["kind"].value: int(r["facts"].value) for r in KnowledgeStore(store, read_only=True).select("count_run_facts")}
     assert added.get("subClassOf edge", 0) > 0 and added.get("product typed", 0) > 0
+    assert added.get("attribute applies", 0) > 0 and added.get("type shape", 0) > 0
+    assert "stage relations" in first.output and "validation:" in first.output
     second = CliRunner().invoke(cli, args)
     assert second.exit_code == 0 and "0 files ingested" in second.output
     assert "already in the store" in second.output

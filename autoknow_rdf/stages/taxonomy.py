@@ -176,9 +176,10 @@ class TaxonomyStage(Stage):
             if t is None:
                 t = type_iri(NEW_TYPE_SCHEME, slug(text)).value
                 by_name[key] = t
-                new[t] = text
-            if t in inputs.types.get(p, ()):
+            if t in inputs.types.get(p, ()):  # already typed so (e.g. by an earlier run)
                 continue
+            if t not in inputs.view.names:
+                new.setdefault(t, text)
             evidence = Evidence(text, SCHEMA.name, best.start, best.end)
             facts.append(Fact(NamedNode(p), RDF.type, NamedNode(t), evidence=evidence, confidence=best.score))
         for t, text in new.items():
