@@ -44,12 +44,15 @@ def generate_shapes(store: KnowledgeStore) -> list[Fact]:
             declared.setdefault(r["type"], set()).add(r["attribute"].value)
     decisions += [{"type": t, "attribute": NamedNode(a), "attributeLabel": None, "applicable": Literal(False),
                    "importance": None} for t, attrs in declared.items() for a in sorted(used - attrs)]
+    # sh:targetClass reaches the instances of subclasses too: an attribute that applies somewhere
+    # below a type must not be forbidden on it
+    below = _applicable_below(store, decisions)
     facts: list[Fact] = []
     shaped: set[str] = set()
     for r in decisions:
         t, a = r["type"], r["attribute"]
         applicable = r["applicable"].value == "true"
-        if not applicable and a.value not in used:
+        if not applicable and (a.value not in used or a.value in below.get(t.value, ())):
             continue
         shape, prop = node_iri("shape", t.value), node_iri("shape", t.value, a.value.rsplit("/", 1)[-1])
         if t.value not in shaped:
@@ -68,6 +71,29 @@ def generate_shapes(store: KnowledgeStore) -> list[Fact]:
             facts += [Fact(prop, SH.maxCount, Literal(0)), Fact(prop, SH.severity, SH.Warning),
                       Fact(prop, SH.message, Literal(f"{name} does not apply to this product type"))]
     return facts
+
+
+def _applicable_below(store: KnowledgeStore, decisions: list[dict]) -> dict[str, set[str]]:
+    """Per type: the attributes that apply to it or to any of its (transitive) subclasses."""
+    import sys
+
+    own: dict[str, set[str]] = {}
+    for r in decisions:
+        if r["applicable"].value == "true":
+            own.setdefault(r["type"].value, set()).add(r["attribute"].value)
+    kids: dict[str, set[str]] = {}
+    for r in store.select("list_subclass_edges"):
+        kids.setdefault(r["parent"].value, set()).add(r["child"].value)
+    memo: dict[str, set[str]] = {}
+
+    def walk(t: str) -> set[str]:
+        if t not in memo:
+            memo[t] = set()  # a cycle contributes nothing more
+            memo[t] = set(own.get(t, ())).union(*(walk(k) for k in kids.get(t, ())))
+        return memo[t]
+
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+    return {t: walk(t) for t in {r["type"].value for r in decisions}}
 
 
 def _turtle(facts: list[Fact]) -> bytes:
@@ -136,7 +162,8 @@ def shapes_graph(store: KnowledgeStore, graph: NamedNode):
 
 
 def data_slice(store: KnowledgeStore):
-    """Products of shaped types with their direct types and values, as rdflib."""
+    """Products of shaped types (and of their subclasses, typed with the shaped class as SHACL's
+    class targets entail) with their values, as rdflib."""
     import rdflib
 
     g = rdflib.Graph()
