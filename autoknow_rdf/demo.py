@@ -31,7 +31,7 @@ class DemoResult:
     counts: dict[str, int]
     added: list[dict]  # count_run_facts: what each stage run added, by kind of fact
     report: Path
-    validation: "Validation | None" = None
+    validation: Validation
 
 
 def run_demo(store_path: Path, report_path: Path, models_dir: Path = MODELS_DIR, data: Path = DEMO_DATA,
@@ -49,7 +49,7 @@ def run_demo(store_path: Path, report_path: Path, models_dir: Path = MODELS_DIR,
             if retrain or not (models_dir / name).is_dir():
                 train_stage(store, name, models_dir)
             runs.append(run_stage(store, name, models_dir))
-        validation = validate(store, write_shapes(store, shapes_out)[0]) if "relations" in STAGES else None
+        validation = validate(store, write_shapes(store, shapes_out)[0])
         counts = summary(store)
         added = store.select("count_run_facts")
         write_report(store, report_path)

@@ -23,8 +23,8 @@ from .loaders.records import (
 from .provenance import Evidence, Fact, file_checksum, ingest_activity
 from .store import KnowledgeStore
 from .vocab import (
-    AK, OWL, RDF, RDFS, SCHEMA, SKOS, XSD, attribute_iri, node_iri, product_iri, scheme_iri,
-    slug, type_iri, value_iri,
+    AK, OWL, RDF, RDFS, SCHEMA, SKOS, XSD, applicability_iri, attribute_iri, node_iri, product_iri, scheme_iri,
+    type_iri, value_iri,
 )
 
 __all__ = ["IngestResult", "ingest_file", "facts_of"]
@@ -155,7 +155,7 @@ def _(r: ValueRecord) -> Iterator[Fact]:
 @facts_of.register
 def _(r: ApplicabilityRecord) -> Iterator[Fact]:
     t = type_node(r.type)
-    node = node_iri("applicability", t.value, slug(r.attribute))
+    node = applicability_iri(t, attribute_iri(r.attribute))
     yield Fact(node, RDF.type, AK.Applicability, r.line)
     yield Fact(node, AK.forType, t, r.line)
     yield Fact(node, AK.forAttribute, attribute_iri(r.attribute), r.line)

@@ -23,7 +23,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode
 from . import __version__
 from .provenance import Fact, run_activity
 from .store import KnowledgeStore
-from .vocab import AK, RDF, RDFS, SH, XSD, graph_iri, node_iri
+from .vocab import AK, RDF, SH, XSD, node_iri
 
 __all__ = ["generate_shapes", "write_shapes", "validate", "Validation", "IMPORTANT"]
 
@@ -33,9 +33,9 @@ SHAPES_MODEL = "autoknow-shapes"
 
 def generate_shapes(store: KnowledgeStore) -> list[Fact]:
     """Shape facts from every applicability decision in the store (declared ones win)."""
-    multi = {r["attribute"].value for r in store.select("count_attribute_values_per_product")
-             if int(r["maxValues"].value) > 1}
-    used = {r["attribute"].value for r in store.select("count_attribute_values_per_product")}
+    per_product = store.select("count_attribute_values_per_product")
+    used = {r["attribute"].value for r in per_product}
+    multi = {r["attribute"].value for r in per_product if int(r["maxValues"].value) > 1}
     decisions = store.select("list_applicability_decisions")
     # a declared list (e.g. Shopify's) is complete: an attribute it leaves out does not apply
     declared: dict[NamedNode, set[str]] = {}
@@ -177,11 +177,18 @@ def data_slice(store: KnowledgeStore):
     return g
 
 
+def focus_nodes(data) -> int:
+    """Products in a data slice (the typed subjects that are not attribute values)."""
+    import rdflib
+
+    value_class = rdflib.URIRef(AK.AttributeValue.value)
+    return len({s for s, o in data.subject_objects(rdflib.RDF.type) if o != value_class})
+
+
 def validate(store: KnowledgeStore, shapes: NamedNode) -> Validation:
     """Run pyshacl over the data slice; store the report in its own graph (one per shapes graph
     and input state) and return the results."""
     import pyshacl
-    import rdflib
 
     from .pipeline import inputs_fingerprint
 
@@ -194,6 +201,4 @@ def validate(store: KnowledgeStore, shapes: NamedNode) -> Validation:
     facts = [Fact(_oxigraph(s, skolem), _oxigraph(p, skolem), _oxigraph(o, skolem)) for s, p, o in report]
     store.write(activity, facts)
     results = [r for r in store.select("list_validation_results") if r["graph"] == activity.graph]
-    value_class = rdflib.URIRef(AK.AttributeValue.value)
-    focus = len({s for s, o in data.subject_objects(rdflib.RDF.type) if o != value_class})
-    return Validation(bool(conforms), activity.graph, focus, results)
+    return Validation(bool(conforms), activity.graph, focus_nodes(data), results)

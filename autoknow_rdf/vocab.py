@@ -137,6 +137,15 @@ def attribute_iri(name: str) -> NamedNode:
     return node_iri("attribute", slug(name))
 
 
+def applicability_iri(type_: NamedNode, attribute: NamedNode) -> NamedNode:
+    """The one node per (type, attribute) that ingest (declared) and relations (predicted) describe.
+
+    >>> applicability_iri(type_iri("shopify", "fb-1"), attribute_iri("Flavor")).value
+    'https://w3id.org/autoknow/id/applicability/https%3A%2F%2Fw3id.org%2Fautoknow%2Fid%2Ftype%2Fshopify%2Ffb-1/flavor'
+    """
+    return node_iri("applicability", type_.value, attribute.value.rsplit("/", 1)[-1])
+
+
 def value_iri(attribute: str, value: str) -> NamedNode:
     """A value individual: one per (attribute, normalised value), so "Red" and "red" meet.
 

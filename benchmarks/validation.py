@@ -29,7 +29,7 @@ def main() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from autoknow_rdf.shapes import _rdflib, data_slice, generate_shapes, shapes_graph
+    from autoknow_rdf.shapes import _rdflib, data_slice, focus_nodes, generate_shapes, shapes_graph
     from autoknow_rdf.store import KnowledgeStore
 
     store = KnowledgeStore(args.store, read_only=True)
@@ -45,8 +45,7 @@ def main() -> None:
     data = data_slice(store)
     _, ours, _ = pyshacl.validate(data, shacl_graph=shapes, inference="none", allow_warnings=True)
     ours_s = time.perf_counter() - t
-    focus = len({s for s, o in data.subject_objects(rdflib.RDF.type)
-                 if o != rdflib.URIRef("https://w3id.org/autoknow/ontology#AttributeValue")})
+    focus = focus_nodes(data)
 
     t = time.perf_counter()
     whole = rdflib.Graph()

@@ -76,3 +76,17 @@ def empty_store() -> KnowledgeStore:
 
 def quad_set(store: KnowledgeStore) -> set[str]:
     return {str(q) for q in store.quads()}
+
+
+def evaluate_json(stage: str, data: Path, tmp_path: Path) -> dict:
+    """`autoknow evaluate STAGE --data DATA --json …` through the CLI; the metrics it wrote."""
+    import json
+
+    from click.testing import CliRunner
+
+    from autoknow_rdf.cli import cli
+
+    out = tmp_path / "metrics.json"
+    r = CliRunner().invoke(cli, ["evaluate", stage, "--data", str(data), "--json", str(out)])
+    assert r.exit_code == 0, (r.output, r.exception)
+    return json.loads(out.read_text(encoding="utf-8"))

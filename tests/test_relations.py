@@ -16,7 +16,7 @@ from autoknow_rdf.models.hypernym import TaxonomyView
 from autoknow_rdf.shapes import generate_shapes, validate, write_shapes
 from autoknow_rdf.vocab import SH, attribute_iri, type_iri
 
-from .conftest import DEMO, SHARED
+from .conftest import DEMO, evaluate_json
 from .test_taxonomy import toy_embed
 
 pytestmark = pytest.mark.slow
@@ -69,10 +69,7 @@ def data_dir(tmp_path_factory):
 
 
 def test_evaluate_relations_prints_model_and_baselines(data_dir, tmp_path):
-    out = tmp_path / "metrics.json"
-    r = CliRunner().invoke(cli, ["evaluate", "relations", "--data", str(data_dir), "--json", str(out)])
-    assert r.exit_code == 0, (r.output, r.exception)
-    result = json.loads(out.read_text(encoding="utf-8"))
+    result = evaluate_json("relations", data_dir, tmp_path)
     rows = result["tables"]["applicability"]
     assert {row["slice"] for row in rows} >= {"hidden types", "differs from parent"}
     by = {(row["slice"], row["method"]): row for row in rows}

@@ -13,7 +13,7 @@ from autoknow_rdf.cli import cli
 from autoknow_rdf.evaluation.taxonomy import evaluate_product_typing, hidden_leaves
 from autoknow_rdf.models.hypernym import FEATURES, HypernymModel, TaxonomyView, head_word, words
 
-from .conftest import DEMO
+from .conftest import DEMO, evaluate_json
 
 pytestmark = pytest.mark.slow
 
@@ -83,10 +83,7 @@ def data_dir(tmp_path_factory):
 
 
 def test_evaluate_taxonomy_prints_model_and_baselines_per_taxonomy(data_dir, tmp_path):
-    out = tmp_path / "metrics.json"
-    r = CliRunner().invoke(cli, ["evaluate", "taxonomy", "--data", str(data_dir), "--json", str(out)])
-    assert r.exit_code == 0, (r.output, r.exception)
-    result = json.loads(out.read_text(encoding="utf-8"))
+    result = evaluate_json("taxonomy", data_dir, tmp_path)
     rows = result["tables"]["hypernym"]
     methods = {row["method"] for row in rows}
     assert methods == {"model", "model without behaviour", "baseline: name embedding", "baseline: head word"}

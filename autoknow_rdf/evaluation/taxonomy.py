@@ -224,7 +224,7 @@ def evaluate_taxonomy(data: "Path", tagging: bool = True) -> dict[str, Any]:
     hyper = TaxonomyStage().score(view, slices)
     result["tables"]["hypernym"] = hyper.pop("rows")
     result["hypernym"] = hyper
-    instacart = [t for t in hidden_leaves(view).get(next((s for s in set(view.scheme.values()) if "instacart" in s), ""), [])]
+    instacart = next((h for s, h in hidden_leaves(view).items() if s.endswith("/instacart")), [])
     if instacart:
         result["tables"]["product typing (hidden Instacart aisles)"] = evaluate_product_typing(view, instacart)
     return result

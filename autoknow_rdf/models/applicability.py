@@ -148,6 +148,10 @@ class _Features:
             self.root_of[t] = {t} if not ps else set().union(*(self.roots(p) for p in ps))
         return self.root_of[t]
 
+    def vertical(self, t: str) -> list[int]:
+        """Label rows of the other labelled types under t's roots (its verticals)."""
+        return [r for root in self.roots(t) for r in self.vertical_rows.get(root, []) if self.labelled[r] != t]
+
     def has(self, types, exclude: str) -> np.ndarray:
         rows = [self.lix[x] for x in types if x in self.lix and x != exclude]
         return self.L[rows] if rows else np.zeros((0, len(self.attrs)), dtype=bool)
@@ -155,7 +159,7 @@ class _Features:
     def candidates(self, t: str, k: int = 20) -> list[str]:
         """Attributes declared in t's vertical; for a type outside every labelled vertical, those
         of the k labelled types nearest by name."""
-        rows = [r for root in self.roots(t) for r in self.vertical_rows.get(root, []) if self.labelled[r] != t]
+        rows = self.vertical(t)
         if not rows:
             rows = [self.lix[x] for x in self.nearest(t, k)]
         cols = np.flatnonzero(self.L[rows].any(0)) if rows else []
@@ -188,7 +192,7 @@ class _Features:
             Ln = self.L[[self.lix[x] for x in near]][:, cols]
             F[:, 4] = (sims[:, None] * Ln).sum(0) / max(sims.sum(), 1e-6)
             F[:, 5] = Ln[0]
-        rows = [r for root in self.roots(t) for r in self.vertical_rows.get(root, []) if self.labelled[r] != t]
+        rows = self.vertical(t)
         F[:, 6] = self.L[rows][:, cols].mean(0) if rows else 0
         F[:, 7] = self.attr_vec[cols] @ self.type_vec[self.tix[t]]
         titles = tax.titles.get(t, [])[:MAX_TITLES]

@@ -16,25 +16,20 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pyoxigraph import Literal
+from pyoxigraph import Literal, NamedNode
 
 from ..models.applicability import FEATURES, ApplicabilityModel, RelationView, buyer_targets
 from ..provenance import Evidence, Fact
 from ..splits import bucket
 from ..store import KnowledgeStore
-from ..vocab import AK, RDF, node_iri
+from ..vocab import AK, RDF, applicability_iri
 from .base import ModelInfo, Stage
 
-__all__ = ["RelationsStage", "read_relations", "applicability_node"]
+__all__ = ["RelationsStage", "read_relations"]
 
 MODEL_NAME = "autoknow-applicability"
 MODEL_VERSION = "0.1.0"
 MIN_PROBABILITY = 0.1  # candidates below this are not written (absent = not applicable)
-
-
-def applicability_node(type_iri: str, attribute_iri: str):
-    """The one node per (type, attribute) that ingest and this stage both describe."""
-    return node_iri("applicability", type_iri, attribute_iri.rsplit("/", 1)[-1])
 
 
 def read_relations(store: KnowledgeStore) -> RelationView:
@@ -101,10 +96,11 @@ class RelationsStage(Stage):
         """Applicability decisions for undeclared types; importance for every decided pair."""
         from ..models.encoder import embed
 
-        self.model_.prepare(view, embed, self.targets(view))
+        targets = self.targets(view)
+        self.model_.prepare(view, embed, targets)
         facts: list[Fact] = []
         threshold = self.model_.threshold_
-        for t in self.targets(view):
+        for t in targets:
             for a, p, imp, f in self.model_.predict(t):
                 if p < MIN_PROBABILITY:
                     break
@@ -114,13 +110,11 @@ class RelationsStage(Stage):
                 continue
             declared = sorted(view.labels[t])
             for a, _, imp, _ in self.model_.predict(t, [a for a in declared if a in self.model_._f.aix]):
-                facts.append(Fact(applicability_node(t, a), AK.importance, Literal(round(imp, 4))))
+                facts.append(Fact(applicability_iri(NamedNode(t), NamedNode(a)), AK.importance, Literal(round(imp, 4))))
         return facts
 
     def _node(self, t: str, a: str, decision: bool, p: float, imp: float, evidence: Evidence) -> list[Fact]:
-        from pyoxigraph import NamedNode
-
-        node = applicability_node(t, a)
+        node = applicability_iri(NamedNode(t), NamedNode(a))
         conf = p if decision else 1 - p
         return [Fact(node, RDF.type, AK.Applicability), Fact(node, AK.forType, NamedNode(t)),
                 Fact(node, AK.forAttribute, NamedNode(a)),
