@@ -20,7 +20,7 @@ __all__ = ["DEMO_DATA", "DemoResult", "run_demo"]
 DEMO_DATA = PROJECT_DIR / "demo" / "data"
 
 
-STAGES = ("taxonomy", "relations")  # the stages that exist, in pipeline order
+STAGES = ("taxonomy", "relations", "imputation")  # the stages that exist, in pipeline order
 
 
 @dataclass

@@ -18,7 +18,7 @@ from pyoxigraph import NamedNode
 __all__ = [
     "AK", "RDF", "RDFS", "OWL", "XSD", "SKOS", "PROV", "SCHEMA", "SH", "DCT", "PREFIXES",
     "ONTOLOGY_DIR", "ONTOLOGY_FILE", "ID", "slug", "type_iri", "product_iri", "attribute_iri",
-    "value_iri", "scheme_iri", "node_iri", "graph_iri", "ONTOLOGY_GRAPH", "PROVENANCE_GRAPH",
+    "value_iri", "is_attribute_iri", "scheme_iri", "node_iri", "graph_iri", "ONTOLOGY_GRAPH", "PROVENANCE_GRAPH",
 ]
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -144,6 +144,15 @@ def applicability_iri(type_: NamedNode, attribute: NamedNode) -> NamedNode:
     'https://w3id.org/autoknow/id/applicability/https%3A%2F%2Fw3id.org%2Fautoknow%2Fid%2Ftype%2Fshopify%2Ffb-1/flavor'
     """
     return node_iri("applicability", type_.value, attribute.value.rsplit("/", 1)[-1])
+
+
+def is_attribute_iri(node: NamedNode) -> bool:
+    """Whether a predicate is an attribute (a sub-property of ak:hasAttributeValue minted here).
+
+    >>> is_attribute_iri(attribute_iri("Flavor")), is_attribute_iri(RDF.type)
+    (True, False)
+    """
+    return node.value.startswith(ID + "attribute/")
 
 
 def value_iri(attribute: str, value: str) -> NamedNode:

@@ -20,4 +20,8 @@ def evaluate_stage(name: str, data: Path) -> dict[str, Any]:
         from .relations import evaluate_relations
 
         return evaluate_relations(data)
+    if name == "imputation":
+        from .imputation import evaluate_imputation
+
+        return evaluate_imputation(data)
     raise AutoknowError(f"no evaluation for stage {name!r} yet")

@@ -35,6 +35,11 @@ class Stage(ABC):
     requires: ClassVar[tuple[NamedNode, ...]]  # predicates the stage reads
     assigns: ClassVar[tuple[NamedNode, ...]]  # the only predicates its facts may use
 
+    @classmethod
+    def allows(cls, predicate: NamedNode) -> bool:
+        """Whether the stage may assert `predicate` (by default: it is one of `assigns`)."""
+        return predicate in cls.assigns
+
     @abstractmethod
     def read(self, store: KnowledgeStore) -> Any:
         """Inputs from the store, via named queries."""
@@ -50,7 +55,7 @@ class Stage(ABC):
     def emit(self, facts: list[Fact]) -> Iterable[Fact]:
         """The facts to write; checks each stays inside `assigns`."""
         for f in facts:
-            if f.predicate not in self.assigns:
+            if not self.allows(f.predicate):
                 raise ValueError(f"stage {self.name} may not assert {f.predicate.value}")
             yield f
 

@@ -19,7 +19,13 @@ def _relations() -> type[Stage]:
     return RelationsStage
 
 
-STAGES = {"taxonomy": _taxonomy, "relations": _relations}  # imputation, cleaning, synonyms land here as built
+def _imputation() -> type[Stage]:
+    from .imputation import ImputationStage
+
+    return ImputationStage
+
+
+STAGES = {"taxonomy": _taxonomy, "relations": _relations, "imputation": _imputation}  # imputation, cleaning, synonyms land here as built
 
 
 def stage_class(name: str) -> type[Stage]:

@@ -1,0 +1,250 @@
+"""Imputation evaluation: the type-conditioned value tagger, the same tagger without the type,
+and a dictionary, on dev splits carved from OA-Mine, AE-110K and WDC-PAVE; and ImplicitAVE.
+
+Dev: 20% of products by a hash of data set + title. A product's type is its data set's
+category; the attributes allowed for a type are those labelled on its training products (the
+stage takes them from the relations stage instead). WDC-PAVE's "Product Type" belongs to the
+taxonomy stage and is left out. Scores:
+  exact span   (text, attribute, start, end) against the human spans, titles and descriptions
+  value match  (product, attribute, normalised value) as ExtractGPT scores: a value found at
+               another offset counts, and gold values that are no span of the text are misses
+Macro-F1 averages the value-match F1 over attributes with dev support: rare attributes count.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ..models.imputer import ValueExample, unescape_spans
+from ..models.tagger import Span
+from ..splits import bucket
+
+__all__ = ["LabelledProduct", "labelled_products", "value_scores", "evaluate_imputation", "normalise_value"]
+
+SEEDS = (0, 1, 2)
+EPOCHS = 5
+LEFT_OUT = {"Product Type"}  # the taxonomy stage's label
+
+
+@dataclass
+class LabelledProduct:
+    dataset: str
+    id: str
+    category: str
+    texts: dict[str, str]  # field ("title", "description") -> text
+    spans: dict[str, list[Span]] = field(default_factory=dict)  # field -> spans (label = attribute)
+    gold: dict[str, set[str]] = field(default_factory=dict)  # attribute -> normalised values
+
+    @property
+    def type_key(self) -> str:
+        return f"{self.dataset}:{self.category}"
+
+
+def normalise_value(value: str) -> str:
+    """The form values are compared in: case, spacing and edge punctuation do not count.
+
+    >>> normalise_value("  Red  Patent, "), normalise_value("Women's")
+    ('red patent', "women's")
+    """
+    return re.sub(r"\s+", " ", value).strip(" .,;:-()[]\"'").lower()
+
+
+def labelled_products(data: Path) -> list[LabelledProduct]:
+    """OA-Mine, AE-110K (entities decoded, offsets moved) and WDC-PAVE (titles and descriptions)."""
+    from ..loaders.catalogue import extractgpt_titles, wdc_pave
+
+    sources = [("oa-mine", p, extractgpt_titles) for p in sorted(data.glob("oa_mine_attributes/oa_mine_*.jsonl"))]
+    sources += [("ae-110k", p, extractgpt_titles) for p in sorted(data.glob("ae_110k_attributes/ae_110k_*.jsonl"))]
+    sources += [("wdc-pave", p, lambda path, scheme: wdc_pave(path)) for p in sorted(data.glob("wdc_pave_attributes/wdc_pave_train.jsonl"))]
+    out = []
+    for dataset, path, read in sources:
+        for r in read(path, dataset):
+            texts = {"title": r.title, **({"description": r.description} if r.description else {})}
+            raw: dict[str, list[Span]] = defaultdict(list)
+            gold: dict[str, set[str]] = defaultdict(set)
+            for s in r.attributes:
+                if s.attribute in LEFT_OUT:
+                    continue
+                gold[s.attribute].add(normalise_value(_decoded(s.value)))
+                if s.start is not None and s.field in texts:
+                    raw[s.field].append(Span(s.attribute, s.start, s.end))
+            spans = {}
+            for f, text in list(texts.items()):
+                texts[f], spans[f] = text, raw.get(f, [])
+                for _ in range(3):  # some titles are escaped twice ("&amp;amp")
+                    decoded = unescape_spans(texts[f], spans[f])
+                    if decoded[0] == texts[f]:
+                        break
+                    texts[f], spans[f] = decoded
+            out.append(LabelledProduct(dataset, r.id, r.types[0].label or r.types[0].id, texts, spans, dict(gold)))
+    return out
+
+
+def _decoded(value: str) -> str:
+    import html
+
+    return html.unescape(html.unescape(value))
+
+
+def _examples(products: list[LabelledProduct]) -> list[ValueExample]:
+    return [ValueExample(text, p.type_key, tuple(sorted(p.spans.get(f, []), key=lambda s: s.start)))
+            for p in products for f, text in p.texts.items()]
+
+
+def value_scores(products: list[LabelledProduct], predicted: list[dict[str, list[Span]]]) -> dict[str, Any]:
+    """Exact-span and value-match P/R/F1 (micro), value-match F1 per attribute and its macro mean."""
+    span = Counter()
+    value = Counter()
+    per_attr: dict[str, Counter] = defaultdict(Counter)
+    for p, pred in zip(products, predicted):
+        for f in p.texts:
+            gs = {(s.label, s.start, s.end) for s in p.spans.get(f, [])}
+            ps = {(s.label, s.start, s.end) for s in pred.get(f, [])}
+            span.update(tp=len(gs & ps), fp=len(ps - gs), fn=len(gs - ps))
+        found: dict[str, set[str]] = defaultdict(set)
+        for f, spans in pred.items():
+            for s in spans:
+                found[s.label].add(normalise_value(p.texts[f][s.start:s.end]))
+        for a in set(found) | set(p.gold):
+            g, q = p.gold.get(a, set()), found.get(a, set())
+            c = Counter(tp=len(g & q), fp=len(q - g), fn=len(g - q))
+            value.update(c)
+            per_attr[a].update(c)
+
+    def prf(c: Counter) -> dict[str, float]:
+        prec = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 0.0
+        rec = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 0.0
+        return {"precision": prec, "recall": rec, "f1": 2 * prec * rec / (prec + rec) if prec + rec else 0.0,
+                "support": c["tp"] + c["fn"]}
+
+    attrs = {a: prf(c) for a, c in per_attr.items() if c["tp"] + c["fn"] > 0}
+    return {"span": prf(span), "value": prf(value), "attributes": attrs,
+            "macro_f1": statistics.fmean(a["f1"] for a in attrs.values()) if attrs else 0.0}
+
+
+def dictionary_baseline(train: list[LabelledProduct]) -> Callable[[str, str], list[Span]]:
+    """The named baseline: every training value of an attribute the type allows, matched as a
+    whole word anywhere in the text (longest first, no overlaps within an attribute)."""
+    entries: dict[str, set[str]] = defaultdict(set)
+    allowed = allowed_attributes(train)
+    for p in train:
+        for f, spans in p.spans.items():
+            for s in spans:
+                entries[s.label].add(p.texts[f][s.start:s.end])
+    compiled = {a: re.compile(r"(?<![A-Za-z0-9])(" + "|".join(map(re.escape, sorted(v, key=len, reverse=True))) + r")(?![A-Za-z0-9])", re.I)
+                for a, v in entries.items() if v}
+
+    def tag(text: str, type_key: str) -> list[Span]:
+        return [Span(a, m.start(), m.end()) for a in sorted(allowed.get(type_key, ())) if a in compiled
+                for m in compiled[a].finditer(text)]
+
+    return tag
+
+
+def allowed_attributes(products: list[LabelledProduct]) -> dict[str, set[str]]:
+    allowed: dict[str, set[str]] = defaultdict(set)
+    for p in products:
+        allowed[p.type_key] |= {s.label for spans in p.spans.values() for s in spans}
+    return dict(allowed)
+
+
+def _per_product(products: list[LabelledProduct], flat: list[list[Span]]) -> list[dict[str, list[Span]]]:
+    out, i = [], 0
+    for p in products:
+        out.append({f: flat[i + k] for k, f in enumerate(p.texts)})
+        i += len(p.texts)
+    return out
+
+
+def _rows(dataset: str, method: str, s: dict[str, Any]) -> dict[str, Any]:
+    return {"data set": dataset, "method": method, "span P": s["span"]["precision"], "span R": s["span"]["recall"],
+            "span F1": s["span"]["f1"], "value P": s["value"]["precision"], "value R": s["value"]["recall"],
+            "value F1": s["value"]["f1"], "macro F1": s["macro_f1"]}
+
+
+def evaluate_value_tagging(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: int = EPOCHS,
+                           embed: Callable | None = None, progress=None) -> dict[str, Any]:
+    """Conditioned vs unconditioned tagger (each over `seeds`) and the dictionary, same split."""
+    from ..models.encoder import embed as default_embed
+    from ..models.imputer import ValueTagger
+
+    embed = embed or default_embed
+    products = labelled_products(data)
+    dev = [p for p in products if bucket(p.dataset + p.texts["title"]) < 20]
+    train = [p for p in products if bucket(p.dataset + p.texts["title"]) >= 20]
+    allowed = allowed_attributes(train)
+    keys = sorted({p.type_key for p in products})
+    vectors = dict(zip(keys, embed([k.split(":", 1)[1] for k in keys])))
+    attributes = sorted({a for v in allowed.values() for a in v})
+    examples = _examples(train)
+    dev_texts = [(t, p.type_key) for p in dev for t in p.texts.values()]
+    datasets = sorted({p.dataset for p in dev})
+
+    runs: dict[str, list[dict[str, Any]]] = {}
+    timings = {}
+    for conditioned in (True, False):
+        method = "tagger + type" if conditioned else "tagger, no type (OpenTag-style)"
+        for seed in seeds:
+            start = time.perf_counter()
+            tagger = ValueTagger(attributes, conditioned=conditioned, epochs=epochs, seed=seed).fit(
+                examples, vectors, allowed, progress)
+            timings[f"{method} seed {seed} train s"] = time.perf_counter() - start
+            flat = tagger.predict([t for t, _ in dev_texts], [k for _, k in dev_texts], vectors, allowed)
+            runs.setdefault(method, []).append(_score_by_dataset(dev, _per_product(dev, flat), datasets))
+    baseline = dictionary_baseline(train)
+    flat = [baseline(t, k) for t, k in dev_texts]
+    runs["baseline: dictionary"] = [_score_by_dataset(dev, _per_product(dev, flat), datasets)]
+
+    rows, per_attribute = [], []
+    for method, scored in runs.items():
+        for ds in datasets + ["all"]:
+            seeds_rows = [_rows(ds, method, s[ds]) for s in scored]
+            row = {k: (statistics.fmean(r[k] for r in seeds_rows) if isinstance(seeds_rows[0][k], float) else seeds_rows[0][k])
+                   for k in seeds_rows[0]}
+            row["value F1 sd"] = statistics.stdev(r["value F1"] for r in seeds_rows) if len(seeds_rows) > 1 else None
+            row["seeds"] = len(seeds_rows)
+            rows.append(row)
+            for a, m in scored[0][ds]["attributes"].items():
+                if ds != "all":
+                    f1s = [s[ds]["attributes"].get(a, {"f1": 0.0})["f1"] for s in scored]
+                    per_attribute.append({"data set": ds, "attribute": a, "method": method, "support": m["support"],
+                                          "value F1": statistics.fmean(f1s)})
+    return {"rows": rows, "per_attribute": per_attribute, "train_products": len(train), "dev_products": len(dev),
+            "train_texts": len(examples), "attributes": len(attributes), "types": len(keys), "epochs": epochs,
+            "seeds": list(seeds), "timings": timings,
+            "dev_by_dataset": dict(Counter(p.dataset for p in dev))}
+
+
+def _score_by_dataset(dev: list[LabelledProduct], pred: list[dict[str, list[Span]]], datasets: list[str]) -> dict[str, Any]:
+    out = {ds: value_scores([p for p in dev if p.dataset == ds], [q for p, q in zip(dev, pred) if p.dataset == ds])
+           for ds in datasets}
+    out["all"] = value_scores(dev, pred)
+    return out
+
+
+def evaluate_imputation(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: int = EPOCHS) -> dict[str, Any]:
+    """`autoknow evaluate imputation --data DIR`: value tagging tables, and implicit values."""
+    from .implicit import evaluate_implicit
+
+    data = Path(data)
+    result: dict[str, Any] = {"tables": {}}
+    if any(data.glob("oa_mine_attributes/*.jsonl")) or any(data.glob("ae_110k_attributes/*.jsonl")) \
+            or any(data.glob("wdc_pave_attributes/*.jsonl")):
+        tag = evaluate_value_tagging(data, seeds, epochs)
+        result["tables"]["value tagging (dev)"] = tag.pop("rows")
+        rare = [r for r in tag["per_attribute"] if r["support"] >= 5]
+        result["tables"]["value F1 per attribute (support >= 5)"] = sorted(rare, key=lambda r: (r["data set"], r["attribute"], r["method"]))
+        result["value tagging (dev)"] = {k: v for k, v in tag.items() if k != "per_attribute"}
+        result["per_attribute"] = tag["per_attribute"]
+    implicit = next(iter(data.glob("implicitave_attributes/implicitave_trainval.tsv*")), None)
+    if implicit is not None:
+        imp = evaluate_implicit(implicit)
+        result["tables"]["implicit values (ImplicitAVE val)"] = imp.pop("rows")
+        result["implicit values (ImplicitAVE val)"] = imp
+    return result

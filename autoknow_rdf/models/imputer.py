@@ -1,0 +1,267 @@
+"""A type-conditioned attribute-value tagger (after TXtract): MiniLM token states + the product type.
+
+Every attribute has its own O/B/I decision per token (one multi-label head, not one BIO tag per
+token), so one value can carry two attributes (AE-110K's overlapping spans) and a type's
+applicable attributes are a mask over the head: the loss and the decoding only look at the
+attributes that apply to the example's type. With `conditioned`, the type's embedding (a 384-d
+MiniLM vector of its name, borrowed from its parents by the caller) is added to every token's
+input embedding and modulates the output states (FiLM); both projections start at zero, so
+training begins from the unconditioned tagger and learns how much the type matters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .tagger import Span, _snap
+
+__all__ = ["ValueExample", "ValueTagger", "unescape_spans"]
+
+TYPE_DIM = 384
+HEAD_LR = 10  # the new layers start from scratch: they learn at 10x the encoder's rate
+_ENTITY = re.compile(r"&(?:#\d+;?|#x[0-9a-fA-F]+;?|(?:amp|quot|lt|gt|nbsp);?|[A-Za-z][A-Za-z0-9]*;)")  # "&amp" without ";" too
+
+
+@dataclass(frozen=True)
+class ValueExample:
+    """A text (title or description) of a product of type `type_key`, with its labelled values."""
+
+    text: str
+    type_key: str
+    spans: tuple[Span, ...]  # label = attribute name
+
+
+def unescape_spans(text: str, spans: list[Span]) -> tuple[str, list[Span]]:
+    """HTML entities decoded, with span offsets moved to the decoded text (not dropped).
+
+    >>> unescape_spans("Tom &amp; Jerry Tee", [Span("Brand", 0, 15), Span("Type", 16, 19)])
+    ('Tom & Jerry Tee', [Span(label='Brand', start=0, end=11, score=1.0), Span(label='Type', start=12, end=15, score=1.0)])
+    >>> unescape_spans("Hats &amp Caps", [Span("Type", 10, 14)])
+    ('Hats & Caps', [Span(label='Type', start=7, end=11, score=1.0)])
+    """
+    if "&" not in text:
+        return text, spans
+    pieces, at, pos, last = [], [0] * (len(text) + 1), 0, 0  # at[i]: decoded offset of raw boundary i
+    for m in _ENTITY.finditer(text):
+        for i in range(last, m.start()):
+            at[i], pos = pos, pos + 1
+        decoded = html.unescape(m.group(0))
+        at[m.start()] = pos
+        for i in range(m.start() + 1, m.end()):
+            at[i] = pos + len(decoded)  # an end inside an entity takes the whole character
+        pieces.append(text[last:m.start()] + decoded)
+        pos, last = pos + len(decoded), m.end()
+    for i in range(last, len(text) + 1):
+        at[i], pos = pos, pos + 1
+    pieces.append(text[last:])
+    return "".join(pieces), [Span(s.label, at[s.start], at[s.end], s.score) for s in spans]
+
+
+def _net(path: str, n_labels: int, conditioned: bool):
+    """MiniLM encoder + a 3-way (O/B/I) head per attribute; with the type's vector as an input."""
+    import torch
+    from torch import nn
+    from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()  # the encoder is local: a loading bar is noise
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bert = AutoModel.from_pretrained(path)
+            hidden = self.bert.config.hidden_size
+            self.conditioned = conditioned
+            if conditioned:
+                self.type_in, self.gate, self.shift = (nn.Linear(TYPE_DIM, hidden) for _ in range(3))
+                for layer in (self.type_in, self.gate, self.shift):
+                    nn.init.zeros_(layer.weight)
+                    nn.init.zeros_(layer.bias)
+            self.drop = nn.Dropout(0.1)
+            self.head = nn.Linear(hidden, n_labels * 3)
+
+        def forward(self, input_ids, attention_mask, type_vec):
+            if self.conditioned:
+                tokens = self.bert.embeddings.word_embeddings(input_ids) + self.type_in(type_vec)[:, None, :]
+                h = self.bert(inputs_embeds=tokens, attention_mask=attention_mask).last_hidden_state
+                h = h * (1 + torch.tanh(self.gate(type_vec)))[:, None, :] + self.shift(type_vec)[:, None, :]
+            else:
+                h = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            logits = self.head(self.drop(h))
+            return logits.view(*logits.shape[:2], -1, 3)
+
+    return Net()
+
+
+def _targets(offsets, spans: tuple[Span, ...], label_id: dict[str, int], n_labels: int) -> np.ndarray:
+    """[tokens, labels] of 0 (O), 1 (B), 2 (I); -100 on special tokens.
+
+    >>> _targets([(0, 0), (0, 3), (4, 9), (0, 0)], (Span("A", 0, 9), Span("B", 4, 9)), {"A": 0, "B": 1}, 2).tolist()
+    [[-100, -100], [1, 0], [2, 1], [-100, -100]]
+    """
+    out = np.zeros((len(offsets), n_labels), dtype=np.int64)
+    for i, (a, b) in enumerate(offsets):
+        if a == b:
+            out[i] = -100
+    for s in spans:
+        if s.label not in label_id:
+            continue
+        first = True
+        for i, (a, b) in enumerate(offsets):
+            if a != b and a < s.end and b > s.start:
+                out[i, label_id[s.label]] = 1 if first else 2
+                first = False
+    return out
+
+
+class ValueTagger:
+    """Extract attribute values (spans with char offsets) from product texts, given the type."""
+
+    def __init__(self, attributes: list[str], conditioned: bool = True, epochs: int = 5, batch_size: int = 16,
+                 lr: float = 2e-4, max_length: int = 128, seed: int = 0):
+        self.attributes, self.conditioned, self.epochs = sorted(attributes), conditioned, epochs
+        self.batch_size, self.lr, self.max_length, self.seed = batch_size, lr, max_length, seed
+
+    def _load(self, path: str):
+        import torch
+        from transformers import AutoTokenizer
+
+        from .encoder import device
+
+        torch.manual_seed(self.seed)
+        self.tokenizer_ = AutoTokenizer.from_pretrained(path)
+        self.net_ = _net(path, len(self.attributes), self.conditioned)
+        self.device_ = device()
+        self.net_.to(self.device_)
+
+    def _batch(self, texts: list[str], keys: list[str], vectors: dict[str, np.ndarray],
+               allowed: dict[str, set[str]]):
+        import torch
+
+        enc = self.tokenizer_(texts, return_offsets_mapping=True, truncation=True, max_length=self.max_length,
+                              padding=True, return_tensors="pt")
+        offsets = enc.pop("offset_mapping").tolist()
+        zero = np.zeros(TYPE_DIM, dtype=np.float32)
+        tv = torch.tensor(np.stack([vectors.get(k, zero) for k in keys]))
+        mask = torch.tensor([[a in allowed.get(k, ()) for a in self.attributes] for k in keys])
+        return enc, offsets, tv, mask
+
+    def fit(self, examples: list[ValueExample], vectors: dict[str, np.ndarray], allowed: dict[str, set[str]],
+            progress=None) -> "ValueTagger":
+        """Fine-tune on labelled texts; `allowed` maps each type key to the attributes that apply."""
+        import torch
+        from torch.nn import functional as F
+
+        from .encoder import encoder_path
+
+        self._load(encoder_path())
+        label_id = {a: i for i, a in enumerate(self.attributes)}
+        rng = random.Random(self.seed)
+        params = [p for p in self.net_.parameters() if p.requires_grad]
+        fresh = [p for n, p in self.net_.named_parameters() if not n.startswith("bert.")]  # head, type layers
+        encoder = [p for n, p in self.net_.named_parameters() if n.startswith("bert.")]
+        optim = torch.optim.AdamW([{"params": encoder, "lr": self.lr}, {"params": fresh, "lr": self.lr * HEAD_LR}])
+        steps = self.epochs * ((len(examples) + self.batch_size - 1) // self.batch_size)
+        sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda s: max(0.0, 1 - s / max(1, steps)))
+        self.net_.train()
+        order = sorted(range(len(examples)), key=lambda i: len(examples[i].text))
+        batches = [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]  # similar lengths
+        for _ in range(self.epochs):
+            rng.shuffle(batches)
+            for idx in batches:
+                batch = [examples[j] for j in idx]
+                enc, offsets, tv, mask = self._batch([e.text for e in batch], [e.type_key for e in batch], vectors, allowed)
+                y = torch.tensor(np.stack([_targets(o, e.spans, label_id, len(self.attributes)) for o, e in zip(offsets, batch)]))
+                y = torch.where(mask[:, None, :], y, torch.full_like(y, -100)).to(self.device_)
+                logits = self.net_(enc["input_ids"].to(self.device_), enc["attention_mask"].to(self.device_), tv.to(self.device_))
+                loss = F.cross_entropy(logits.reshape(-1, 3), y.reshape(-1), ignore_index=-100)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(params, 1.0)
+                optim.step()
+                sched.step()
+                optim.zero_grad()
+                if progress is not None:
+                    progress(len(batch))
+        self.net_.eval()
+        return self
+
+    def predict(self, texts: list[str], keys: list[str], vectors: dict[str, np.ndarray], allowed: dict[str, set[str]],
+                batch_size: int = 64) -> list[list[Span]]:
+        """Value spans per text (label = attribute), only for the attributes allowed for its type."""
+        import torch
+
+        out: list[list[Span]] = []
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        found: dict[int, list[Span]] = {}
+        with torch.no_grad():
+            for i in range(0, len(order), batch_size):
+                idx = order[i:i + batch_size]
+                chunk = [texts[j] for j in idx]
+                enc, offsets, tv, mask = self._batch(chunk, [keys[j] for j in idx], vectors, allowed)
+                logits = self.net_(enc["input_ids"].to(self.device_), enc["attention_mask"].to(self.device_), tv.to(self.device_))
+                probs = logits.softmax(-1).cpu().numpy()
+                for j, text, offs, p, m in zip(idx, chunk, offsets, probs, mask.numpy()):
+                    found[j] = self._decode(text, offs, p, m)
+        for j in range(len(texts)):
+            out.append(found[j])
+        return out
+
+    def _decode(self, text: str, offsets, probs: np.ndarray, mask: np.ndarray) -> list[Span]:
+        """Per allowed attribute: B starts a value, I extends it (an I after O starts one too);
+        confidence is the mean probability of the chosen tags."""
+        spans: list[Span] = []
+        tags = probs.argmax(-1)  # [tokens, labels]
+        for li in np.flatnonzero(mask & tags.any(0)):
+            found, cur = [], None
+            for (a, b), t, row in zip(offsets, tags[:, li], probs[:, li]):
+                if a == b:
+                    continue
+                if t == 0:
+                    cur = None
+                elif t == 2 and cur is not None:
+                    cur[1], cur[2] = b, cur[2] + [float(row[t])]
+                else:
+                    cur = [a, b, [float(row[t])]]
+                    found.append(cur)
+            spans += _snap(text, [Span(self.attributes[li], a, b, sum(ps) / len(ps)) for a, b, ps in found])
+        return sorted(spans, key=lambda s: (s.start, s.label))
+
+    # ---- persistence ---------------------------------------------------------------------------
+    def save(self, folder: Path) -> str:
+        """Weights, tokenizer and config; returns the weights' sha256."""
+        import torch
+
+        folder.mkdir(parents=True, exist_ok=True)
+        torch.save(self.net_.state_dict(), folder / "imputer.pt")
+        self.tokenizer_.save_pretrained(folder)
+        self.net_.bert.config.save_pretrained(folder)
+        checksum = hashlib.sha256((folder / "imputer.pt").read_bytes()).hexdigest()
+        config = {"attributes": self.attributes, "conditioned": self.conditioned, "epochs": self.epochs,
+                  "batch_size": self.batch_size, "lr": self.lr, "max_length": self.max_length, "seed": self.seed,
+                  "checksum": "sha256:" + checksum}
+        (folder / "imputer.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+        return checksum
+
+    @classmethod
+    def load(cls, folder: Path) -> "ValueTagger":
+        import torch
+
+        config = json.loads((folder / "imputer.json").read_text(encoding="utf-8"))
+        if "sha256:" + hashlib.sha256((folder / "imputer.pt").read_bytes()).hexdigest() != config.pop("checksum"):
+            raise ValueError(f"{folder}: weights do not match their checksum")
+        tagger = cls(**config)
+        from .encoder import encoder_path
+
+        tagger._load(encoder_path())
+        tagger.net_.load_state_dict(torch.load(folder / "imputer.pt", map_location=tagger.device_))
+        tagger.net_.eval()
+        return tagger

@@ -1,0 +1,299 @@
+"""Stage 3, imputation: extract the attribute values a product lacks from its title and description.
+
+`read` gathers every product's texts, types, current values, the attributes that apply to each
+type (declared, or decided by the relations stage) and the type names that condition the tagger.
+`fit` trains the type-conditioned value tagger (models/imputer.py) on the store's labelled value
+spans and on distant labels: a value a product carries without a span, found in its own title.
+`predict` tags each product's texts for the applicable attributes it has no value of; a value is
+an `ak:AttributeValue` individual, reused when its normalised form names one that exists, and
+the surface string, field and character offsets stay as the fact's evidence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pyoxigraph import Literal, NamedNode
+
+from ..models.tagger import Span
+from ..provenance import Evidence, Fact
+from ..splits import bucket
+from ..store import KnowledgeStore
+from ..vocab import AK, RDF, RDFS, SCHEMA, is_attribute_iri, value_iri
+from .base import ModelInfo, Stage
+
+__all__ = ["ImputationStage", "ImputationInputs", "read_inputs"]
+
+MODEL_NAME = "autoknow-value-tagger"
+MODEL_VERSION = "0.1.0"
+FIELDS = {SCHEMA.name.value: "title", SCHEMA.description.value: "description"}
+
+
+@dataclass
+class ImputationInputs:
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)  # product -> field IRI -> text
+    types: dict[str, set[str]] = field(default_factory=dict)  # product -> types
+    values: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # product -> attribute -> value labels
+    spans: dict[str, list[tuple[str, str, int, int]]] = field(default_factory=dict)  # product -> (field, attr, start, end)
+    applicable: dict[str, set[str]] = field(default_factory=dict)  # type -> attributes that apply
+    not_applicable: dict[str, set[str]] = field(default_factory=dict)  # type -> attributes declared not to
+    names: dict[str, str] = field(default_factory=dict)  # type -> name
+    parents: dict[str, set[str]] = field(default_factory=dict)
+    individuals: set[str] = field(default_factory=set)  # existing value IRIs
+
+    def type_key(self, product: str) -> str:
+        """The conditioning key of a product: its types, sorted (a product may have several)."""
+        return "|".join(sorted(self.types.get(product, ())))
+
+    def allowed(self, key: str) -> set[str]:
+        """Attributes that apply to any of the key's types: declared or decided applicable, or
+        already used by that type's products, unless declared not to apply."""
+        out: set[str] = set()
+        for t in key.split("|") if key else ():
+            out |= self.applicable.get(t, set()) - self.not_applicable.get(t, set())
+        return out
+
+
+def read_inputs(store: KnowledgeStore) -> ImputationInputs:
+    """Texts, types, values, labelled spans, applicability and type names, via named queries."""
+    from .taxonomy import read_view
+
+    inputs = ImputationInputs()
+    for r in store.select("list_product_texts"):
+        p = r["product"].value
+        inputs.texts.setdefault(p, {})[r["field"].value] = r["text"].value
+        if r["type"] is not None:
+            inputs.types.setdefault(p, set()).add(r["type"].value)
+    used: dict[str, set[str]] = {}
+    for r in store.select("list_value_facts"):
+        p, a = r["product"].value, r["attribute"].value
+        label = r["valueLabel"].value if r["valueLabel"] is not None else r["value"].value.rsplit("/", 1)[-1]
+        inputs.values.setdefault(p, {}).setdefault(a, set()).add(label)
+        for t in inputs.types.get(p, ()):
+            used.setdefault(t, set()).add(a)
+        if r["field"] is not None and r["field"].value in FIELDS:
+            span = (r["field"].value, a, int(r["start"].value), int(r["end"].value))
+            if span not in inputs.spans.setdefault(p, []):
+                inputs.spans[p].append(span)
+    for r in store.select("list_applicable_attributes"):
+        target = inputs.applicable if r["applicable"].value == "true" else inputs.not_applicable
+        target.setdefault(r["type"].value, set()).add(r["attribute"].value)
+    for t, attrs in used.items():
+        inputs.applicable.setdefault(t, set()).update(attrs)
+    view = read_view(store)
+    inputs.names, inputs.parents = view.names, view.parents
+    inputs.individuals = {r["value"].value for r in store.select("list_value_individuals")}
+    return inputs
+
+
+def type_vectors(inputs: ImputationInputs, keys: set[str], embed) -> dict[str, np.ndarray]:
+    """A key's vector: the mean over its types of the type name's embedding plus half its
+    parents' (an unseen or new type borrows from where it sits in the hierarchy)."""
+    names = sorted({n for k in keys for t in k.split("|") if k for n in [inputs.names.get(t)] + [inputs.names.get(q) for q in inputs.parents.get(t, ())] if n})
+    vec = dict(zip(names, embed(names))) if names else {}
+    out = {}
+    for k in keys:
+        parts = []
+        for t in k.split("|") if k else ():
+            if inputs.names.get(t) not in vec:
+                continue
+            v = vec[inputs.names[t]].copy()
+            ps = [vec[inputs.names[q]] for q in inputs.parents.get(t, ()) if inputs.names.get(q) in vec]
+            if ps:
+                v += 0.5 * np.mean(ps, axis=0)
+            parts.append(v)
+        if parts:
+            m = np.mean(parts, axis=0)
+            out[k] = (m / (np.linalg.norm(m) or 1.0)).astype(np.float32)
+    return out
+
+
+def _distant(title: str, attribute: str, labels: set[str]) -> list[Span]:
+    """A value carried without a span, found as whole words in the title: a distant label.
+
+    >>> _distant("Nutella Ferrero 400 g", "brand", {"Ferrero"})
+    [Span(label='brand', start=8, end=15, score=1.0)]
+    """
+    out = []
+    for v in sorted(labels, key=len, reverse=True):
+        if len(v) < 2:
+            continue
+        m = re.search(r"(?<![A-Za-z0-9])" + re.escape(v) + r"(?![A-Za-z0-9])", title, re.I)
+        if m and not any(m.start() < s.end and m.end() > s.start for s in out):
+            out.append(Span(attribute, m.start(), m.end()))
+    return out
+
+
+class ImputationStage(Stage):
+    name = "imputation"
+    requires = (SCHEMA.name, SCHEMA.description, AK.hasAttributeValue, AK.applicable, AK.ofAttribute)
+    assigns = (AK.hasAttributeValue, RDF.type, AK.ofAttribute, RDFS.label)  # + attribute sub-properties
+
+    def __init__(self, conditioned: bool = True, epochs: int = 3, max_texts: int = 1200, min_examples: int = 5,
+                 threshold: float = 0.5, seed: int = 0):
+        self.conditioned, self.epochs, self.max_texts = conditioned, epochs, max_texts
+        self.min_examples, self.threshold, self.seed = min_examples, threshold, seed
+        self.metrics_: dict[str, Any] = {}
+
+    @classmethod
+    def allows(cls, predicate: NamedNode) -> bool:
+        return predicate in cls.assigns or is_attribute_iri(predicate)
+
+    def read(self, store: KnowledgeStore) -> ImputationInputs:
+        return read_inputs(store)
+
+    def examples(self, inputs: ImputationInputs, products: list[str] | None = None):
+        """Labelled texts: human spans of titles and descriptions, and distant title spans."""
+        from ..models.imputer import ValueExample
+
+        out = []
+        for p in products if products is not None else sorted(inputs.texts):
+            key = inputs.type_key(p)
+            spans: dict[str, list[Span]] = {}
+            for f, a, s, e in inputs.spans.get(p, ()):
+                spans.setdefault(f, []).append(Span(a, s, e))
+            title = inputs.texts[p].get(SCHEMA.name.value)
+            if title:
+                spanned = {s.label for s in spans.get(SCHEMA.name.value, [])}
+                for a, labels in inputs.values.get(p, {}).items():
+                    if a not in spanned and not any(x[1] == a for x in inputs.spans.get(p, ())):
+                        spans.setdefault(SCHEMA.name.value, []).extend(_distant(title, a, labels))
+            for f, ss in spans.items():
+                if f in inputs.texts[p] and ss:
+                    out.append(ValueExample(inputs.texts[p][f], key, tuple(sorted(ss, key=lambda s: s.start))))
+        return out
+
+    def fit(self, inputs: ImputationInputs, embed=None) -> "ImputationStage":
+        """Train on up to `max_texts` labelled texts (a deterministic sample); attributes with
+        fewer than `min_examples` labelled values are not learned."""
+        from ..models.encoder import embed as default_embed
+        from ..models.imputer import ValueExample, ValueTagger
+
+        examples = sorted(self.examples(inputs), key=lambda e: bucket("imputation" + e.text))[: self.max_texts]
+        counts = Counter(s.label for e in examples for s in e.spans)
+        attributes = sorted(a for a, n in counts.items() if n >= self.min_examples)
+        keep = set(attributes)
+        examples = [ValueExample(e.text, e.type_key, tuple(s for s in e.spans if s.label in keep)) for e in examples]
+        keys = {e.type_key for e in examples}
+        allowed = {k: (inputs.allowed(k) | {s.label for e in examples if e.type_key == k for s in e.spans}) & keep for k in keys}
+        vectors = type_vectors(inputs, keys, embed or default_embed)
+        self.tagger_ = ValueTagger(attributes, conditioned=self.conditioned, epochs=self.epochs, seed=self.seed)
+        if attributes:
+            self.tagger_.fit(examples, vectors, allowed)
+        self.metrics_ = {"texts": len(examples), "attributes": len(attributes), "labelled_values": sum(counts[a] for a in keep)}
+        return self
+
+    def predict(self, inputs: ImputationInputs) -> list[Fact]:
+        """Values for applicable attributes each product lacks, above the confidence threshold."""
+        from ..models.encoder import embed
+
+        known = set(self.tagger_.attributes)
+        if not known:
+            return []
+        jobs = []  # (product, field, text, key)
+        allowed: dict[str, set[str]] = {}
+        for p in sorted(inputs.texts):
+            missing = inputs.allowed(inputs.type_key(p)) & known - set(inputs.values.get(p, {}))
+            if not missing:
+                continue
+            key = f"{inputs.type_key(p)}#{p}"  # the mask is per product (what it lacks)
+            allowed[key] = missing
+            for f, text in sorted(inputs.texts[p].items()):
+                jobs.append((p, f, text, key))
+        if not jobs:
+            return []
+        type_keys = {k.split("#", 1)[0] for k in allowed}
+        base = type_vectors(inputs, type_keys, embed)
+        vectors = {k: base[k.split("#", 1)[0]] for k in allowed if k.split("#", 1)[0] in base}
+        found = self.tagger_.predict([j[2] for j in jobs], [j[3] for j in jobs], vectors, allowed)
+        facts: list[Fact] = []
+        declared = set(inputs.individuals)
+        best: dict[tuple[str, str, str], tuple[Span, str, str]] = {}
+        for (p, f, text, _), spans in zip(jobs, found):
+            for s in spans:
+                surface = text[s.start:s.end].strip()
+                if s.score < self.threshold or not surface:
+                    continue
+                v = value_iri(s.label.rsplit("/", 1)[-1], surface).value
+                k = (p, s.label, v)
+                if k not in best or s.score > best[k][0].score:
+                    best[k] = (s, f, surface)
+        for (p, a, v), (s, f, surface) in sorted(best.items()):
+            evidence = Evidence(surface, NamedNode(f), s.start, s.start + len(surface))
+            facts.append(Fact(NamedNode(p), NamedNode(a), NamedNode(v), evidence=evidence, confidence=round(s.score, 4)))
+            if v not in declared:
+                declared.add(v)
+                for pred, obj in ((RDF.type, AK.AttributeValue), (AK.ofAttribute, NamedNode(a)), (RDFS.label, Literal(surface))):
+                    facts.append(Fact(NamedNode(v), pred, obj, evidence=evidence, confidence=round(s.score, 4)))
+        return facts
+
+    def score(self, inputs: ImputationInputs, products: list[str] | None = None) -> dict[str, Any]:
+        """Exact-span and value-match scores of the trained tagger on the labelled spans of
+        `products` (a split the caller held out of training)."""
+        from ..evaluation.imputation import LabelledProduct, value_scores
+        from ..models.encoder import embed
+
+        chosen = [p for p in (products or sorted(inputs.spans)) if p in inputs.spans]
+        labelled = []
+        for p in chosen:
+            spans: dict[str, list[Span]] = {}
+            for f, a, s, e in inputs.spans[p]:
+                spans.setdefault(f, []).append(Span(a, s, e))
+            gold = {a: {inputs.texts[p][f][s:e].lower() for f, b, s, e in inputs.spans[p] if b == a} for _, a, _, _ in inputs.spans[p]}
+            labelled.append(LabelledProduct("store", p, inputs.type_key(p), dict(inputs.texts[p]), spans, gold))
+        keys = {lp.category for lp in labelled}
+        vectors = type_vectors(inputs, keys, embed)
+        allowed = {k: inputs.allowed(k) & set(self.tagger_.attributes) for k in keys}
+        texts = [(t, lp.category, f) for lp in labelled for f, t in lp.texts.items()]
+        flat = self.tagger_.predict([t for t, _, _ in texts], [k for _, k, _ in texts], vectors, allowed)
+        pred, i = [], 0
+        for lp in labelled:
+            pred.append({f: flat[i + j] for j, f in enumerate(lp.texts)})
+            i += len(lp.texts)
+        return value_scores(labelled, pred)
+
+    # ---- persistence -------------------------------------------------------------------------
+    def save(self, folder: Path) -> ModelInfo:
+        folder.mkdir(parents=True, exist_ok=True)
+        digest = self.tagger_.save(folder / "tagger") if self.tagger_.attributes else "empty"
+        config = {"conditioned": self.conditioned, "epochs": self.epochs, "max_texts": self.max_texts,
+                  "min_examples": self.min_examples, "threshold": self.threshold, "seed": self.seed,
+                  "metrics": self.metrics_}
+        (folder / "imputation.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+        checksum = "sha256:" + hashlib.sha256((digest + json.dumps(config, sort_keys=True)).encode()).hexdigest()
+        (folder / "checksum.txt").write_text(checksum + "\n", encoding="utf-8")
+        self._checksum = checksum
+        return ModelInfo(MODEL_NAME, MODEL_VERSION, checksum)
+
+    @classmethod
+    def load(cls, folder: Path) -> "ImputationStage":
+        from ..errors import AutoknowError
+        from ..models.imputer import ValueTagger
+
+        if not (folder / "imputation.json").is_file():
+            raise AutoknowError(f"{folder}: no trained imputation model; run `autoknow train imputation`")
+        config = json.loads((folder / "imputation.json").read_text(encoding="utf-8"))
+        metrics = config.pop("metrics", {})
+        stage = cls(**config)
+        stage.metrics_ = metrics
+        try:
+            stage.tagger_ = ValueTagger.load(folder / "tagger") if (folder / "tagger").is_dir() else ValueTagger([])
+        except ValueError as e:
+            raise AutoknowError(str(e)) from e
+        digest = json.loads((folder / "tagger" / "imputer.json").read_text())["checksum"][7:] if (folder / "tagger").is_dir() else "empty"
+        config["metrics"] = metrics
+        checksum = (folder / "checksum.txt").read_text(encoding="utf-8").strip()
+        if checksum != "sha256:" + hashlib.sha256((digest + json.dumps(config, sort_keys=True)).encode()).hexdigest():
+            raise AutoknowError(f"{folder}: model checksum does not match its files")
+        stage._checksum = checksum
+        return stage
+
+    def model_info(self) -> ModelInfo:
+        return ModelInfo(MODEL_NAME, MODEL_VERSION, getattr(self, "_checksum", "unsaved"))

@@ -1,0 +1,103 @@
+"""Stage 3, imputation: value spans survive HTML entities and overlaps, the scores count what they
+claim, and the stage writes only values a product lacks, for attributes that apply to its type."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autoknow_rdf.evaluation.imputation import LabelledProduct, labelled_products, value_scores
+from autoknow_rdf.models.imputer import unescape_spans
+from autoknow_rdf.models.tagger import Span
+from autoknow_rdf.pipeline import run_stage, train_stage
+from autoknow_rdf.vocab import AK, RDF
+
+from .conftest import SHARED, head
+
+WORDS = st.sampled_from(["Hats", "Caps", "Men", "Tom", "Jerry", "5\"", "Café", "100%"])
+ENTITIES = st.sampled_from(["&amp;", " &amp ", "&quot;", "&#39;", "&#x27;", "&eacute;", "&nbsp;"])
+
+
+@given(st.lists(st.tuples(WORDS, ENTITIES | st.just(" ")), min_size=1, max_size=8))
+def test_unescaped_spans_read_the_decoded_value(parts):
+    """Every span of the raw text, moved by unescape_spans, reads html.unescape of what it read."""
+    raw, spans = "", []
+    for word, sep in parts:
+        spans.append(Span("V", len(raw), len(raw) + len(word)))
+        raw += word + sep
+    text, moved = unescape_spans(raw, spans)
+    assert text == html.unescape(raw)
+    for s, m in zip(spans, moved):
+        assert text[m.start:m.end] == html.unescape(raw[s.start:s.end])
+
+
+def test_value_scores_count_overlapping_spans_and_values_at_other_offsets():
+    title = "Men Baseball Caps Men Outdoor Sport Hats"  # one token may carry two attributes
+    gold = LabelledProduct("ae-110k", "1", "Baseball Caps", {"title": title},
+                           {"title": [Span("Gender", 0, 3), Span("Department Name", 0, 3), Span("Sport Type", 22, 35)]},
+                           {"Gender": {"men"}, "Department Name": {"men"}, "Sport Type": {"outdoor sport"}, "Brand Name": {"acme"}})
+    pred = {"title": [Span("Gender", 18, 21), Span("Department Name", 0, 3), Span("Sport Type", 22, 29)]}
+    s = value_scores([gold], [pred])
+    assert s["span"]["f1"] == pytest.approx(2 * (1 / 3) * (1 / 3) / (2 / 3))  # 1 of 3 exact
+    # value match: Gender "Men" at another offset counts; "Outdoor" is wrong; the brand is missed
+    assert (s["value"]["precision"], s["value"]["recall"]) == (pytest.approx(2 / 3), pytest.approx(2 / 4))
+    assert s["attributes"]["Brand Name"]["f1"] == 0.0 and s["attributes"]["Gender"]["f1"] == 1.0
+
+
+@pytest.mark.skipif(not (SHARED / "ae_110k_attributes").is_dir(), reason="needs ../shared/data")
+def test_ae110k_entities_are_decoded_and_overlapping_spans_kept():
+    products = [p for p in labelled_products(SHARED) if p.dataset == "ae-110k"]
+    assert len(products) == 1568
+    assert not any("&amp" in p.texts["title"] for p in products)
+    overlaps = sum(1 for p in products for i, a in enumerate(p.spans["title"]) for b in p.spans["title"][i + 1:]
+                   if a.start < b.end and b.start < a.end)
+    assert overlaps > 100
+    for p in products:
+        for s in p.spans["title"]:
+            assert p.texts["title"][s.start:s.end].strip()
+
+
+@pytest.mark.slow
+def test_imputation_fills_only_missing_applicable_values_with_their_evidence(store, tmp_path):
+    from autoknow_rdf.stages.imputation import read_inputs
+
+    before = read_inputs(store)
+    train_stage(store, "imputation", tmp_path, epochs=1, max_texts=300, threshold=0.3)
+    result = run_stage(store, "imputation", tmp_path)
+    assert result.facts > 0
+    graph = next(g for g in store.graphs() if g.value.endswith(f"/imputation/{result.run_id}"))
+    rows = store.run("""SELECT ?g ?p ?a ?v ?field ?text ?s ?e ?c WHERE { GRAPH ?g {
+        ?p ?a ?v . ?f rdf:reifies <<( ?p ?a ?v )>> ; ak:evidenceField ?field ; ak:evidenceText ?text ;
+        ak:spanStart ?s ; ak:spanEnd ?e ; ak:confidence ?c } ?a rdfs:subPropertyOf ak:hasAttributeValue }""", g=graph)
+    assert rows
+    for r in rows:
+        p, a = r["p"].value, r["a"].value
+        assert a not in before.values.get(p, {}), "imputed a value the product already had"
+        assert a in before.allowed(before.type_key(p)), "imputed an attribute that does not apply"
+        text = before.texts[p][r["field"].value]
+        assert text[int(r["s"].value):int(r["e"].value)] == r["text"].value
+        assert 0.3 <= float(r["c"].value) <= 1
+    # a value individual is declared once: existing ones are reused, not declared again
+    declared = {q.subject.value for q in store.store.quads_for_pattern(None, RDF.type, AK.AttributeValue, graph)}
+    assert not declared & before.individuals
+    assert {r["v"].value for r in rows} <= declared | before.individuals
+
+
+@pytest.mark.slow
+def test_value_tagging_evaluation_runs_the_tagger_beside_its_baselines(tmp_path):
+    from autoknow_rdf.evaluation.imputation import evaluate_value_tagging
+
+    if not (SHARED / "ae_110k_attributes").is_dir():
+        pytest.skip("needs ../shared/data")
+    head(SHARED / "oa_mine_attributes/oa_mine_train.jsonl", tmp_path / "oa_mine_attributes/oa_mine_train.jsonl", 120)
+    head(SHARED / "ae_110k_attributes/ae_110k_train.jsonl", tmp_path / "ae_110k_attributes/ae_110k_train.jsonl", 120)
+    out = evaluate_value_tagging(tmp_path, seeds=(0,), epochs=1)
+    methods = {r["method"] for r in out["rows"]}
+    assert methods == {"tagger + type", "tagger, no type (OpenTag-style)", "baseline: dictionary"}
+    assert {r["data set"] for r in out["rows"]} == {"oa-mine", "ae-110k", "all"}
+    assert out["dev_products"] + out["train_products"] == 240
+    for r in out["rows"]:
+        assert 0 <= r["value F1"] <= 1 and 0 <= r["macro F1"] <= 1
