@@ -105,7 +105,8 @@ def query(store_path: Path, query: str, binds: tuple[str, ...], fmt: str, limit:
 @click.option("--graph", default=None, metavar="IRI", help="Export one named graph only.")
 @click.option("--rdf11", is_flag=True, help="Write reifiers as rdf:Statement (RDF 1.1) instead of rdf:reifies triple terms.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output file.")
-def export(store_path: Path, fmt: str, graph: str | None, rdf11: bool, out: Path) -> None:
+@click.option("--include-quarantined", is_flag=True, help="Also write facts the cleaning stage quarantined (left out by default).")
+def export(store_path: Path, fmt: str, graph: str | None, rdf11: bool, out: Path, include_quarantined: bool) -> None:
     """Export the store (or one graph) as Turtle, TriG, N-Quads or JSON-LD.
 
     Example: autoknow export --format jsonld --out kg.jsonld
@@ -116,7 +117,7 @@ def export(store_path: Path, fmt: str, graph: str | None, rdf11: bool, out: Path
     from .store import KnowledgeStore
 
     store = KnowledgeStore(store_path, read_only=True)
-    n = do_export(store, out, fmt, NamedNode(graph) if graph else None, rdf11)
+    n = do_export(store, out, fmt, NamedNode(graph) if graph else None, rdf11, include_quarantined)
     click.echo(f"wrote {n:,} statements to {out}")
 
 
@@ -165,21 +166,25 @@ def serve(store_path: Path, host: str, port: int, writable: bool, allow_remote: 
 @click.option("--models", "models_dir", type=click.Path(path_type=Path), default=Path("models"), show_default=True)
 @click.option("--no-restricted", is_flag=True, help="Leave out the research-only / non-commercial slices (SubjQA, Instacart).")
 @click.option("--retrain", is_flag=True, help="Train every stage again even when a saved model exists.")
-def demo(store_path: Path, report_path: Path, models_dir: Path, no_restricted: bool, retrain: bool) -> None:
+@click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="A folder laid out like demo/data (open/, restricted/); default: the shipped demo cut.")
+def demo(store_path: Path, report_path: Path, models_dir: Path, no_restricted: bool, retrain: bool, data: Path | None) -> None:
     """Build an on-disk store from the shipped demo data, train and run the stages, print a
     summary and write report.html."""
     from pyoxigraph import Literal
 
     from .console import render_rows
-    from .demo import run_demo
+    from .demo import DEMO_DATA, run_demo
 
-    result = run_demo(store_path, report_path, models_dir, restricted=not no_restricted, retrain=retrain,
+    result = run_demo(store_path, report_path, models_dir, data=data or DEMO_DATA, restricted=not no_restricted, retrain=retrain,
                       shapes_out=Path("shapes/generated") / f"{store_path.name}.ttl")
     render_rows([{k: Literal(v) for k, v in result.counts.items()}], title=f"Demo store {store_path}")
     for r in result.runs:
         added = "already in the store" if r.skipped else f"{r.facts:,} facts added"
         click.echo(f"stage {r.stage} (run {r.run_id}): {added}")
     render_rows(result.added, title="What the stage runs added (sparql/count_run_facts.rq)")
+    if result.quarantined:
+        render_rows(result.quarantined, title="Quarantined by cleaning, by source (autoknow quarantine list)")
     if result.validation is not None:
         v = result.validation
         click.echo(f"validation: {len(v.results):,} SHACL results on {v.focus_nodes:,} products "
@@ -301,6 +306,68 @@ def validate(store_path: Path, shapes_out: Path, limit: int) -> None:
     click.echo("conforms" if v.conforms else "does not conform")
     if not v.conforms:
         sys.exit(1)
+
+
+@cli.group()
+def quarantine() -> None:
+    """Review facts the cleaning stage quarantined: list, release, confirm (nothing is deleted)."""
+
+
+@quarantine.command("list")
+@STORE_OPTION
+@click.option("--pending", is_flag=True, help="Only facts no one has reviewed yet.")
+@click.option("--limit", type=int, default=50, show_default=True, help="Rows shown (0 = all).")
+@click.option("--output", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+def quarantine_list(store_path: Path, pending: bool, limit: int, fmt: str) -> None:
+    """Quarantined facts, most suspect first, with score, reason, source and decision.
+
+    Example: autoknow quarantine list --store demo-store --pending
+    """
+    from .console import render_rows
+    from .quarantine import list_quarantine
+    from .store import KnowledgeStore
+
+    rows = list_quarantine(KnowledgeStore(store_path, read_only=True), pending)
+    text = render_rows(rows, fmt, title=f"{len(rows):,} quarantined facts", limit=limit or None)
+    if text is not None:
+        click.echo(text, nl=False)
+
+
+def _review(store_path: Path, ids: tuple[str, ...], decision: str, reviewer: str) -> None:
+    from .quarantine import review
+    from .store import KnowledgeStore
+
+    store = KnowledgeStore(store_path)
+    try:
+        for ident in ids:
+            node = review(store, ident, decision, reviewer)
+            click.echo(f"{decision}: {node.value}")
+    finally:
+        store.close()
+
+
+@quarantine.command("release")
+@STORE_OPTION
+@click.argument("ids", nargs=-1, required=True)
+@click.option("--reviewer", default="reviewer", show_default=True, help="Who decided (recorded as a prov:Person).")
+def quarantine_release(store_path: Path, ids: tuple[str, ...], reviewer: str) -> None:
+    """Return quarantined facts to the default view, with their original provenance.
+
+    Example: autoknow quarantine release --store demo-store 3f2a…  (the id's last segment or IRI)
+    """
+    _review(store_path, ids, "released", reviewer)
+
+
+@quarantine.command("confirm")
+@STORE_OPTION
+@click.argument("ids", nargs=-1, required=True)
+@click.option("--reviewer", default="reviewer", show_default=True, help="Who decided (recorded as a prov:Person).")
+def quarantine_confirm(store_path: Path, ids: tuple[str, ...], reviewer: str) -> None:
+    """Confirm that quarantined facts are wrong: they stay out of the default view.
+
+    Example: autoknow quarantine confirm --store demo-store 3f2a…
+    """
+    _review(store_path, ids, "confirmed", reviewer)
 
 
 @cli.command()

@@ -20,7 +20,7 @@ __all__ = ["DEMO_DATA", "DemoResult", "run_demo"]
 DEMO_DATA = PROJECT_DIR / "demo" / "data"
 
 
-STAGES = ("taxonomy", "relations", "imputation")  # the stages that exist, in pipeline order
+STAGES = ("taxonomy", "relations", "imputation", "cleaning")  # the stages that exist, in pipeline order
 
 
 @dataclass
@@ -30,6 +30,7 @@ class DemoResult:
     runs: list[RunResult]
     counts: dict[str, int]
     added: list[dict]  # count_run_facts: what each stage run added, by kind of fact
+    quarantined: list[dict]  # count_quarantined_by_source: facts out of the default view, by source
     report: Path
     validation: Validation
 
@@ -52,7 +53,8 @@ def run_demo(store_path: Path, report_path: Path, models_dir: Path = MODELS_DIR,
         validation = validate(store, write_shapes(store, shapes_out)[0])
         counts = summary(store)
         added = store.select("count_run_facts")
+        quarantined = store.select("count_quarantined_by_source")
         write_report(store, report_path)
     finally:
         store.close()
-    return DemoResult(store_path, results, runs, counts, added, report_path, validation)
+    return DemoResult(store_path, results, runs, counts, added, quarantined, report_path, validation)

@@ -17,7 +17,7 @@ from pyoxigraph import NamedNode, Quad, RdfFormat, Triple, serialize
 
 from .errors import AutoknowError
 from .store import KnowledgeStore
-from .vocab import ONTOLOGY_DIR, PREFIXES, RDF
+from .vocab import ONTOLOGY_DIR, PREFIXES, RDF, statement_iri
 
 __all__ = ["FORMATS", "export", "to_rdf11", "CONTEXT_FILE"]
 
@@ -26,25 +26,49 @@ CONTEXT_FILE = ONTOLOGY_DIR / "context.jsonld"
 
 
 def to_rdf11(quads: Iterable[Quad]) -> Iterator[Quad]:
-    """Rewrite RDF 1.2 triple terms into rdf:Statement reification, quad by quad."""
+    """Rewrite RDF 1.2 triple terms into rdf:Statement reification, quad by quad: a reifier
+    becomes the statement; any other triple term (a quarantined fact, or one nested in a
+    reified triple) becomes a statement node of its own."""
     for q in quads:
-        if q.predicate == RDF.reifies and isinstance(q.object, Triple):
-            t, r, g = q.object, q.subject, q.graph_name
-            yield Quad(r, RDF.type, RDF.Statement, g)
-            yield Quad(r, RDF.subject, t.subject, g)
-            yield Quad(r, RDF.predicate, t.predicate, g)
-            yield Quad(r, RDF.object, t.object, g)
-        else:
+        if not isinstance(q.object, Triple):
             yield q
+        elif q.predicate == RDF.reifies:
+            yield from _statement(q.subject, q.object, q.graph_name)
+        else:
+            node = statement_iri(q.object)
+            yield Quad(q.subject, q.predicate, node, q.graph_name)
+            yield from _statement(node, q.object, q.graph_name)
 
 
-def export(store: KnowledgeStore, out: Path, fmt: str, graph: NamedNode | None = None, rdf11: bool = False) -> int:
-    """Write the store (or one graph) to `out`; returns the number of statements written."""
+def _statement(node, t: Triple, g) -> Iterator[Quad]:
+    yield Quad(node, RDF.type, RDF.Statement, g)
+    yield Quad(node, RDF.subject, t.subject, g)
+    yield Quad(node, RDF.predicate, t.predicate, g)
+    if isinstance(t.object, Triple):
+        inner = statement_iri(t.object)
+        yield Quad(node, RDF.object, inner, g)
+        yield from _statement(inner, t.object, g)
+    else:
+        yield Quad(node, RDF.object, t.object, g)
+
+
+def export(store: KnowledgeStore, out: Path, fmt: str, graph: NamedNode | None = None, rdf11: bool = False,
+           include_quarantined: bool = False) -> int:
+    """Write the store (or one graph) to `out`; returns the number of statements written.
+
+    Quarantined facts (not released by a review) are left out unless `include_quarantined`;
+    their quarantine nodes and reifiers stay, so a consumer sees what was held back and why."""
     if fmt not in FORMATS:
         raise AutoknowError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if graph is not None and not store.has_graph(graph):
         raise AutoknowError(f"no graph {graph.value} in the store")
     quads: Iterable[Quad] = store.quads(graph)
+    if not include_quarantined:
+        from .quarantine import quarantined_triples
+
+        held = quarantined_triples(store)
+        if held:
+            quads = (q for q in quads if Triple(q.subject, q.predicate, q.object) not in held)
     if rdf11 or fmt == "jsonld":
         quads = to_rdf11(quads)
     quads = list(quads)

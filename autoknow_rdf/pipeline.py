@@ -42,7 +42,7 @@ def train_stage(store: KnowledgeStore, name: str, models_dir: Path = MODELS_DIR,
     return stage.save(models_dir / name)
 
 
-AFTER_STAGES = ("shapes", "validate")  # steps that read every stage's output
+AFTER_STAGES = ("shapes", "validate", "review")  # steps that read every stage's output (review: quarantine decisions)
 
 
 def inputs_fingerprint(store: KnowledgeStore, stage: str) -> str:

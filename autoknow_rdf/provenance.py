@@ -21,7 +21,7 @@ from typing import Iterable, Iterator
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Triple
 
-from .vocab import AK, ID, PROV, PROVENANCE_GRAPH, RDF, XSD, graph_iri, node_iri
+from .vocab import AK, ID, PROV, PROVENANCE_GRAPH, RDF, RDFS, XSD, graph_iri, node_iri
 
 __all__ = ["Evidence", "Fact", "Activity", "ingest_activity", "run_activity", "reifier_iri", "file_checksum"]
 
@@ -166,3 +166,24 @@ def run_activity(stage: str, run_id: str, model_name: str, model_version: str, m
         (model, AK.checksum, Literal(model_checksum)),
     ]
     return Activity(iri, AK.StageRun, graph_iri("run", stage, run_id), description)
+
+
+def review_activity(quarantine: NamedNode, decision: str, reviewer: str, version: str) -> Activity:
+    """A person's decision on one quarantined fact: its own activity and graph, nothing deleted.
+
+    >>> review_activity(NamedNode("https://w3id.org/autoknow/id/quarantine/ab"), "released", "ana", "0.1").graph.value
+    'https://w3id.org/autoknow/id/graph/run/review/ab-released'
+    """
+    key = f"{quarantine.value.rsplit('/', 1)[-1]}-{decision}"
+    iri = node_iri("activity", "review", key)
+    agent = node_iri("agent", "person", reviewer)
+    description = [
+        (iri, AK.stage, Literal("review")),
+        (iri, AK.runId, Literal(key)),
+        (iri, PROV.used, quarantine),
+        (iri, PROV.wasAssociatedWith, agent),
+        (agent, RDF.type, PROV.Person),
+        (agent, RDFS.label, Literal(reviewer)),
+        (iri, PROV.wasAssociatedWith, node_iri("agent", "autoknow-rdf", version)),
+    ]
+    return Activity(iri, AK.QuarantineReview, graph_iri("run", "review", key), description)

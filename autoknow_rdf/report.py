@@ -36,6 +36,8 @@ def write_report(store: KnowledgeStore, out: Path) -> Path:
     sections = [
         ("Headline counts", "count_summary", _table([{k: v for k, v in counts.items()}])),
         ("What the stage runs added", "count_run_facts", _table(store.select("count_run_facts"))),
+        ("Quarantined by cleaning, by source", "count_quarantined_by_source", _table(store.select("count_quarantined_by_source"))),
+        ("Most suspect quarantined facts", "list_quarantine", _table(store.select("list_quarantine"), 15)),
         ("Types per taxonomy", "count_types_by_scheme", _table(store.select("count_types_by_scheme"))),
         ("Graphs and their sources", "count_facts_by_graph", _table(store.select("count_facts_by_graph"))),
         ("Most populated types", "count_products_by_type", _table(store.select("count_products_by_type"), 20)),

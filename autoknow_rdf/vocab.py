@@ -18,7 +18,7 @@ from pyoxigraph import NamedNode
 __all__ = [
     "AK", "RDF", "RDFS", "OWL", "XSD", "SKOS", "PROV", "SCHEMA", "SH", "DCT", "PREFIXES",
     "ONTOLOGY_DIR", "ONTOLOGY_FILE", "ID", "slug", "type_iri", "product_iri", "attribute_iri",
-    "value_iri", "is_attribute_iri", "scheme_iri", "node_iri", "graph_iri", "ONTOLOGY_GRAPH", "PROVENANCE_GRAPH",
+    "value_iri", "is_attribute_iri", "quarantine_iri", "statement_iri", "scheme_iri", "node_iri", "graph_iri", "ONTOLOGY_GRAPH", "PROVENANCE_GRAPH",
 ]
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -57,6 +57,7 @@ AK_TERMS = (
     "Basket", "containsProduct", "viewedProduct", "Query", "queryText", "QueryJudgement",
     "judgedQuery", "judgedProduct", "relevance", "gain",
     "MatchPair", "leftItem", "rightItem", "isMatch", "split",
+    "Quarantine", "quarantines", "score", "reason", "QuarantineReview", "decision",
     "Ingest", "StageRun", "SourceFile", "Model", "graph", "adapter", "checksum", "modelName",
     "modelVersion", "stage", "runId", "factCount", "sourceLine", "confidence", "evidenceText",
     "evidenceField", "spanStart", "spanEnd",
@@ -162,6 +163,22 @@ def value_iri(attribute: str, value: str) -> NamedNode:
     True
     """
     return node_iri("value", slug(attribute), slug(value))
+
+
+def quarantine_iri(triple) -> NamedNode:
+    """One quarantine node per suspect triple, whichever run found it (so a re-run adds nothing).
+
+    >>> from pyoxigraph import Triple
+    >>> t = Triple(NamedNode("http://p"), attribute_iri("Brand"), value_iri("Brand", "Acme"))
+    >>> quarantine_iri(t) == quarantine_iri(t)
+    True
+    """
+    return node_iri("quarantine", hashlib.blake2b(str(triple).encode(), digest_size=12).hexdigest())
+
+
+def statement_iri(triple) -> NamedNode:
+    """An RDF 1.1 statement node for a triple term (exports without RDF 1.2 triple terms)."""
+    return node_iri("statement", hashlib.blake2b(str(triple).encode(), digest_size=12).hexdigest())
 
 
 def graph_iri(kind: str, *parts: str) -> NamedNode:

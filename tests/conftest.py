@@ -78,6 +78,37 @@ def quad_set(store: KnowledgeStore) -> set[str]:
     return {str(q) for q in store.quads()}
 
 
+# The cut is small: operating points low enough that every stage asserts something to check.
+STAGE_TEST_CONFIG = {"taxonomy": {"target_precision": 0.5, "tagger_epochs": 2},
+                     "imputation": {"epochs": 3, "max_texts": 300, "threshold": 0.3},
+                     "cleaning": {"epochs": 1, "max_positives": 300, "keep_valid": 0.8}}
+
+
+@pytest.fixture(scope="session")
+def cut_models(tmp_path_factory, cut_files) -> tuple[Path, dict]:
+    """Every registered stage trained once on the real cut, shared by the stage and demo tests
+    (training is what takes time; each test still runs its stage on its own fresh store)."""
+    from autoknow_rdf.pipeline import train_stage
+    from autoknow_rdf.stages.registry import STAGES
+
+    store = fill(KnowledgeStore(), cut_files)
+    models = tmp_path_factory.mktemp("models")
+    infos = {name: train_stage(store, name, models, **STAGE_TEST_CONFIG.get(name, {})) for name in STAGES}
+    return models, infos
+
+
+@pytest.fixture(scope="session")
+def demo_cut(cut, tmp_path_factory) -> Path:
+    """The cut laid out like demo/data (open/ and restricted/), for `autoknow demo --data`."""
+    root = tmp_path_factory.mktemp("demo-cut")
+    for f in sorted(p for p in cut.rglob("*") if p.is_file()):
+        part = "restricted" if f.parent.name in ("subjqa", "instacart") else "open"
+        dst = root / part / f.relative_to(cut)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        dst.write_bytes(f.read_bytes())
+    return root
+
+
 def evaluate_json(stage: str, data: Path, tmp_path: Path) -> dict:
     """`autoknow evaluate STAGE --data DATA --json …` through the CLI; the metrics it wrote."""
     import json

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from autoknow_rdf.evaluation.imputation import LabelledProduct, labelled_products, value_scores
 from autoknow_rdf.models.imputer import unescape_spans
 from autoknow_rdf.models.tagger import Span
-from autoknow_rdf.pipeline import run_stage, train_stage
+from autoknow_rdf.pipeline import run_stage
 from autoknow_rdf.vocab import AK, RDF
 
 from .conftest import SHARED, head
@@ -61,12 +61,11 @@ def test_ae110k_entities_are_decoded_and_overlapping_spans_kept():
 
 
 @pytest.mark.slow
-def test_imputation_fills_only_missing_applicable_values_with_their_evidence(store, tmp_path):
+def test_imputation_fills_only_missing_applicable_values_with_their_evidence(store, cut_models):
     from autoknow_rdf.stages.imputation import read_inputs
 
     before = read_inputs(store)
-    train_stage(store, "imputation", tmp_path, epochs=1, max_texts=300, threshold=0.3)
-    result = run_stage(store, "imputation", tmp_path)
+    result = run_stage(store, "imputation", cut_models[0])
     assert result.facts > 0
     graph = next(g for g in store.graphs() if g.value.endswith(f"/imputation/{result.run_id}"))
     rows = store.run("""SELECT ?g ?p ?a ?v ?field ?text ?s ?e ?c WHERE { GRAPH ?g {

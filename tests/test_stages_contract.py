@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from autoknow_rdf.pipeline import run_stage, train_stage
+from autoknow_rdf.pipeline import run_stage
 from autoknow_rdf.stages.registry import STAGES, stage_class
 from autoknow_rdf.vocab import RDF, graph_iri
 
@@ -13,22 +13,10 @@ from .conftest import quad_set
 
 pytestmark = pytest.mark.slow
 
-# The cut is small: operating points low enough that every stage asserts something to check.
-CONTRACT_CONFIG = {"taxonomy": {"target_precision": 0.5, "tagger_epochs": 2},
-                   "imputation": {"epochs": 1, "max_texts": 300, "threshold": 0.3}}
-
-
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, cut_files):
-    """Each stage trained once on the real cut."""
-    from autoknow_rdf.store import KnowledgeStore
-
-    from .conftest import fill
-
-    store = fill(KnowledgeStore(), cut_files)
-    models = tmp_path_factory.mktemp("models")
-    infos = {name: train_stage(store, name, models, **CONTRACT_CONFIG.get(name, {})) for name in STAGES}
-    return models, infos
+def trained(cut_models):
+    """Each stage trained once on the real cut (conftest.cut_models)."""
+    return cut_models
 
 
 @pytest.mark.parametrize("name", sorted(STAGES))

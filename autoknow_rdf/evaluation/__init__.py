@@ -24,4 +24,9 @@ def evaluate_stage(name: str, data: Path) -> dict[str, Any]:
         from .imputation import evaluate_imputation
 
         return evaluate_imputation(data)
+    if name == "cleaning":
+        from .cleaning import evaluate_cleaning
+
+        result = evaluate_cleaning(data)
+        return {"tables": {"cleaning (dev)": result.pop("rows")}, "cleaning (dev)": result}
     raise AutoknowError(f"no evaluation for stage {name!r} yet")

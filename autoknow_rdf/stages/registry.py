@@ -25,7 +25,13 @@ def _imputation() -> type[Stage]:
     return ImputationStage
 
 
-STAGES = {"taxonomy": _taxonomy, "relations": _relations, "imputation": _imputation}  # imputation, cleaning, synonyms land here as built
+def _cleaning() -> type[Stage]:
+    from .cleaning import CleaningStage
+
+    return CleaningStage
+
+
+STAGES = {"taxonomy": _taxonomy, "relations": _relations, "imputation": _imputation, "cleaning": _cleaning}  # imputation, cleaning, synonyms land here as built
 
 
 def stage_class(name: str) -> type[Stage]:

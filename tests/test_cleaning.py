@@ -1,0 +1,96 @@
+"""Stage 4, cleaning: suspect values are quarantined, never deleted; the default view and exports
+leave them out; a release brings a fact back with its original provenance."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from pyoxigraph import Triple
+
+from autoknow_rdf.cli import cli
+from autoknow_rdf.errors import AutoknowError
+from autoknow_rdf.export import export
+from autoknow_rdf.pipeline import run_stage
+from autoknow_rdf.quarantine import list_quarantine, quarantined_triples, review
+from autoknow_rdf.store import KnowledgeStore
+from autoknow_rdf.vocab import PROVENANCE_GRAPH
+
+from .conftest import SHARED, fill, head, quad_set
+
+pytestmark = pytest.mark.slow
+
+
+def test_cleaning_quarantines_and_a_release_restores_every_fact(tmp_path, cut_files, cut_models):
+    path, models = tmp_path / "store", cut_models[0]
+    store = fill(KnowledgeStore(path), cut_files)
+    before = quad_set(store)
+    result = run_stage(store, "cleaning", models)
+    held = quarantined_triples(store)
+    assert result.facts > 0 and held
+    after = quad_set(store)
+    assert before <= after, "cleaning deleted a fact"
+    for t in held:  # each quarantined fact is still asserted where it was
+        assert any(store.store.quads_for_pattern(t.subject, t.predicate, t.object))
+
+    # the default view and the exports leave the quarantined facts out, unless asked
+    product = next(iter(held)).subject
+    shown = {(r["attribute"], r["value"]) for r in store.select("list_product_attributes", product=product)}
+    assert not {(t.predicate, t.object) for t in held if t.subject == product} & shown
+    plain, full = tmp_path / "kg.nq", tmp_path / "kg-all.nq"
+    export(store, plain, "nquads")
+    export(store, full, "nquads", include_quarantined=True)
+    t = next(iter(held))
+    line = f"{t.subject} {t.predicate} {t.object} "
+    assert not any(x.startswith(line) for x in plain.read_text(encoding="utf-8").splitlines())
+    assert any(x.startswith(line) for x in full.read_text(encoding="utf-8").splitlines())
+    export(store, tmp_path / "kg.jsonld", "jsonld")  # nested triple terms become RDF 1.1 statements
+    assert json.loads((tmp_path / "kg.jsonld").read_text(encoding="utf-8"))
+    store.close()
+
+    # a person reviews through the CLI: list, release all, confirm is refused after a release
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["quarantine", "list", "--store", str(path), "--output", "json", "--limit", "0"])
+    assert listed.exit_code == 0, listed.output
+    ids = [r["quarantine"] for r in json.loads(listed.output)]
+    assert len(ids) == len(held)
+    released = runner.invoke(cli, ["quarantine", "release", "--store", str(path), "--reviewer", "ana", *ids])
+    assert released.exit_code == 0, released.output
+    again = runner.invoke(cli, ["quarantine", "confirm", "--store", str(path), ids[0]])
+    assert again.exit_code != 0 and "already reviewed" in str(again.exception)
+
+    store = KnowledgeStore(path)
+    assert quarantined_triples(store) == set()
+    final = quad_set(store)
+    added = final - before  # only provenance: the cleaning run's and the reviews' graphs and records
+    graphs = {q.graph_name.value for q in store.quads() if str(q) in added}
+    assert all("/graph/run/cleaning/" in g or "/graph/run/review/" in g or g == PROVENANCE_GRAPH.value for g in graphs)
+    # the released fact is back with its original (ingest) provenance
+    rows = store.select("list_product_attributes", product=product)
+    back = [r for r in rows if Triple(product, r["attribute"], r["value"]) in held]
+    assert back and all("/graph/source/" in r["graph"].value for r in back)
+    # reviews are not new input: cleaning again is the same run, a no-op
+    assert run_stage(store, "cleaning", models).skipped
+    with pytest.raises(AutoknowError, match="already reviewed"):
+        review(store, ids[0], "confirmed")
+    assert all(r["decision"] is not None for r in list_quarantine(store))
+    store.close()
+
+
+def test_cleaning_evaluation_reports_every_negative_kind_beside_both_baselines(tmp_path):
+    from autoknow_rdf.evaluation.cleaning import evaluate_cleaning
+    from autoknow_rdf.models.cleaner import KINDS
+
+    if not (SHARED / "ae_110k_attributes").is_dir():
+        pytest.skip("needs ../shared/data")
+    head(SHARED / "oa_mine_attributes/oa_mine_train.jsonl", tmp_path / "oa_mine_attributes/oa_mine_train.jsonl", 300)
+    head(SHARED / "ae_110k_attributes/ae_110k_train.jsonl", tmp_path / "ae_110k_attributes/ae_110k_train.jsonl", 300)
+    out = evaluate_cleaning(tmp_path, epochs=1, max_train=200, max_dev=80)
+    methods = {r["method"] for r in out["rows"]}
+    assert methods == {"model: cross-encoder", "baseline: value not in text", "baseline: value frequency for the type"}
+    assert {r["negatives"] for r in out["rows"]} == {*KINDS, "all kinds, 10% error rate"}
+    random_word = [r for r in out["rows"] if r["negatives"] == "random word" and r["method"] == "baseline: value not in text"]
+    assert all(r["R (wrong)"] == 1.0 for r in random_word)  # by construction, as the issue says
+    for r in out["rows"]:
+        assert r["ROC-AUC"] is None or 0 <= r["ROC-AUC"] <= 1
