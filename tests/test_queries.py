@@ -28,6 +28,13 @@ def test_each_query_has_a_header_naming_what_it_returns(name):
         assert all(f"?{v}" in select for v in variables), (name, variables)
 
 
+@pytest.mark.parametrize("name", queries.names())
+def test_each_query_parses_and_runs_on_an_empty_store(name, empty_store):
+    body = "\n".join(line for line in queries.text(name).splitlines() if not line.startswith("#")).strip()
+    result = empty_store.ask(name) if body.upper().startswith("ASK") else empty_store.select(name)
+    assert result is not None  # a syntax error raises QueryError
+
+
 def test_unknown_query_lists_the_known_ones():
     with pytest.raises(QueryError, match="list_types"):
         queries.text("no_such_query")
