@@ -9,12 +9,11 @@ random word, a random n-gram of the title, or another attribute's value (AutoKno
 
 from __future__ import annotations
 
-import hashlib
-import json
 import random
 import re
 from dataclasses import dataclass
-from pathlib import Path
+
+from .cross_encoder import CrossEncoder
 
 __all__ = ["ValuePair", "negatives", "ValueCleaner", "KINDS"]
 
@@ -55,91 +54,16 @@ def negatives(pair: ValuePair, rng: random.Random, vocabulary: list[str], other_
     return out
 
 
-class ValueCleaner:
+class ValueCleaner(CrossEncoder):
     """Fine-tuned cross-encoder: P(value is wrong | attribute, value, product text)."""
 
-    def __init__(self, epochs: int = 2, batch_size: int = 32, lr: float = 5e-5, max_length: int = 128, seed: int = 0):
-        self.epochs, self.batch_size, self.lr, self.max_length, self.seed = epochs, batch_size, lr, max_length, seed
-
-    def _load(self, path: str):
-        import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
-        from transformers.utils import logging as hf_logging
-
-        from .encoder import device
-
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
-        torch.manual_seed(self.seed)
-        self.tokenizer_ = AutoTokenizer.from_pretrained(path)
-        self.model_ = AutoModelForSequenceClassification.from_pretrained(path, num_labels=2, ignore_mismatched_sizes=True)
-        self.device_ = device()
-        self.model_.to(self.device_)
-
-    def _encode(self, pairs: list[ValuePair]):
-        return self.tokenizer_([f"{p.attribute}: {p.value}" for p in pairs], [p.text for p in pairs],
-                               truncation="only_second", max_length=self.max_length, padding=True, return_tensors="pt")
+    CONFIG_FILE = "cleaner.json"
+    TRUNCATION = "only_second"
 
     def fit(self, pairs: list[ValuePair], progress=None) -> "ValueCleaner":
-        import torch
-
-        from .encoder import encoder_path
-
-        self._load(encoder_path())
-        rng = random.Random(self.seed)
-        optim = torch.optim.AdamW(self.model_.parameters(), lr=self.lr)
-        steps = self.epochs * ((len(pairs) + self.batch_size - 1) // self.batch_size)
-        sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda s: min(1.0, (s + 1) / max(1, steps // 10)) * max(0.0, 1 - s / max(1, steps)))
-        self.model_.train()
-        order = list(range(len(pairs)))
-        for _ in range(self.epochs):
-            rng.shuffle(order)
-            for i in range(0, len(order), self.batch_size):
-                batch = [pairs[j] for j in order[i:i + self.batch_size]]
-                enc = self._encode(batch)
-                enc["labels"] = torch.tensor([p.wrong for p in batch])
-                loss = self.model_(**{k: v.to(self.device_) for k, v in enc.items()}).loss
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(self.model_.parameters(), 1.0)
-                optim.step()
-                sched.step()
-                optim.zero_grad()
-                if progress is not None:
-                    progress(len(batch))
-        self.model_.eval()
+        self.fit_texts([f"{p.attribute}: {p.value}" for p in pairs], [p.text for p in pairs], [p.wrong for p in pairs], progress)
         return self
 
     def predict(self, pairs: list[ValuePair], batch_size: int = 128) -> list[float]:
-        """P(wrong) per pair; pairs are batched by length so padding stays short."""
-        import torch
-
-        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i].text) + len(pairs[i].value))
-        out = [0.0] * len(pairs)
-        with torch.no_grad():
-            for i in range(0, len(order), batch_size):
-                idx = order[i:i + batch_size]
-                enc = self._encode([pairs[j] for j in idx])
-                p = self.model_(**{k: v.to(self.device_) for k, v in enc.items()}).logits.softmax(-1)[:, 1].cpu().tolist()
-                for j, v in zip(idx, p):
-                    out[j] = v
-        return out
-
-    def save(self, folder: Path) -> str:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.model_.save_pretrained(folder)
-        self.tokenizer_.save_pretrained(folder)
-        checksum = hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest()
-        config = {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr, "max_length": self.max_length,
-                  "seed": self.seed, "checksum": "sha256:" + checksum}
-        (folder / "cleaner.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
-        return checksum
-
-    @classmethod
-    def load(cls, folder: Path) -> "ValueCleaner":
-        config = json.loads((folder / "cleaner.json").read_text(encoding="utf-8"))
-        if "sha256:" + hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest() != config.pop("checksum"):
-            raise ValueError(f"{folder}: weights do not match their checksum")
-        cleaner = cls(**config)
-        cleaner._load(str(folder))
-        cleaner.model_.eval()
-        return cleaner
+        """P(wrong) per pair."""
+        return self.predict_texts([f"{p.attribute}: {p.value}" for p in pairs], [p.text for p in pairs], batch_size)
