@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from pyoxigraph import Literal, NamedNode
 from rich.console import Console
@@ -13,9 +14,20 @@ from rich.table import Table
 
 from .vocab import PREFIXES
 
-__all__ = ["plain", "render_rows", "console"]
+__all__ = ["plain", "render_rows", "console", "progress_bar"]
 
 console = Console()
+
+
+@contextmanager
+def progress_bar(description: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
+    """A rich progress line on stderr for long work (training); yields `advance(n)`."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n: bar.advance(task, n)
 
 
 def plain(term: Any, compact: bool = True) -> Any:

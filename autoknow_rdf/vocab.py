@@ -57,7 +57,7 @@ AK_TERMS = (
     "Basket", "containsProduct", "viewedProduct", "Query", "queryText", "QueryJudgement",
     "judgedQuery", "judgedProduct", "relevance", "gain",
     "MatchPair", "leftItem", "rightItem", "isMatch", "split",
-    "Quarantine", "quarantines", "score", "reason", "QuarantineReview", "decision",
+    "Quarantine", "quarantines", "score", "reason", "QuarantineReview", "decision", "canonical",
     "Ingest", "StageRun", "SourceFile", "Model", "graph", "adapter", "checksum", "modelName",
     "modelVersion", "stage", "runId", "factCount", "sourceLine", "confidence", "evidenceText",
     "evidenceField", "spanStart", "spanEnd",

@@ -34,13 +34,15 @@ def head(src: Path, dst: Path, n: int) -> Path:
 @pytest.fixture(scope="session")
 def cut(tmp_path_factory) -> Path:
     """A small real cut: Shopify food/beauty/baby categories, 150 OA-Mine titles, 200 OFF products,
-    ESCI judgements, 100 SubjQA rows, Instacart products and baskets (first 400 lines)."""
+    300 OFF labels (multilingual value synonyms), ESCI judgements, 100 SubjQA rows, Instacart
+    products and baskets (first 400 lines)."""
     root = tmp_path_factory.mktemp("cut")
     o, r = DEMO / "open", DEMO / "restricted"
     head(o / "shopify_product_taxonomy/categories.tsv", root / "shopify/categories.tsv", 400)
     head(o / "shopify_product_taxonomy/category_attributes.tsv", root / "shopify/category_attributes.tsv", 300)
     head(o / "oa_mine_attributes/oa_mine_train.jsonl", root / "oa_mine/oa_mine_train.jsonl", 150)
     head(o / "openfoodfacts_products/off_products.jsonl.gz", root / "off/off_products.jsonl.gz", 200)
+    head(o / "openfoodfacts_value_taxonomies/labels.nodes.jsonl.gz", root / "off/labels.nodes.jsonl.gz", 300)
     head(o / "esci_judgments_sample/esci_judgments.tsv", root / "esci/esci_judgments.tsv", 300)
     head(r / "subjqa_grocery/subjqa_grocery_dev.csv", root / "subjqa/subjqa_grocery_dev.csv", 60)
     head(r / "instacart_baskets/order_products__train.csv", root / "instacart/order_products__train.csv", 400)
@@ -81,7 +83,8 @@ def quad_set(store: KnowledgeStore) -> set[str]:
 # The cut is small: operating points low enough that every stage asserts something to check.
 STAGE_TEST_CONFIG = {"taxonomy": {"target_precision": 0.5, "tagger_epochs": 2},
                      "imputation": {"epochs": 3, "max_texts": 300, "threshold": 0.3},
-                     "cleaning": {"epochs": 1, "max_positives": 300, "keep_valid": 0.8}}
+                     "cleaning": {"epochs": 1, "max_positives": 300, "keep_valid": 0.8},
+                     "synonyms": {"epochs": 1, "max_clusters": 150, "threshold": 0.3}}
 
 
 @pytest.fixture(scope="session")

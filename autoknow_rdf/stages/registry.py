@@ -31,7 +31,14 @@ def _cleaning() -> type[Stage]:
     return CleaningStage
 
 
-STAGES = {"taxonomy": _taxonomy, "relations": _relations, "imputation": _imputation, "cleaning": _cleaning}  # imputation, cleaning, synonyms land here as built
+def _synonyms() -> type[Stage]:
+    from .synonyms import SynonymsStage
+
+    return SynonymsStage
+
+
+STAGES = {"taxonomy": _taxonomy, "relations": _relations, "imputation": _imputation, "cleaning": _cleaning,
+          "synonyms": _synonyms}
 
 
 def stage_class(name: str) -> type[Stage]:

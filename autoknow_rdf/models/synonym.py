@@ -1,0 +1,277 @@
+"""Synonym pair classifier: string distances, word overlap and a fine-tuned MiniLM cross-encoder,
+combined by a learned model (AutoKnow's synonym finding).
+
+`pair_features` are rapidfuzz similarities (with `default_process`, so case and punctuation do
+not count), word and character-trigram overlap, distinct and common words, number agreement and
+length ratio; the cross-encoder reads both strings; the base encoder's cosine is one more
+feature. A gradient-boosted combiner is fitted on pairs the cross-encoder never trained on (the
+groups are split), and the threshold is the best-F1 point of cross-validated combiner scores on
+those same held-in pairs, so nothing is tuned on a dev or test split.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..splits import bucket
+from .cross_encoder import CrossEncoder
+
+__all__ = ["SynonymPair", "pair_features", "FEATURES", "SynonymClassifier", "best_f1_threshold", "pairs_from_clusters",
+           "complete_linkage", "transitive_closure", "nearest_other_names"]
+
+FEATURES = ("ratio", "partial_ratio", "token_sort_ratio", "token_set_ratio", "jaro_winkler", "levenshtein",
+            "word_jaccard", "common_words", "distinct_words", "trigram_jaccard", "numbers_agree", "length_ratio",
+            "folded_equal", "is_offer")
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+@dataclass(frozen=True)
+class SynonymPair:
+    a: str
+    b: str
+    label: int = 0  # 1: same meaning (or the same product)
+    group: str = ""  # the gold cluster(s) the pair comes from: splits never cut a group
+    kind: str = "term"  # "term" (type or value names) or "offer" (product records)
+
+
+def _words(text: str) -> list[str]:
+    from rapidfuzz import utils
+
+    return _WORD.findall(utils.default_process(text.replace("&", " and ")))
+
+
+def _trigrams(text: str) -> set[str]:
+    t = " " + " ".join(_words(text)) + " "
+    return {t[i:i + 3] for i in range(len(t) - 2)}
+
+
+def _jaccard(x: set, y: set) -> float:
+    return len(x & y) / len(x | y) if x | y else 1.0
+
+
+def pair_features(a: str, b: str, offer: bool = False) -> list[float]:
+    """The string features of a pair, in the order of FEATURES (symmetric in a and b).
+
+    >>> f = dict(zip(FEATURES, pair_features("Half & Half", "half and half")))
+    >>> f["ratio"] < 1.0, f["folded_equal"], f["word_jaccard"]
+    (True, 1.0, 1.0)
+    """
+    from rapidfuzz import distance, fuzz, utils
+
+    p = utils.default_process
+    wa, wb = _words(a), _words(b)
+    sa, sb = set(wa), set(wb)
+    na, nb = set(_NUMBER.findall(a)), set(_NUMBER.findall(b))
+    la, lb = len(p(a)), len(p(b))
+    return [
+        fuzz.ratio(a, b, processor=p) / 100, fuzz.partial_ratio(a, b, processor=p) / 100,
+        fuzz.token_sort_ratio(a, b, processor=p) / 100, fuzz.token_set_ratio(a, b, processor=p) / 100,
+        distance.JaroWinkler.normalized_similarity(a, b, processor=p),
+        distance.Levenshtein.normalized_similarity(a, b, processor=p),
+        _jaccard(sa, sb), float(len(sa & sb)), float(len(sa ^ sb)), _jaccard(_trigrams(a), _trigrams(b)),
+        _jaccard(na, nb), min(la, lb) / max(la, lb, 1),
+        float(sorted(sa) == sorted(sb) and bool(sa)), float(offer),
+    ]
+
+
+def best_f1_threshold(y: np.ndarray, s: np.ndarray) -> float:
+    """The score threshold with the best F1 on (y, s): a held-in operating point."""
+    from sklearn.metrics import precision_recall_curve
+
+    prec, rec, thr = precision_recall_curve(y, s)
+    f1 = 2 * prec * rec / np.maximum(prec + rec, 1e-12)
+    return float(thr[int(np.argmax(f1[:-1]))]) if len(thr) else 0.5
+
+
+class SynonymClassifier:
+    """P(same) for a pair of terms or offers: features + cross-encoder, combined by boosted trees."""
+
+    def __init__(self, epochs: int = 2, max_length: int = 64, combiner_share: int = 25, seed: int = 0,
+                 cross_encoder: bool = True):
+        self.epochs, self.max_length, self.combiner_share, self.seed = epochs, max_length, combiner_share, seed
+        self.cross_encoder = cross_encoder
+
+    def _matrix(self, pairs: list[SynonymPair], embed: Callable) -> np.ndarray:
+        feats = np.array([pair_features(p.a, p.b, p.kind == "offer") for p in pairs], dtype=np.float32).reshape(len(pairs), len(FEATURES))
+        texts = sorted({t for p in pairs for t in (p.a, p.b)})
+        vec = dict(zip(texts, embed(texts))) if texts else {}
+        cosine = np.array([[float(vec[p.a] @ vec[p.b])] for p in pairs], dtype=np.float32).reshape(len(pairs), 1)
+        columns = [feats, cosine]
+        if self.cross_encoder:
+            neural = self.encoder_.predict_texts([p.a for p in pairs], [p.b for p in pairs]) if pairs else []
+            columns.append(np.array(neural, dtype=np.float32).reshape(len(pairs), 1))
+        return np.hstack(columns)
+
+    def fit(self, pairs: list[SynonymPair], embed: Callable | None = None, progress=None) -> "SynonymClassifier":
+        """Cross-encoder on most groups, then the combiner and threshold on the rest."""
+        from sklearn.ensemble import GradientBoostingClassifier
+        from sklearn.model_selection import cross_val_predict
+
+        from .encoder import embed as default_embed
+
+        embed = embed or default_embed
+        held = [p for p in pairs if bucket("combiner" + p.group) < self.combiner_share]
+        train = [p for p in pairs if bucket("combiner" + p.group) >= self.combiner_share]
+        if len({p.label for p in held}) < 2 or len({p.label for p in train}) < 2:
+            raise ValueError(f"need positive and negative pairs on both sides of the split ({len(pairs)} pairs)")
+        if self.cross_encoder:
+            self.encoder_ = CrossEncoder(epochs=self.epochs, max_length=self.max_length, seed=self.seed)
+            self.encoder_.fit_texts([p.a for p in train], [p.b for p in train], [p.label for p in train], progress)
+        x, y = self._matrix(held, embed), np.array([p.label for p in held])
+        self.combiner_ = GradientBoostingClassifier(n_estimators=150, max_depth=3, subsample=0.8, random_state=self.seed)
+        folds = max(2, min(5, int(min(y.sum(), len(y) - y.sum()))))
+        oof = cross_val_predict(self.combiner_, x, y, cv=folds, method="predict_proba")[:, 1]
+        self.threshold_ = best_f1_threshold(y, oof)
+        self.combiner_.fit(x, y)
+        self.sizes_ = {"cross-encoder pairs": len(train), "combiner pairs": len(held), "positives": int(sum(p.label for p in pairs))}
+        return self
+
+    def predict(self, pairs: list[SynonymPair], embed: Callable | None = None) -> np.ndarray:
+        """P(same) per pair."""
+        from .encoder import embed as default_embed
+
+        if not pairs:
+            return np.zeros(0)
+        return self.combiner_.predict_proba(self._matrix(pairs, embed or default_embed))[:, 1]
+
+    def save(self, folder: Path) -> str:
+        """Cross-encoder, combiner and config; returns a checksum over all of them."""
+        folder.mkdir(parents=True, exist_ok=True)
+        digest = self.encoder_.save(folder / "cross_encoder") if self.cross_encoder else "none"
+        combiner = pickle.dumps(self.combiner_)
+        (folder / "combiner.pkl").write_bytes(combiner)
+        config = {"epochs": self.epochs, "max_length": self.max_length, "combiner_share": self.combiner_share,
+                  "seed": self.seed, "cross_encoder": self.cross_encoder, "threshold": self.threshold_, "sizes": self.sizes_}
+        (folder / "synonym.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+        return hashlib.sha256((digest + hashlib.sha256(combiner).hexdigest() + json.dumps(config, sort_keys=True)).encode()).hexdigest()
+
+    @classmethod
+    def load(cls, folder: Path, expected: str | None = None) -> tuple["SynonymClassifier", str]:
+        """The classifier and its checksum; with `expected`, a mismatch raises before anything is
+        unpickled (the cross-encoder's weights are verified on load too)."""
+        config = json.loads((folder / "synonym.json").read_text(encoding="utf-8"))
+        model = cls(config["epochs"], config["max_length"], config["combiner_share"], config["seed"], config["cross_encoder"])
+        model.threshold_, model.sizes_ = config["threshold"], config["sizes"]
+        digest = "none"
+        if model.cross_encoder:
+            digest = json.loads((folder / "cross_encoder" / CrossEncoder.CONFIG_FILE).read_text())["checksum"][7:]
+        combiner = (folder / "combiner.pkl").read_bytes()
+        checksum = hashlib.sha256((digest + hashlib.sha256(combiner).hexdigest() + json.dumps(config, sort_keys=True)).encode()).hexdigest()
+        if expected is not None and checksum != expected:
+            raise ValueError(f"{folder}: model files do not match their checksum")
+        if model.cross_encoder:
+            model.encoder_ = CrossEncoder.load(folder / "cross_encoder")
+        model.combiner_ = pickle.loads(combiner)
+        return model, checksum
+
+
+def pairs_from_clusters(clusters: dict[str, list[str]], siblings: dict[str, list[str]], nearest: dict[str, str],
+                        per_cluster: int = 3, seed: int = 0) -> list[SynonymPair]:
+    """Gold pairs: names of one cluster are synonyms; each positive gets up to three negatives,
+    a name of a sibling cluster, the nearest name of another cluster (`nearest`: name → a
+    near-but-different name, from an embedding blocker) and a random name.
+
+    >>> ps = pairs_from_clusters({"c1": ["ice cream", "ice-cream"], "c2": ["sorbet"]}, {"c1": ["c2"]}, {})
+    >>> sorted((p.b, p.label) for p in ps)
+    [('ice-cream', 1), ('sorbet', 0)]
+    """
+    import random
+
+    rng = random.Random(seed)
+    keys = sorted(k for k, v in clusters.items() if v)
+    out = []
+    for key in keys:
+        names = list(dict.fromkeys(n for n in clusters[key] if n.strip()))
+        for other in names[1:per_cluster + 1]:
+            a = names[0]
+            out.append(SynonymPair(a, other, 1, key))
+            sib = [k for k in siblings.get(key, ()) if k != key and clusters.get(k)]
+            if sib:
+                out.append(SynonymPair(a, rng.choice(clusters[rng.choice(sib)]), 0, key))
+            if nearest.get(other):
+                out.append(SynonymPair(a, nearest[other], 0, key))
+            k2 = rng.choice(keys)
+            if k2 != key:
+                out.append(SynonymPair(a, rng.choice(clusters[k2]), 0, key))
+    return out
+
+
+def complete_linkage(items: list[str], scored: dict[tuple[str, str], float], score: Callable[[list[tuple[str, str]]], list[float]],
+                     threshold: float, max_size: int = 12, cannot_link: Callable[[str, str], bool] | None = None) -> list[list[str]]:
+    """Clusters from accepted pairs without chaining: two clusters merge (best pair first) only if
+    every cross pair scores at or above the threshold (unscored cross pairs are scored on demand)
+    and none is a `cannot_link` pair (e.g. two classes of one curated taxonomy).
+
+    >>> s = {("a", "b"): .9, ("b", "c"): .8, ("a", "c"): .1}
+    >>> complete_linkage(["a", "b", "c"], s, lambda ps: [s.get(p, s.get(p[::-1], 0)) for p in ps], .5)
+    [['a', 'b'], ['c']]
+    """
+    known = {tuple(sorted(k)): v for k, v in scored.items()}
+    of = {i: {i} for i in items}
+    for (a, b), v in sorted(known.items(), key=lambda kv: -kv[1]):
+        if v < threshold or a not in of or b not in of or of[a] is of[b]:
+            continue
+        ca, cb = of[a], of[b]
+        if len(ca) + len(cb) > max_size or (cannot_link and any(cannot_link(x, y) for x in ca for y in cb)):
+            continue
+        missing = [p for p in ((x, y) for x in ca for y in cb) if tuple(sorted(p)) not in known]
+        for p, s in zip(missing, score(missing) if missing else []):
+            known[tuple(sorted(p))] = s
+        if all(known[tuple(sorted((x, y)))] >= threshold for x in ca for y in cb):
+            merged = ca | cb
+            for x in merged:
+                of[x] = merged
+    seen, out = set(), []
+    for i in items:
+        if id(of[i]) not in seen:
+            seen.add(id(of[i]))
+            out.append(sorted(of[i]))
+    return out
+
+
+def transitive_closure(items: list[str], accepted: list[tuple[str, str]]) -> list[list[str]]:
+    """Connected components of accepted pairs (what owl:sameAs entails): the chaining baseline."""
+    parent = {i: i for i in items}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in accepted:
+        parent[find(a)] = find(b)
+    groups: dict[str, list[str]] = {}
+    for i in items:
+        groups.setdefault(find(i), []).append(i)
+    return [sorted(g) for g in groups.values()]
+
+
+def nearest_other_names(names: dict[str, list[str]], embed: Callable) -> dict[str, str]:
+    """For each name, the most similar name (MiniLM cosine) of another cluster, differing after
+    `default_process`: the near-but-different negative, as a blocker would propose it."""
+    from rapidfuzz import utils
+
+    items = [(k, n) for k, ns in names.items() for n in ns]
+    if len(items) < 2:
+        return {}
+    vec = embed([n for _, n in items])
+    out = {}
+    for i in range(0, len(items), 1024):
+        sims = vec[i:i + 1024] @ vec.T
+        for row, j in zip(sims, range(i, min(i + 1024, len(items)))):
+            top = np.argpartition(-row, min(20, len(row) - 1))[:21]
+            for c in top[np.argsort(-row[top])]:
+                if items[c][0] != items[j][0] and utils.default_process(items[c][1]) != utils.default_process(items[j][1]):
+                    out[items[j][1]] = items[c][1]
+                    break
+    return out

@@ -1,0 +1,352 @@
+"""Stage 5, synonyms: find types, values and products that mean the same, as OWL links.
+
+`read` gathers every type's and value's names (label and skos:altLabels, any language), the
+taxonomy's parent links, basket behaviour (products with titles) and labelled offer pairs.
+`fit` trains the synonym classifier (models/synonym.py) on the store's own gold: the names of
+one type or value are synonyms, a sibling's or a near-but-different name is not; offer pairs
+join when the store has them. `predict` generates candidates (MiniLM nearest names per
+attribute and across taxonomies, products bought with the same other products, types with
+the same co-basket profile), scores them, clusters accepted pairs by complete linkage (no
+chaining) and asserts `owl:sameAs` (values, products) or `owl:equivalentClass` (types)
+inside each cluster, with score and evidence, plus `ak:canonical` to the most used member.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pyoxigraph import NamedNode
+
+from ..provenance import Evidence, Fact
+from ..splits import bucket
+from ..store import KnowledgeStore
+from ..vocab import AK, OWL, scheme_iri
+from .base import ModelInfo, Stage
+
+__all__ = ["SynonymsStage", "SynonymInputs", "read_inputs"]
+
+MODEL_NAME = "autoknow-synonym-classifier"
+MODEL_VERSION = "0.1.0"
+LABEL_SCHEME = scheme_iri("label").value  # types named only in titles (the taxonomy stage's new types)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    a: str  # IRI
+    b: str
+    kind: str  # "type", "value" or "product"
+    source: str  # which blocker proposed it
+
+
+@dataclass
+class SynonymInputs:
+    names: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # term -> [(lang, name)], preferred first
+    kind: dict[str, str] = field(default_factory=dict)  # term -> "type" | "value"
+    group: dict[str, str] = field(default_factory=dict)  # term -> taxonomy (types) or attribute (values)
+    parents: dict[str, set[str]] = field(default_factory=dict)  # term -> parent terms
+    baskets: dict[str, set[str]] = field(default_factory=dict)  # basket -> products
+    titles: dict[str, str] = field(default_factory=dict)  # product -> title
+    product_types: dict[str, set[str]] = field(default_factory=dict)
+    offers: list[tuple[str, str, int]] = field(default_factory=list)  # (left title, right title, match)
+    usage: dict[str, int] = field(default_factory=dict)  # term -> products using it
+
+    def label(self, term: str) -> str:
+        if term in self.titles:
+            return self.titles[term]
+        names = self.names.get(term, [])
+        english = [n for l, n in names if l in ("en", "")]
+        return (english or [n for _, n in names] or [term.rsplit("/", 1)[-1]])[0]
+
+
+def read_inputs(store: KnowledgeStore) -> SynonymInputs:
+    inputs = SynonymInputs()
+    names: dict[str, dict[tuple[str, str], bool]] = defaultdict(dict)
+    for r in store.select("list_term_names"):
+        t = r["term"].value
+        inputs.kind[t], inputs.group[t] = r["kind"].value, r["group"].value
+        names[t][(r["name"].language or "", r["name"].value)] = r["preferred"].value == "true"
+        if r["parent"] is not None:
+            inputs.parents.setdefault(t, set()).add(r["parent"].value)
+    for t, ns in names.items():
+        inputs.names[t] = sorted(ns, key=lambda n: (not ns[n], n[0] not in ("en", ""), n))
+    for r in store.select("list_basket_products"):
+        p = r["product"].value
+        inputs.baskets.setdefault(r["basket"].value, set()).add(p)
+        inputs.titles[p] = r["title"].value
+        if r["type"] is not None:
+            inputs.product_types.setdefault(p, set()).add(r["type"].value)
+    inputs.offers = sorted({(r["leftTitle"].value, r["rightTitle"].value, int(r["match"].value == "true"))
+                            for r in store.select("list_match_pairs")})
+    inputs.usage = {r["term"].value: int(r["products"].value) for r in store.select("count_term_products")}
+    return inputs
+
+
+def _english(names: list[tuple[str, str]]) -> list[str]:
+    return [n for l, n in names if l in ("en", "")]
+
+
+class SynonymsStage(Stage):
+    name = "synonyms"
+    requires = (AK.ofAttribute, AK.containsProduct)
+    assigns = (OWL.sameAs, OWL.equivalentClass, AK.canonical)
+
+    def __init__(self, epochs: int = 1, max_clusters: int = 1000, max_offers: int = 1000, k: int = 5,
+                 block_min: float = 0.75, max_candidates: int = 20000, threshold: float | None = None, seed: int = 0):
+        self.epochs, self.max_clusters, self.max_offers, self.k = epochs, max_clusters, max_offers, k
+        self.block_min, self.max_candidates, self.threshold, self.seed = block_min, max_candidates, threshold, seed
+        self.metrics_: dict[str, Any] = {}
+
+    def read(self, store: KnowledgeStore) -> SynonymInputs:
+        return read_inputs(store)
+
+    # ---- training --------------------------------------------------------------------------
+    def gold_pairs(self, inputs: SynonymInputs, embed) -> list:
+        """Synonym pairs from the store: a term's names (English and cross-language), against a
+        sibling's name, the nearest other name and a random one; labelled offer pairs too."""
+        from ..models.synonym import SynonymPair, nearest_other_names, pairs_from_clusters
+
+        multi = sorted((t for t, ns in inputs.names.items() if _english(ns) and len({n.lower() for _, n in ns}) > 1),
+                       key=lambda t: bucket("gold" + t, 10**6))[: self.max_clusters]
+        clusters = {t: [n for _, n in inputs.names[t]][:6] for t in multi}
+        children: dict[str, list[str]] = defaultdict(list)
+        for t in multi:
+            for p in inputs.parents.get(t, ()):
+                children[p].append(t)
+        siblings = {t: [s for p in inputs.parents.get(t, ()) for s in children[p]] for t in multi}
+        pairs = pairs_from_clusters(clusters, siblings, nearest_other_names(clusters, embed), per_cluster=2, seed=self.seed)
+        offers = sorted(inputs.offers, key=lambda o: bucket("offer" + o[0] + o[1], 10**6))[: self.max_offers]
+        pairs += [SynonymPair(a, b, m, f"offer:{a}|{b}", "offer") for a, b, m in offers]
+        return pairs
+
+    def fit(self, inputs: SynonymInputs) -> "SynonymsStage":
+        from ..models.encoder import embed
+        from ..models.synonym import SynonymClassifier
+
+        pairs = self.gold_pairs(inputs, embed)
+        self.classifier_ = SynonymClassifier(epochs=self.epochs, max_length=48, seed=self.seed)
+        try:
+            self.classifier_.fit(pairs, embed)
+        except ValueError:  # too little gold in the store: no model, no links
+            self.classifier_ = None
+        self.metrics_ = {"gold pairs": len(pairs), "positives": sum(p.label for p in pairs),
+                         "threshold": getattr(self.classifier_, "threshold_", None)}
+        return self
+
+    # ---- candidates ------------------------------------------------------------------------
+    def candidates(self, inputs: SynonymInputs, embed) -> list[Candidate]:
+        """Blockers: nearest names (values within an attribute; types across taxonomies or new),
+        products bought with the same other products, types with the same co-basket profile."""
+        out: dict[tuple[str, str], Candidate] = {}
+
+        def add(a: str, b: str, kind: str, source: str) -> None:
+            key = tuple(sorted((a, b)))
+            if a != b and key not in out:
+                out[key] = Candidate(key[0], key[1], kind, source)
+
+        up = self._ancestors(inputs)
+        types = sorted(t for t, k in inputs.kind.items() if k == "type" and _english(inputs.names.get(t, [])))
+        for a, b in self._nearest(types, inputs, embed, lambda x, y: not self.cannot_link(inputs, up, x, y)):
+            add(a, b, "type", "nearest names")
+        by_attribute: dict[str, list[str]] = defaultdict(list)
+        for t, k in sorted(inputs.kind.items()):
+            if k == "value":
+                by_attribute[inputs.group[t]].append(t)
+        for values in by_attribute.values():
+            for a, b in self._nearest(values, inputs, embed, lambda x, y: not self.cannot_link(inputs, up, x, y)):
+                add(a, b, "value", "nearest names")
+        for a, b in self._co_basket_products(inputs):
+            add(a, b, "product", "bought with the same products")
+        for a, b in self._co_basket_types(inputs):
+            if not self.cannot_link(inputs, up, a, b):
+                add(a, b, "type", "same co-basket profile")
+        return sorted(out.values(), key=lambda c: (c.a, c.b))[: self.max_candidates]
+
+    @staticmethod
+    def cannot_link(inputs: SynonymInputs, up: dict[str, set[str]], a: str, b: str) -> bool:
+        """Pairs no score may join: a term and its ancestor (a hypernym is no synonym), two
+        types of one curated taxonomy (its siblings are distinct by design; types named only in
+        titles are not curated), terms of different kinds or attributes."""
+        if a in up.get(b, ()) or b in up.get(a, ()) or inputs.kind.get(a) != inputs.kind.get(b):
+            return True
+        if inputs.kind.get(a) == "value":
+            return inputs.group[a] != inputs.group[b]
+        return inputs.kind.get(a) == "type" and inputs.group[a] == inputs.group[b] != LABEL_SCHEME
+
+    @staticmethod
+    def _ancestors(inputs: SynonymInputs) -> dict[str, set[str]]:
+        memo: dict[str, set[str]] = {}
+
+        def up(t: str, path: frozenset = frozenset()) -> set[str]:
+            if t in memo:
+                return memo[t]
+            result: set[str] = set()
+            for p in inputs.parents.get(t, ()):
+                if p not in path:
+                    result |= {p} | up(p, path | {t})
+            memo[t] = result
+            return result
+
+        return {t: up(t) for t in inputs.parents}
+
+    def _nearest(self, terms: list[str], inputs: SynonymInputs, embed, allowed) -> list[tuple[str, str]]:
+        if len(terms) < 2:
+            return []
+        vec = embed([inputs.label(t) for t in terms])
+        out = []
+        for i in range(0, len(terms), 2048):
+            sims = vec[i:i + 2048] @ vec.T
+            for row, x in zip(sims, terms[i:i + 2048]):
+                top = np.argpartition(-row, min(self.k + 1, len(row) - 1))[: self.k + 1]
+                for j in top[np.argsort(-row[top])]:
+                    if terms[j] != x and row[j] >= self.block_min and allowed(x, terms[j]):
+                        out.append((x, terms[j]))
+        return out
+
+    @staticmethod
+    def _co_basket_products(inputs: SynonymInputs, min_shared: int = 2, max_fanout: int = 200) -> list[tuple[str, str]]:
+        """Products of one type that were each bought with at least `min_shared` of the same
+        other products (second-order co-occurrence, as "Half & Half" and "Half and Half")."""
+        neighbours: dict[str, set[str]] = defaultdict(set)
+        for products in inputs.baskets.values():
+            for p in products:
+                neighbours[p] |= products - {p}
+        with_neighbour: dict[str, list[str]] = defaultdict(list)
+        for p, ns in neighbours.items():
+            for n in ns:
+                with_neighbour[n].append(p)
+        shared: Counter = Counter()
+        for n, ps in with_neighbour.items():
+            if len(ps) <= max_fanout:
+                for a, b in combinations(sorted(ps), 2):
+                    if inputs.product_types.get(a, set()) & inputs.product_types.get(b, set()):
+                        shared[(a, b)] += 1
+        return [pair for pair, c in shared.items() if c >= min_shared]
+
+    @staticmethod
+    def _co_basket_types(inputs: SynonymInputs, top: int = 2, min_cosine: float = 0.9) -> list[tuple[str, str]]:
+        """Types whose products are bought with the same other types (cosine of co-basket counts)."""
+        counts: dict[str, Counter] = defaultdict(Counter)
+        for products in inputs.baskets.values():
+            types = {t for p in products for t in inputs.product_types.get(p, ())}
+            for t in types:
+                counts[t].update(types - {t})
+        names = sorted(counts)
+        if len(names) < 2:
+            return []
+        index = {t: i for i, t in enumerate(names)}
+        m = np.zeros((len(names), len(names)), dtype=np.float32)
+        for t, c in counts.items():
+            for u, n in c.items():
+                m[index[t], index[u]] = n
+        m /= np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-9)
+        sims = m @ m.T
+        out = []
+        for i, row in enumerate(sims):
+            for j in np.argsort(-row)[1:top + 1]:
+                if row[j] >= min_cosine:
+                    out.append((names[i], names[j]))
+        return out
+
+    # ---- prediction ------------------------------------------------------------------------
+    def predict(self, inputs: SynonymInputs) -> list[Fact]:
+        """Links inside complete-linkage clusters of accepted candidate pairs, and canonicals."""
+        from ..models.encoder import embed
+        from ..models.synonym import SynonymPair, complete_linkage
+
+        if self.classifier_ is None:
+            return []
+        cands = self.candidates(inputs, embed)
+        model = self.classifier_
+        thr = self.threshold if self.threshold is not None else model.threshold_  # default: the held-in best-F1 point
+
+        def pair(a: str, b: str) -> SynonymPair:
+            return SynonymPair(inputs.label(a), inputs.label(b), kind="offer" if inputs.kind.get(a) is None else "term")
+
+        scores = dict(zip(((c.a, c.b) for c in cands), model.predict([pair(c.a, c.b) for c in cands], embed)))
+        source = {(c.a, c.b): c.source for c in cands}
+        accepted = {k: v for k, v in scores.items() if v >= thr}
+        items = sorted({x for k in accepted for x in k})
+        up = self._ancestors(inputs)
+        clusters = complete_linkage(items, scores, lambda ps: list(model.predict([pair(a, b) for a, b in ps], embed)), thr,
+                                    cannot_link=lambda a, b: self.cannot_link(inputs, up, a, b))
+        facts = []
+        for cluster in (c for c in clusters if len(c) > 1):
+            kind = inputs.kind.get(cluster[0], "product")
+            relation = OWL.equivalentClass if kind == "type" else OWL.sameAs
+            canonical = max(cluster, key=lambda t: (inputs.usage.get(t, 0), len(inputs.names.get(t, [])), -len(t), t))
+            for a, b in combinations(cluster, 2):
+                key = (a, b) if (a, b) in scores else (b, a)
+                if key not in scores:
+                    continue
+                text = f"'{inputs.label(a)}' ≈ '{inputs.label(b)}' (candidate: {source.get(key, 'cluster check')})"
+                facts.append(Fact(NamedNode(a), relation, NamedNode(b), evidence=Evidence(text),
+                                  confidence=round(float(scores[key]), 4)))
+            low = min(float(scores.get((a, b), scores.get((b, a), 1.0))) for a, b in combinations(cluster, 2))
+            for member in cluster:
+                facts.append(Fact(NamedNode(member), AK.canonical, NamedNode(canonical), confidence=round(low, 4),
+                                  evidence=Evidence(f"cluster of {len(cluster)}: " + "; ".join(inputs.label(m) for m in cluster))))
+        self.metrics_["candidates"] = dict(Counter(c.source + " / " + c.kind for c in cands))
+        return facts
+
+    def score(self, inputs: SynonymInputs) -> dict[str, Any]:
+        """PR-AUC of the trained classifier on the store's gold pairs (in-sample: a sanity check;
+        `autoknow evaluate synonyms` gives the dev-split figures)."""
+        from sklearn.metrics import average_precision_score
+
+        from ..models.encoder import embed
+
+        pairs = self.gold_pairs(inputs, embed)
+        if self.classifier_ is None or len({p.label for p in pairs}) < 2:
+            return {"PR-AUC": None, "pairs": len(pairs)}
+        return {"PR-AUC": float(average_precision_score([p.label for p in pairs], self.classifier_.predict(pairs, embed))),
+                "pairs": len(pairs)}
+
+    # ---- persistence -----------------------------------------------------------------------
+    def _config(self) -> dict[str, Any]:
+        return {"epochs": self.epochs, "max_clusters": self.max_clusters, "max_offers": self.max_offers, "k": self.k,
+                "block_min": self.block_min, "max_candidates": self.max_candidates, "threshold": self.threshold,
+                "seed": self.seed}
+
+    def _checksum_of(self, digest: str) -> str:
+        return "sha256:" + hashlib.sha256((digest + json.dumps(self._config(), sort_keys=True)).encode()).hexdigest()
+
+    def save(self, folder: Path) -> ModelInfo:
+        folder.mkdir(parents=True, exist_ok=True)
+        digest = self.classifier_.save(folder / "classifier") if self.classifier_ is not None else "untrained"
+        (folder / "synonyms.json").write_text(json.dumps({**self._config(), "metrics": self.metrics_}, indent=2), encoding="utf-8")
+        self._checksum = self._checksum_of(digest)
+        (folder / "checksum.txt").write_text(f"{self._checksum}\n{digest}\n", encoding="utf-8")
+        return ModelInfo(MODEL_NAME, MODEL_VERSION, self._checksum)
+
+    @classmethod
+    def load(cls, folder: Path) -> "SynonymsStage":
+        from ..errors import AutoknowError
+        from ..models.synonym import SynonymClassifier
+
+        if not (folder / "synonyms.json").is_file():
+            raise AutoknowError(f"{folder}: no trained synonyms model; run `autoknow train synonyms`")
+        config = json.loads((folder / "synonyms.json").read_text(encoding="utf-8"))
+        metrics = config.pop("metrics", {})
+        stage = cls(**config)
+        stage.metrics_ = metrics
+        checksum, digest = (folder / "checksum.txt").read_text(encoding="utf-8").split()
+        if checksum != stage._checksum_of(digest):
+            raise AutoknowError(f"{folder}: model checksum does not match its config")
+        stage.classifier_ = None
+        if digest != "untrained":
+            try:
+                stage.classifier_, _ = SynonymClassifier.load(folder / "classifier", expected=digest)
+            except ValueError as e:
+                raise AutoknowError(str(e)) from e
+        stage._checksum = checksum
+        return stage
+
+    def model_info(self) -> ModelInfo:
+        return ModelInfo(MODEL_NAME, MODEL_VERSION, getattr(self, "_checksum", "unsaved"))

@@ -1,0 +1,103 @@
+"""Stage 5, synonyms: string features ignore case and punctuation, clusters do not chain, the stage
+links only what it may (never a hypernym, never two classes of one curated taxonomy), every link
+carries score and evidence, and a named query folds a term's cluster."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autoknow_rdf.evaluation.synonyms import _split_clusters
+from autoknow_rdf.models.synonym import FEATURES, complete_linkage, pair_features, transitive_closure
+from autoknow_rdf.pipeline import run_stage
+from autoknow_rdf.stages.synonyms import SynonymsStage, read_inputs
+from autoknow_rdf.vocab import AK, OWL
+
+from .conftest import SHARED, evaluate_json, head
+
+TEXT = st.text(alphabet=st.sampled_from("abcXYZ &-,.'19 "), max_size=20)
+
+
+@given(TEXT, TEXT)
+def test_pair_features_ignore_case_and_are_symmetric_in_word_overlap(a, b):
+    f = pair_features(a, b)
+    assert f == pair_features(a.upper(), b.lower())  # rapidfuzz only lowercases with default_process
+    g = dict(zip(FEATURES, pair_features(b, a)))
+    for name in ("ratio", "token_sort_ratio", "token_set_ratio", "word_jaccard", "common_words", "distinct_words",
+                 "trigram_jaccard", "numbers_agree", "length_ratio", "folded_equal"):
+        assert dict(zip(FEATURES, f))[name] == pytest.approx(g[name])
+
+
+def test_half_and_half_folds_to_the_same_words():
+    f = dict(zip(FEATURES, pair_features("Half & Half", "half and half")))
+    assert f["folded_equal"] == 1.0 and f["token_set_ratio"] == 1.0
+
+
+def test_complete_linkage_does_not_chain_where_the_closure_does():
+    scores = {("ice cream", "ice-cream"): .95, ("ice-cream", "iced cream"): .7, ("iced cream", "cream"): .8,
+              ("ice cream", "cream"): .05, ("ice cream", "iced cream"): .6, ("ice-cream", "cream"): .1}
+    items = sorted({x for k in scores for x in k})
+    look = lambda ps: [scores.get(p, scores.get(p[::-1], 0.0)) for p in ps]  # noqa: E731
+    accepted = [p for p, s in scores.items() if s >= .5]
+    assert transitive_closure(items, accepted) == [items]  # everything chained into one cluster
+    clusters = complete_linkage(items, scores, look, .5)
+    assert sorted(clusters) == [["cream", "iced cream"], ["ice cream", "ice-cream"]]  # best pairs first, no chain
+    # a cannot-link pair keeps two otherwise similar items apart
+    assert ["ice cream", "ice-cream"] not in complete_linkage(items, scores, look, .5, cannot_link=lambda a, b: {a, b} == {"ice cream", "ice-cream"})
+
+
+def test_dev_clusters_sharing_a_name_with_training_are_dropped():
+    sources = {"OFF labels": ({f"en:l{i}": [("en", f"label {i}"), ("fr", f"étiquette {i}")] for i in range(200)}, {}),
+               "OFF categories": ({f"en:c{i}": [("en", f"label {i}"), ("de", f"Kategorie {i}")] for i in range(200)}, {})}
+    split, dropped = _split_clusters(sources)
+    train_names = {n for v in split["train"].values() for _, n in v}
+    assert split["dev"] and split["train"]
+    assert not any(n in train_names for v in split["dev"].values() for _, n in v)
+    assert dropped == 0  # the same English name is hashed to the same side in both taxonomies
+
+
+@pytest.mark.slow
+def test_stage_links_with_score_and_evidence_and_folds_clusters(store, cut_models):
+    result = run_stage(store, "synonyms", cut_models[0])
+    links = store.select("list_synonym_links")
+    assert result.facts > 0 and links
+    for row in links:
+        assert 0.0 <= float(row["confidence"].value) <= 1.0 and "≈" in row["evidence"].value
+    inputs = read_inputs(store)
+    up = SynonymsStage._ancestors(inputs)
+    for row in links:
+        a, b = row["left"].value, row["right"].value
+        assert not SynonymsStage.cannot_link(inputs, up, a, b), (a, b)
+        assert (row["relation"] == OWL.equivalentClass) == (inputs.kind.get(a) == "type")
+    # the cluster query: every member shares one canonical; a term in no cluster is its own
+    left = links[0]["left"]
+    cluster = store.select("list_synonym_cluster", term=left)
+    assert len(cluster) >= 2 and len({r["canonical"] for r in cluster}) == 1
+    assert {r["member"] for r in cluster} >= {links[0]["left"], links[0]["right"]}
+    lonely = next(r["term"] for r in store.select("list_term_names")
+                  if not list(store.store.quads_for_pattern(r["term"], AK.canonical, None)))
+    assert [r["member"] for r in store.select("list_synonym_cluster", term=lonely)] == [lonely]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (SHARED / "openfoodfacts_value_taxonomies").is_dir(), reason="needs ../shared/data")
+def test_evaluate_synonyms_reports_models_and_baselines_on_a_real_cut(tmp_path):
+    data = tmp_path / "data"
+    for name in ("labels.synonyms.tsv", "labels.edges.tsv"):
+        head(SHARED / "openfoodfacts_value_taxonomies" / name, data / "openfoodfacts_value_taxonomies" / name, 1500)
+    for name in ("synsets.tsv", "hypernyms.tsv"):
+        head(SHARED / "wordnet_consumables" / name, data / "wordnet_consumables" / name, 600)
+    for name in ("train.csv", "valid.csv"):
+        head(SHARED / "er_magellan_products/beer" / name, data / "er_magellan_products/beer" / name, 300)
+    result = evaluate_json("synonyms", data, tmp_path)
+    rows = result["tables"]["value/type synonyms (dev clusters)"]
+    methods = {r["method"] for r in rows}
+    assert {"model: features + cross-encoder", "baseline: rapidfuzz token-set ratio", "baseline: embedding cosine"} <= methods
+    assert all(0.0 <= r["F1"] <= 1.0 and r["positives"] > 0 for r in rows)
+    assert {r["slice"] for r in rows} >= {"all", "WordNet, English"}
+    assert all(0.0 <= r["recall"] <= 1.0 for r in result["tables"]["candidate blockers, recall on dev synonym pairs"])
+    purity = {r["method"]: r for r in result["tables"]["cluster purity (dev names, embedding-kNN candidates)"]}
+    assert len(purity) == 2
+    offers = result["tables"]["product matching (valid splits)"]
+    assert [r["slice"] for r in offers if r["method"].startswith("model")] == ["beer"]
