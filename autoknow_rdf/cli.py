@@ -182,7 +182,7 @@ def demo(store_path: Path, report_path: Path, models_dir: Path, no_restricted: b
     for r in result.runs:
         added = "already in the store" if r.skipped else f"{r.facts:,} facts added"
         click.echo(f"stage {r.stage} (run {r.run_id}): {added}")
-    render_rows(result.added, title="What the stage runs added (sparql/count_run_facts.rq)")
+    render_rows(_accounting_rows(result.added), title="Facts-added accounting")
     if result.quarantined:
         render_rows(result.quarantined, title="Quarantined by cleaning, by source (autoknow quarantine list)")
     if result.validation is not None:
@@ -191,6 +191,37 @@ def demo(store_path: Path, report_path: Path, models_dir: Path, no_restricted: b
                    f"({'conforms' if v.conforms else 'violations found'}; autoknow query list_validation_results)")
     click.echo(f"{sum(1 for r in result.ingested if not r.skipped)} files ingested, "
                f"{sum(1 for r in result.ingested if r.skipped)} already there; report: {result.report}")
+
+
+def _accounting_rows(rows: list[dict]) -> list[dict]:
+    from pyoxigraph import Literal
+
+    def cell(k, v):
+        if v is None:
+            return Literal("new" if k == "growth" else "")
+        if k == "growth":
+            return Literal(f"+{100 * v:.1f}%")
+        return Literal(round(v, 3) if isinstance(v, float) else v)
+
+    return [{k: cell(k, v) for k, v in r.items()} for r in rows]
+
+
+@cli.command()
+@STORE_OPTION
+@click.option("--out", type=click.Path(path_type=Path), default=Path("report.html"), show_default=True)
+@click.option("--metrics", "metrics_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="A folder of `autoknow evaluate STAGE --json` results named <stage>.json (adds metrics, dev precision, PR curves).")
+def report(store_path: Path, out: Path, metrics_dir: Path | None) -> None:
+    """Write a self-contained HTML report: accounting, metrics against baselines, plots, samples.
+
+    Example: autoknow report --store demo-store --out report.html --metrics runs/
+    """
+    from .accounting import load_metrics
+    from .report import write_report
+    from .store import KnowledgeStore
+
+    path = write_report(KnowledgeStore(store_path, read_only=True), out, load_metrics(metrics_dir))
+    click.echo(f"wrote {path}")
 
 
 @cli.command()
@@ -232,30 +263,57 @@ def run_command(store_path: Path, stage: str, models_dir: Path, run_id: str | No
 
 @cli.command()
 @click.argument("stage")
-@click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
-              help="A folder laid out like ../shared/data.")
+@click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="A folder laid out like ../shared/data: dev splits are carved from it.")
+@click.option("--train", "train_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Train on this folder (same layout) ...")
+@click.option("--test", "test_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="... and score on this one only (refused if it shares items or texts with --train).")
+@click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Score this saved stage model instead of training one (synonyms).")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Also write every metric as JSON.")
-def evaluate(stage: str, data: Path, json_out: Path | None) -> None:
-    """Evaluate a stage on dev splits carved from --data, beside its baselines in the same run.
+def evaluate(stage: str, data: Path | None, train_dir: Path | None, test_dir: Path | None, model_dir: Path | None,
+             json_out: Path | None) -> None:
+    """Evaluate a stage (or `all`) beside its baselines in the same run: on dev splits carved
+    from --data, or trained on --train and scored on --test.
 
-    Example: autoknow evaluate taxonomy --data ../shared/data
+    Examples: autoknow evaluate taxonomy --data ../shared/data;
+    autoknow evaluate synonyms --train ../shared/data --test my-labelled-data --json synonyms.json
     """
     import json
 
     from pyoxigraph import Literal
 
     from .console import render_rows
-    from .evaluation import evaluate_stage
+    from .evaluation import TRAIN_TEST_STAGES, evaluate_stage
+    from .stages.registry import STAGES
 
-    result = evaluate_stage(stage, data)
-    for table, rows in result["tables"].items():
-        rows = [{k: None if v is None else Literal(round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}
-                for r in rows]
-        render_rows(rows, title=f"{stage} / {table} on {data}")
-        sizes = {k: v for k, v in result.get(table, {}).items() if not isinstance(v, (dict, list))}
-        click.echo("  " + ", ".join(f"{k}={v}" for k, v in sizes.items()))
+    if (data is None) == (train_dir is None):
+        raise click.UsageError("give either --data DIR, or --train DIR with --test DIR")
+    if train_dir is not None and test_dir is None:
+        raise click.UsageError("--train needs --test (or use --data to carve dev splits)")
+    names = list(STAGES) if stage == "all" else [stage]
+    if stage == "all" and test_dir is not None:
+        for name in [n for n in names if n not in TRAIN_TEST_STAGES]:
+            click.echo(f"skipped: {name} (--train/--test not supported yet; use --data)")
+        names = [n for n in names if n in TRAIN_TEST_STAGES]
+    if stage == "all" and model_dir is not None:
+        raise click.UsageError("--model names one stage's saved model: give that stage, not `all`")
+    results = {}
+    for name in names:
+        result = evaluate_stage(name, data or train_dir, test_dir, model_dir)
+        result["data"] = {"train": str(data or train_dir), "test": str(test_dir) if test_dir else "dev splits carved from --data"}
+        results[name] = result
+        for table, rows in result["tables"].items():
+            rows = [{k: None if v is None else Literal(round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}
+                    for r in rows]
+            render_rows(rows, title=f"{name} / {table}")
+            sizes = {k: v for k, v in result.get(table, {}).items() if not isinstance(v, (dict, list))}
+            click.echo("  " + ", ".join(f"{k}={v}" for k, v in sizes.items()))
+        for skipped in result.get("skipped", []):
+            click.echo(f"  skipped: {skipped}")
     if json_out is not None:
-        json_out.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+        json_out.write_text(json.dumps(results if stage == "all" else results[stage], indent=2, default=str), encoding="utf-8")
 
 
 @cli.command()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .ingest import IngestResult, ingest_many, plan
 from .pipeline import MODELS_DIR, RunResult, run_stage, train_stage
+from .accounting import accounting
 from .report import summary, write_report
 from .shapes import Validation, validate, write_shapes
 from .store import KnowledgeStore
@@ -20,7 +21,7 @@ __all__ = ["DEMO_DATA", "DemoResult", "run_demo"]
 DEMO_DATA = PROJECT_DIR / "demo" / "data"
 
 
-STAGES = ("taxonomy", "relations", "imputation", "cleaning")  # the stages that exist, in pipeline order
+STAGES = ("taxonomy", "relations", "imputation", "cleaning", "synonyms")  # the stages that exist, in pipeline order
 
 
 @dataclass
@@ -29,7 +30,7 @@ class DemoResult:
     ingested: list[IngestResult]
     runs: list[RunResult]
     counts: dict[str, int]
-    added: list[dict]  # count_run_facts: what each stage run added, by kind of fact
+    added: list[dict]  # accounting: what the stages added, by kind, against what was ingested
     quarantined: list[dict]  # count_quarantined_by_source: facts out of the default view, by source
     report: Path
     validation: Validation
@@ -52,7 +53,7 @@ def run_demo(store_path: Path, report_path: Path, models_dir: Path = MODELS_DIR,
             runs.append(run_stage(store, name, models_dir))
         validation = validate(store, write_shapes(store, shapes_out)[0])
         counts = summary(store)
-        added = store.select("count_run_facts")
+        added = accounting(store)
         quarantined = store.select("count_quarantined_by_source")
         write_report(store, report_path)
     finally:

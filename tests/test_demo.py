@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from autoknow_rdf.cli import cli
+from autoknow_rdf.accounting import accounting
 from autoknow_rdf.store import KnowledgeStore
 
 pytestmark = pytest.mark.slow
@@ -36,12 +37,20 @@ def test_demo_builds_the_store_prints_counts_and_is_rerunnable(tmp_path, models_
     size = len(ks)
     del ks
     assert "every fact is traced" in report.read_text(encoding="utf-8")
-    added = {r["kind"].value: int(r["facts"].value) for r in KnowledgeStore(store, read_only=True).select("count_run_facts")}
+    accounts = accounting(KnowledgeStore(store, read_only=True))
+    added = {}
+    for r in accounts:
+        if r["stage"] != "all stages":
+            added[r["kind"]] = added.get(r["kind"], 0) + r["added"]
+    total = next(r for r in accounts if r["kind"] == "all kinds")
+    assert total["ingested"] > 0 and total["growth"] > 0
     assert added.get("subClassOf edge", 0) > 0 and added.get("product typed", 0) > 0
     assert added.get("attribute applies", 0) > 0 and added.get("type shape", 0) > 0
     assert added.get("attribute value", 0) > 0 and added.get("quarantined", 0) > 0
-    for stage in ("taxonomy", "relations", "imputation", "cleaning"):
+    assert added.get("sameAs link", 0) + added.get("equivalentClass link", 0) > 0 and added.get("canonical representative", 0) > 0
+    for stage in ("taxonomy", "relations", "imputation", "cleaning", "synonyms"):
         assert f"stage {stage}" in first.output
+    assert "Facts-added accounting" in first.output and "all kinds" in first.output
     assert "facts added" in first.output and "validation:" in first.output and "Quarantined by cleaning" in first.output
     second = CliRunner().invoke(cli, args)
     assert second.exit_code == 0 and "0 files ingested" in second.output

@@ -105,18 +105,32 @@ def _metrics(y: np.ndarray, s: np.ndarray, threshold: float) -> dict[str, float]
             "correct quarantined": float(decide[y == 0].mean()) if (y == 0).any() else 0.0}
 
 
+DATA_FILES = ("oa_mine_attributes/*.jsonl", "ae_110k_attributes/*.jsonl", "wdc_pave_attributes/wdc_pave_train.jsonl",
+              "implicitave_attributes/*.tsv*", "openfoodfacts_products/*.jsonl*")
+
+
 def evaluate_cleaning(data: Path, epochs: int = 2, seed: int = 0, max_train: int = MAX_TRAIN_POSITIVES,
-                      max_dev: int = MAX_DEV_POSITIVES, progress=None) -> dict[str, Any]:
-    """`autoknow evaluate cleaning --data DIR`: the cross-encoder beside both baselines, same split."""
+                      max_dev: int = MAX_DEV_POSITIVES, progress=None, test: Path | None = None) -> dict[str, Any]:
+    """`autoknow evaluate cleaning --data DIR`: the cross-encoder beside both baselines, same split;
+    with `test`, trained and calibrated on `data` only and scored on the test folder's values
+    (split into types the training data has and types it has not)."""
     from ..models.cleaner import ValueCleaner
 
     pairs = valid_pairs(Path(data))
-    unseen_types = {k for k in {p.type_key for p in pairs} if bucket("type" + k) < 15}
     part = lambda p: bucket("clean" + p.type_key + p.text)  # noqa: E731
-    train = [p for p in pairs if p.type_key not in unseen_types and part(p) >= 30]
-    calib = [p for p in pairs if p.type_key not in unseen_types and 20 <= part(p) < 30]
-    dev = {"new titles, known types": [p for p in pairs if p.type_key not in unseen_types and part(p) < 20],
-           "types not trained on": [p for p in pairs if p.type_key in unseen_types]}
+    if test is None:
+        unseen_types = {k for k in {p.type_key for p in pairs} if bucket("type" + k) < 15}
+        train = [p for p in pairs if p.type_key not in unseen_types and part(p) >= 30]
+        calib = [p for p in pairs if p.type_key not in unseen_types and 20 <= part(p) < 30]
+        dev = {"new titles, known types": [p for p in pairs if p.type_key not in unseen_types and part(p) < 20],
+               "types not trained on": [p for p in pairs if p.type_key in unseen_types]}
+    else:
+        tested = valid_pairs(Path(test))
+        unseen_types = {p.type_key for p in tested} - {p.type_key for p in pairs}
+        train = [p for p in pairs if part(p) >= 10]
+        calib = [p for p in pairs if part(p) < 10]
+        dev = {"new titles, known types": [p for p in tested if p.type_key not in unseen_types],
+               "types not trained on": [p for p in tested if p.type_key in unseen_types]}
     pick = lambda ps, n: sorted(ps, key=lambda p: bucket("pick" + p.text + p.attribute + p.value, 10**6))[:n]  # noqa: E731
     vocabulary = sorted({w.lower() for p in train for w in re.findall(r"[A-Za-z][A-Za-z'-]{2,}", p.text)})
     train_pairs = _with_negatives(pick(train, max_train), vocabulary, seed)
@@ -129,6 +143,8 @@ def evaluate_cleaning(data: Path, epochs: int = 2, seed: int = 0, max_train: int
 
     rows, suspects = [], []
     for slice_name, valid in dev.items():
+        if not valid:
+            continue
         scored = _with_negatives(pick(valid, max_dev), vocabulary, seed + 1)
         y = np.array([p.wrong for p in scored])
         kinds = np.array([p.kind for p in scored])

@@ -169,15 +169,20 @@ def _rows(dataset: str, method: str, s: dict[str, Any]) -> dict[str, Any]:
 
 
 def evaluate_value_tagging(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: int = EPOCHS,
-                           embed: Callable | None = None, progress=None) -> dict[str, Any]:
-    """Conditioned vs unconditioned tagger (each over `seeds`) and the dictionary, same split."""
+                           embed: Callable | None = None, progress=None, test: Path | None = None) -> dict[str, Any]:
+    """Conditioned vs unconditioned tagger (each over `seeds`) and the dictionary, same split
+    (20% of `data` by hash, or every labelled product of the `test` folder)."""
     from ..models.encoder import embed as default_embed
     from ..models.imputer import ValueTagger
 
     embed = embed or default_embed
     products = labelled_products(data)
-    dev = [p for p in products if bucket(p.dataset + p.texts["title"]) < 20]
-    train = [p for p in products if bucket(p.dataset + p.texts["title"]) >= 20]
+    if test is None:
+        dev = [p for p in products if bucket(p.dataset + p.texts["title"]) < 20]
+        train = [p for p in products if bucket(p.dataset + p.texts["title"]) >= 20]
+    else:
+        train, dev = products, labelled_products(test)
+        products = train + dev
     allowed = allowed_attributes(train)
     keys = sorted({p.type_key for p in products})
     vectors = dict(zip(keys, embed([k.split(":", 1)[1] for k in keys])))
@@ -228,22 +233,34 @@ def _score_by_dataset(dev: list[LabelledProduct], pred: list[dict[str, list[Span
     return out
 
 
-def evaluate_imputation(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: int = EPOCHS) -> dict[str, Any]:
-    """`autoknow evaluate imputation --data DIR`: value tagging tables, and implicit values."""
+DATA_FILES = ("oa_mine_attributes/*.jsonl", "ae_110k_attributes/*.jsonl", "wdc_pave_attributes/wdc_pave_train.jsonl",
+              "implicitave_attributes/*.tsv*")
+
+
+def _has_spans(folder: Path) -> bool:
+    return any(any(folder.glob(pat)) for pat in DATA_FILES[:3])
+
+
+def evaluate_imputation(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: int = EPOCHS, test: Path | None = None) -> dict[str, Any]:
+    """`autoknow evaluate imputation --data DIR` (dev carved from DIR) or `--train DIR --test DIR`:
+    value tagging tables, and implicit values (ImplicitAVE: with --data only, on its val split)."""
     from .implicit import evaluate_implicit
 
     data = Path(data)
-    result: dict[str, Any] = {"tables": {}}
-    if any(data.glob("oa_mine_attributes/*.jsonl")) or any(data.glob("ae_110k_attributes/*.jsonl")) \
-            or any(data.glob("wdc_pave_attributes/*.jsonl")):
-        tag = evaluate_value_tagging(data, seeds, epochs)
+    result: dict[str, Any] = {"tables": {}, "skipped": []}
+    if _has_spans(data) and (test is None or _has_spans(Path(test))):
+        tag = evaluate_value_tagging(data, seeds, epochs, test=test)
         result["tables"]["value tagging (dev)"] = tag.pop("rows")
         rare = [r for r in tag["per_attribute"] if r["support"] >= 5]
         result["tables"]["value F1 per attribute (support >= 5)"] = sorted(rare, key=lambda r: (r["data set"], r["attribute"], r["method"]))
         result["value tagging (dev)"] = {k: v for k, v in tag.items() if k != "per_attribute"}
         result["per_attribute"] = tag["per_attribute"]
+    elif test is not None:
+        result["skipped"].append("value tagging: no OA-Mine, AE-110K or WDC-PAVE file in both folders")
     implicit = next(iter(data.glob("implicitave_attributes/implicitave_trainval.tsv*")), None)
-    if implicit is not None:
+    if implicit is not None and test is not None:
+        result["skipped"].append("implicit values: scored on ImplicitAVE's own val split, only with --data")
+    elif implicit is not None:
         imp = evaluate_implicit(implicit)
         result["tables"]["implicit values (ImplicitAVE val)"] = imp.pop("rows")
         result["implicit values (ImplicitAVE val)"] = imp
