@@ -189,6 +189,8 @@ def demo(store_path: Path, report_path: Path, models_dir: Path, no_restricted: b
         v = result.validation
         click.echo(f"validation: {len(v.results):,} SHACL results on {v.focus_nodes:,} products "
                    f"({'conforms' if v.conforms else 'violations found'}; autoknow query list_validation_results)")
+    click.echo("time: " + ", ".join(f"{step} {seconds:.0f} s" for step, seconds in result.timings.items())
+               + f" (total {sum(result.timings.values()) / 60:.1f} min)")
     click.echo(f"{sum(1 for r in result.ingested if not r.skipped)} files ingested, "
                f"{sum(1 for r in result.ingested if r.skipped)} already there; report: {result.report}")
 
@@ -270,7 +272,7 @@ def run_command(store_path: Path, stage: str, models_dir: Path, run_id: str | No
 @click.option("--test", "test_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="... and score on this one only (refused if it shares items or texts with --train).")
 @click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="Score this saved stage model instead of training one (synonyms).")
+              help="Score this saved stage model (a folder written by `autoknow train STAGE`) instead of training one.")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Also write every metric as JSON.")
 def evaluate(stage: str, data: Path | None, train_dir: Path | None, test_dir: Path | None, model_dir: Path | None,
              json_out: Path | None) -> None:
@@ -278,7 +280,8 @@ def evaluate(stage: str, data: Path | None, train_dir: Path | None, test_dir: Pa
     from --data, or trained on --train and scored on --test.
 
     Examples: autoknow evaluate taxonomy --data ../shared/data;
-    autoknow evaluate synonyms --train ../shared/data --test my-labelled-data --json synonyms.json
+    autoknow evaluate synonyms --train ../shared/data --test my-labelled-data --json synonyms.json;
+    autoknow evaluate cleaning --train ../shared/data --test my-labelled-data --model models/cleaning
     """
     import json
 
@@ -293,10 +296,8 @@ def evaluate(stage: str, data: Path | None, train_dir: Path | None, test_dir: Pa
     if train_dir is not None and test_dir is None:
         raise click.UsageError("--train needs --test (or use --data to carve dev splits)")
     names = list(STAGES) if stage == "all" else [stage]
-    if stage == "all" and test_dir is not None:
-        for name in [n for n in names if n not in TRAIN_TEST_STAGES]:
-            click.echo(f"skipped: {name} (--train/--test not supported yet; use --data)")
-        names = [n for n in names if n in TRAIN_TEST_STAGES]
+    if test_dir is not None and any(n not in TRAIN_TEST_STAGES for n in names):
+        raise click.UsageError(f"--train/--test is not supported for {', '.join(n for n in names if n not in TRAIN_TEST_STAGES)}")
     if stage == "all" and model_dir is not None:
         raise click.UsageError("--model names one stage's saved model: give that stage, not `all`")
     results = {}

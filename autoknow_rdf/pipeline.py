@@ -71,11 +71,11 @@ def run_stage(store: KnowledgeStore, name: str, models_dir: Path = MODELS_DIR, r
     return RunResult(name, run_id, len(facts), quads)
 
 
-def evaluation_store(data: Path, patterns: tuple[str, ...]) -> KnowledgeStore:
-    """An in-memory store holding the files of `data` (a shared/data-like folder) that match."""
+def evaluation_store(data: Path | list[Path], patterns: tuple[str, ...]) -> KnowledgeStore:
+    """An in-memory store holding the files of `data` (one or more shared/data-like folders) that match."""
     from .ingest import ingest_many, plan
 
-    files, _ = plan([data])
+    files, _ = plan(data if isinstance(data, list) else [data])
     chosen = [(p, a) for p, a in files if any(p.match(pat) for pat in patterns)]
     store = KnowledgeStore()
     ingest_many(store, chosen)

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from autoknow_rdf.cli import cli
 from autoknow_rdf.evaluation.overlap import find_overlap
 
-from .conftest import SHARED
+from .conftest import DEMO, SHARED
 
 pytestmark = pytest.mark.skipif(not (SHARED / "wordnet_consumables").is_dir(), reason="needs ../shared/data")
 
@@ -52,7 +52,54 @@ def test_unsupported_or_incomplete_requests_say_why(tmp_path):
     out = runner.invoke(cli, ["evaluate", "synonyms", "--train", str(tmp_path)])
     assert out.exit_code == 2 and "--train needs --test" in out.output
     out = runner.invoke(cli, ["evaluate", "taxonomy", "--train", str(tmp_path), "--test", str(tmp_path)])
-    assert out.exit_code != 0 and "not supported yet" in str(out.exception)
+    assert out.exit_code != 0 and "is the training folder" in str(out.exception)
+    out = runner.invoke(cli, ["evaluate", "all", "--data", str(tmp_path), "--model", str(tmp_path)])
+    assert out.exit_code == 2 and "give that stage" in out.output
+
+
+def shopify(folder, categories: int, links: int):
+    """The demo's Shopify cut: the first `categories` types and the first `links` type→attribute rows."""
+    src = DEMO / "open/shopify_product_taxonomy"
+    lines(src / "categories.tsv", folder / "shopify_product_taxonomy/categories.tsv", 1, categories)
+    lines(src / "category_attributes.tsv", folder / "shopify_product_taxonomy/category_attributes.tsv", 1, links)
+    (folder / "shopify_product_taxonomy/attributes.jsonl").write_bytes((src / "attributes.jsonl").read_bytes())
+    return folder
+
+
+@pytest.mark.slow
+def test_taxonomy_attaches_the_types_a_test_folder_adds_with_a_saved_model(tmp_path, cut_models):
+    """--train/--test for the taxonomy: the hidden leaves are the types the test taxonomy adds
+    (none is in the training folder), ranked by the saved model beside the baselines."""
+    train, test = shopify(tmp_path / "train", 330, 2), shopify(tmp_path / "test", 400, 2)
+    out_json = tmp_path / "t.json"
+    r = CliRunner().invoke(cli, ["evaluate", "taxonomy", "--train", str(train), "--test", str(test),
+                                 "--model", str(cut_models[0] / "taxonomy"), "--json", str(out_json)])
+    assert r.exit_code == 0, (r.output, r.exception)
+    result = json.loads(out_json.read_text(encoding="utf-8"))
+    hidden = sum(result["hypernym"]["hidden"].values())
+    assert 0 < hidden <= 400 - 330
+    methods = {row["method"] for row in result["tables"]["hypernym"]}
+    assert methods == {"saved model", "baseline: name embedding", "baseline: head word"}
+    assert all(0.0 <= row["acc@1"] <= row["hit@5"] <= 1.0 for row in result["tables"]["hypernym"])
+    assert any("tagging" in s for s in result["skipped"])
+    # a test folder that adds no type is refused
+    same = shopify(tmp_path / "same", 330, 2)
+    r = CliRunner().invoke(cli, ["evaluate", "taxonomy", "--train", str(train), "--test", str(same)])
+    assert r.exit_code != 0 and "adds no type" in str(r.exception)
+
+
+@pytest.mark.slow
+def test_relations_score_the_types_only_the_test_folder_labels(tmp_path, cut_models):
+    train, test = shopify(tmp_path / "train", 400, 250), shopify(tmp_path / "test", 400, 400)
+    out_json = tmp_path / "r.json"
+    r = CliRunner().invoke(cli, ["evaluate", "relations", "--train", str(train), "--test", str(test),
+                                 "--model", str(cut_models[0] / "relations"), "--json", str(out_json)])
+    assert r.exit_code == 0, (r.output, r.exception)
+    result = json.loads(out_json.read_text(encoding="utf-8"))
+    rows = result["tables"]["applicability"]
+    assert {row["method"] for row in rows} >= {"saved model", "baseline: parent's attributes"}
+    hidden = next(row for row in rows if row["slice"] == "hidden types" and row["method"] == "saved model")
+    assert hidden["types"] == result["relations"]["hidden_types"] > 0 and hidden["positives"] > 0
 
 
 @pytest.mark.slow

@@ -110,10 +110,12 @@ DATA_FILES = ("oa_mine_attributes/*.jsonl", "ae_110k_attributes/*.jsonl", "wdc_p
 
 
 def evaluate_cleaning(data: Path, epochs: int = 2, seed: int = 0, max_train: int = MAX_TRAIN_POSITIVES,
-                      max_dev: int = MAX_DEV_POSITIVES, progress=None, test: Path | None = None) -> dict[str, Any]:
+                      max_dev: int = MAX_DEV_POSITIVES, progress=None, test: Path | None = None,
+                      model: Path | None = None) -> dict[str, Any]:
     """`autoknow evaluate cleaning --data DIR`: the cross-encoder beside both baselines, same split;
     with `test`, trained and calibrated on `data` only and scored on the test folder's values
-    (split into types the training data has and types it has not)."""
+    (split into types the training data has and types it has not). `model`: a saved cleaning
+    stage scored at its own threshold instead of training one."""
     from ..models.cleaner import ValueCleaner
 
     pairs = valid_pairs(Path(data))
@@ -134,9 +136,15 @@ def evaluate_cleaning(data: Path, epochs: int = 2, seed: int = 0, max_train: int
     pick = lambda ps, n: sorted(ps, key=lambda p: bucket("pick" + p.text + p.attribute + p.value, 10**6))[:n]  # noqa: E731
     vocabulary = sorted({w.lower() for p in train for w in re.findall(r"[A-Za-z][A-Za-z'-]{2,}", p.text)})
     train_pairs = _with_negatives(pick(train, max_train), vocabulary, seed)
-    model = ValueCleaner(epochs=epochs, seed=seed).fit(train_pairs, progress)
-    calib_scores = np.array(model.predict(pick(calib, max_dev)))
-    threshold = float(np.quantile(calib_scores, 0.95)) if len(calib_scores) else 0.5
+    if model is not None:
+        from ..stages.cleaning import CleaningStage
+
+        saved = CleaningStage.load(Path(model))
+        model, threshold, calib_scores = saved.cleaner_, saved.threshold_, np.array([])
+    else:
+        model = ValueCleaner(epochs=epochs, seed=seed).fit(train_pairs, progress)
+        calib_scores = np.array(model.predict(pick(calib, max_dev)))
+        threshold = float(np.quantile(calib_scores, 0.95)) if len(calib_scores) else 0.5
     baselines = _baselines(train)
     base_thresholds = {name: float(np.quantile([f(p) for p in calib], 0.95)) if calib else 0.5 for name, f in baselines.items()}
     base_thresholds = {k: v if v < 1.0 else 1.0 for k, v in base_thresholds.items()}

@@ -169,9 +169,11 @@ def _rows(dataset: str, method: str, s: dict[str, Any]) -> dict[str, Any]:
 
 
 def evaluate_value_tagging(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: int = EPOCHS,
-                           embed: Callable | None = None, progress=None, test: Path | None = None) -> dict[str, Any]:
+                           embed: Callable | None = None, progress=None, test: Path | None = None,
+                           trained=None) -> dict[str, Any]:
     """Conditioned vs unconditioned tagger (each over `seeds`) and the dictionary, same split
-    (20% of `data` by hash, or every labelled product of the `test` folder)."""
+    (20% of `data` by hash, or every labelled product of the `test` folder); `trained`, a saved
+    ValueTagger, is scored instead of training any (its attributes only)."""
     from ..models.encoder import embed as default_embed
     from ..models.imputer import ValueTagger
 
@@ -193,7 +195,13 @@ def evaluate_value_tagging(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: i
 
     runs: dict[str, list[dict[str, Any]]] = {}
     timings = {}
-    for conditioned in (True, False):
+    if trained is not None:
+        known = set(trained.attributes)
+        flat = trained.predict([t for t, _ in dev_texts], [k for _, k in dev_texts], vectors,
+                               {k: a & known for k, a in allowed.items()})
+        runs["saved model" + (" (type-conditioned)" if trained.conditioned else "")] = [
+            _score_by_dataset(dev, _per_product(dev, flat), datasets)]
+    for conditioned in (() if trained is not None else (True, False)):
         method = "tagger + type" if conditioned else "tagger, no type (OpenTag-style)"
         for seed in seeds:
             start = time.perf_counter()
@@ -241,15 +249,22 @@ def _has_spans(folder: Path) -> bool:
     return any(any(folder.glob(pat)) for pat in DATA_FILES[:3])
 
 
-def evaluate_imputation(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: int = EPOCHS, test: Path | None = None) -> dict[str, Any]:
+def evaluate_imputation(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: int = EPOCHS, test: Path | None = None,
+                        model: Path | None = None) -> dict[str, Any]:
     """`autoknow evaluate imputation --data DIR` (dev carved from DIR) or `--train DIR --test DIR`:
-    value tagging tables, and implicit values (ImplicitAVE: with --data only, on its val split)."""
+    value tagging tables, and implicit values (ImplicitAVE: with --data only, on its val split).
+    `model`: a saved imputation stage whose tagger is scored instead of training taggers."""
     from .implicit import evaluate_implicit
 
     data = Path(data)
     result: dict[str, Any] = {"tables": {}, "skipped": []}
     if _has_spans(data) and (test is None or _has_spans(Path(test))):
-        tag = evaluate_value_tagging(data, seeds, epochs, test=test)
+        trained = None
+        if model is not None:
+            from ..stages.imputation import ImputationStage
+
+            trained = ImputationStage.load(Path(model)).tagger_
+        tag = evaluate_value_tagging(data, seeds, epochs, test=test, trained=trained)
         result["tables"]["value tagging (dev)"] = tag.pop("rows")
         rare = [r for r in tag["per_attribute"] if r["support"] >= 5]
         result["tables"]["value F1 per attribute (support >= 5)"] = sorted(rare, key=lambda r: (r["data set"], r["attribute"], r["method"]))
@@ -260,6 +275,8 @@ def evaluate_imputation(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: int 
     implicit = next(iter(data.glob("implicitave_attributes/implicitave_trainval.tsv*")), None)
     if implicit is not None and test is not None:
         result["skipped"].append("implicit values: scored on ImplicitAVE's own val split, only with --data")
+    elif implicit is not None and model is not None:
+        result["skipped"].append("implicit values: the saved imputation stage holds no implicit-value classifier")
     elif implicit is not None:
         imp = evaluate_implicit(implicit)
         result["tables"]["implicit values (ImplicitAVE val)"] = imp.pop("rows")

@@ -50,8 +50,11 @@ def _ndcg(scores: np.ndarray, gains: np.ndarray, k: int = 5) -> float:
 
 
 def evaluate_relations_view(view: RelationView, embed: Callable | None = None, seed: int = 0,
-                            share: int = 15) -> dict[str, Any]:
-    """Applicability rows (per method and slice) and importance rows on hidden labelled leaves."""
+                            share: int = 15, hidden: list[str] | None = None,
+                            trained: ApplicabilityModel | None = None) -> dict[str, Any]:
+    """Applicability rows (per method and slice) and importance rows on hidden labelled leaves
+    (default: a hash share; or the given `hidden` types). `trained`: a saved model to score
+    instead of training two."""
     from scipy.stats import spearmanr
 
     from ..models.encoder import embed as default_embed
@@ -59,21 +62,26 @@ def evaluate_relations_view(view: RelationView, embed: Callable | None = None, s
     tax = view.taxonomy
     kids = tax.children()
     labelled = sorted(t for t in view.labels if t in tax.names)
-    hidden = [t for t in labelled if t not in kids and tax.parents.get(t) and bucket("relations" + t) < share]
+    if hidden is None:
+        hidden = [t for t in labelled if t not in kids and tax.parents.get(t) and bucket("relations" + t) < share]
     train_view = view.without_labels(set(hidden))
     rest = [t for t in labelled if t not in set(hidden)]
     calib = [t for t in rest if bucket("calib" + t) < 15]
     train = [t for t in rest if t not in set(calib)]
     models: dict[str, ApplicabilityModel] = {}
-    for structure in (True, False):
+    extra = hidden + sorted(buyer_targets(view, sorted(view.attributes)))
+    if trained is not None:
+        trained.prepare(train_view, embed or default_embed, extra)
+        models["saved model"] = trained
+    for structure in (() if trained is not None else (True, False)):
         m = ApplicabilityModel(structure=structure, seed=seed)
         if not models:
-            m.prepare(train_view, embed or default_embed, hidden + sorted(buyer_targets(view, sorted(view.attributes))))
+            m.prepare(train_view, embed or default_embed, extra)
         else:
             m.share_features(models["model"])
         m.fit(train, calib)
         models["model" if structure else "model, no structure"] = m
-    base = models["model"]
+    base = next(iter(models.values()))
 
     ys, scores, decisions, differs, typed = [], {}, {}, [], []
     methods = [*models, "baseline: parent's attributes", "baseline: sibling majority", f"baseline: coverage ≥ {COVERAGE_K}"]
@@ -114,7 +122,8 @@ def evaluate_relations_view(view: RelationView, embed: Callable | None = None, s
 
     # importance: buyer-mention share, learned on the other types, ranked within each hidden type
     targets = buyer_targets(view, base._f.attrs)
-    base.fit_importance({t: v for t, v in targets.items() if t not in set(hidden)})
+    if trained is None:
+        base.fit_importance({t: v for t, v in targets.items() if t not in set(hidden)})
     imp_rows = []
     judged = [t for t in hidden if t in targets]
     per_method: dict[str, list[tuple[float, float]]] = {}
@@ -140,12 +149,24 @@ def evaluate_relations_view(view: RelationView, embed: Callable | None = None, s
             "threshold": {n: m.threshold_ for n, m in models.items()}}
 
 
-def evaluate_relations(data: Path) -> dict[str, Any]:
-    """`autoknow evaluate relations --data DIR`: the applicability and importance tables."""
+def evaluate_relations(data: Path, test: Path | None = None, model: Path | None = None) -> dict[str, Any]:
+    """`autoknow evaluate relations --data DIR`: the applicability and importance tables. With
+    `test`: the hidden types are those the test folder labels (category→attribute links) and the
+    training folder does not. `model`: a saved relations stage to score instead of training."""
+    from ..errors import AutoknowError
     from ..pipeline import evaluation_store
-    from ..stages.relations import read_relations
+    from ..stages.relations import RelationsStage, read_relations
 
-    view = read_relations(evaluation_store(Path(data), EVALUATION_FILES))
-    result = evaluate_relations_view(view)
+    saved = RelationsStage.load(Path(model)).model_ if model is not None else None
+    hidden = None
+    if test is None:
+        view = read_relations(evaluation_store(Path(data), EVALUATION_FILES))
+    else:
+        known = set(read_relations(evaluation_store(Path(data), EVALUATION_FILES)).labels)
+        view = read_relations(evaluation_store([Path(data), Path(test)], EVALUATION_FILES))
+        hidden = sorted(t for t in view.labels if t not in known and t in view.taxonomy.names)
+        if not hidden:
+            raise AutoknowError(f"{test}: labels no type (category_attributes.tsv) that the training folder leaves unlabelled")
+    result = evaluate_relations_view(view, hidden=hidden, trained=saved)
     tables = {"applicability": result.pop("rows"), "importance": result.pop("importance_rows")}
     return {"tables": tables, "relations": result}

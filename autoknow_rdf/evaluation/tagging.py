@@ -40,8 +40,10 @@ def _type_spans(title: str, names: Iterable[str]) -> list[Span]:
     return [best] if best else []
 
 
-def tagging_examples(data: Path) -> tuple[list[TitleExample], list[str], dict[str, str]]:
-    """(examples, labels, provenance per example text: 'human' or 'distant') from OA-Mine + WDC-PAVE."""
+def tagging_examples(data: Path, labels: list[str] | None = None) -> tuple[list[TitleExample], list[str], dict[str, str]]:
+    """(examples, labels, provenance per example text: 'human' or 'distant') from OA-Mine + WDC-PAVE;
+    the labels are the most frequent attributes, or the given `labels` (a test folder's titles
+    are labelled with the training folder's labels)."""
     from ..loaders.catalogue import extractgpt_titles, wdc_pave
 
     records = []
@@ -51,7 +53,7 @@ def tagging_examples(data: Path) -> tuple[list[TitleExample], list[str], dict[st
         records += [("wdc-pave", r) for r in wdc_pave(path)]
     counts = Counter(s.attribute for _, r in records for s in r.attributes
                      if s.field == "title" and s.start is not None and s.attribute != "Product Type")
-    top = {a for a, _ in counts.most_common(TOP_ATTRIBUTES)}
+    top = {a for a, _ in counts.most_common(TOP_ATTRIBUTES)} if labels is None else {a for a in counts if label_of(a) in labels}
     examples, source = [], {}
     for origin, r in records:
         spans = [Span("TYPE" if s.attribute == "Product Type" else label_of(s.attribute), s.start, s.end)
@@ -111,24 +113,37 @@ def span_scores(gold: list[list[Span]], pred: list[list[Span]], labels: list[str
 
 
 def evaluate_tagging(data: Path, taxonomy_names: set[str] | None = None, epochs: int = 8, lr: float = 1e-4,
-                     seed: int = 0, progress=None) -> dict[str, Any]:
-    """Train the tagger on the training part, score it and the dictionary on dev, same run."""
+                     seed: int = 0, progress=None, test: Path | None = None, trained=None) -> dict[str, Any]:
+    """Train the tagger on the training part, score it and the dictionary on dev, same run.
+
+    `test`: train on every title of `data`, score on the titles of `test` (type names of the test
+    folder that no training title has make the "never seen" slice). `trained`: a saved SpanTagger
+    to score instead of training one (gold spans of labels it does not know are dropped)."""
     from ..models.tagger import SpanTagger
 
-    examples, labels, source = tagging_examples(data)
+    examples, labels, source = tagging_examples(data, list(trained.labels) if trained is not None else None)
+    if trained is not None:
+        labels = list(trained.labels)
     wdc_types = {e.text[s.start:s.end].lower() for e in examples for s in e.spans if s.label == "TYPE" and source[e.text] == "human"}
-    held_out = {t for t in wdc_types if bucket("type:" + t) < 30}
-    dev = [e for e in examples if bucket(e.text) < 20]
-    train = [e for e in examples if bucket(e.text) >= 20
-             and not any(s.label == "TYPE" and e.text[s.start:s.end].lower() in held_out for s in e.spans)]
+    if test is None:
+        held_out = {t for t in wdc_types if bucket("type:" + t) < 30}
+        dev = [e for e in examples if bucket(e.text) < 20]
+        train = [e for e in examples if bucket(e.text) >= 20
+                 and not any(s.label == "TYPE" and e.text[s.start:s.end].lower() in held_out for s in e.spans)]
+    else:
+        known = {e.text[s.start:s.end].lower() for e in examples for s in e.spans if s.label == "TYPE"}
+        dev, _, _ = tagging_examples(test, labels)
+        held_out = {e.text[s.start:s.end].lower() for e in dev for s in e.spans if s.label == "TYPE"} - known
+        train = examples
     entries: dict[str, set[str]] = {label: set() for label in labels}
     for e in train:
         for s in e.spans:
-            entries[s.label].add(e.text[s.start:s.end])
+            if s.label in entries:
+                entries[s.label].add(e.text[s.start:s.end])
     entries["TYPE"] |= {n for n in (taxonomy_names or set())}
     entries["TYPE"] = {n for n in entries["TYPE"] if n.lower() not in held_out}
     baseline = dictionary_tagger(entries)
-    tagger = SpanTagger(labels, epochs=epochs, lr=lr, seed=seed).fit(train, progress)
+    tagger = trained or SpanTagger(labels, epochs=epochs, lr=lr, seed=seed).fit(train, progress)
     gold = [list(e.spans) for e in dev]
     preds = {"tagger": tagger.predict([e.text for e in dev]), "baseline: dictionary": [baseline(e.text) for e in dev]}
     unseen = [i for i, e in enumerate(dev) if any(s.label == "TYPE" and e.text[s.start:s.end].lower() in held_out for s in e.spans)]

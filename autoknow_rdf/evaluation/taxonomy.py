@@ -53,16 +53,19 @@ def _rank_of_gold(order: list[str], gold: set[str]) -> int:
 
 
 def evaluate_hypernyms(view: TaxonomyView, embed: Callable | None = None, target_precision: float = 0.877,
-                       slices: dict[str, set[str]] | None = None, seed: int = 0) -> dict[str, Any]:
+                       slices: dict[str, set[str]] | None = None, seed: int = 0,
+                       hidden: dict[str, list[str]] | None = None, trained: HypernymModel | None = None) -> dict[str, Any]:
     """Rows of metrics per taxonomy (and named slices) for model, no-behaviour model and baselines.
 
     `slices` maps a slice name to a set of hidden leaf IRIs reported separately (e.g. Shopify
-    leaves whose name is not in the Google taxonomy).
+    leaves whose name is not in the Google taxonomy). `hidden`: the leaves to attach per taxonomy
+    (default: a hash share of each taxonomy's leaves); `trained`: a saved model to score instead
+    of training two.
     """
     from ..models.encoder import embed as default_embed
 
     embed = embed or default_embed
-    hidden = hidden_leaves(view)
+    hidden = hidden if hidden is not None else hidden_leaves(view)
     all_hidden = {t for h in hidden.values() for t in h}
     train_view = view.without(all_hidden)
     kids = train_view.children()
@@ -77,7 +80,11 @@ def evaluate_hypernyms(view: TaxonomyView, embed: Callable | None = None, target
     results: dict[str, Any] = {"rows": [], "hidden": {s: len(h) for s, h in hidden.items()},
                                "train_children": len(train), "calibration_children": len(calib)}
     models = {}
-    for use_behaviour in (True, False):
+    if trained is not None:
+        trained.prepare(view, embed)
+        trained.restructure(train_view)
+        shared = models["saved model"] = trained
+    for use_behaviour in (() if trained is not None else (True, False)):
         m = HypernymModel(use_behaviour=use_behaviour, seed=seed)
         if not models:
             m.prepare(view, embed)
@@ -96,7 +103,7 @@ def evaluate_hypernyms(view: TaxonomyView, embed: Callable | None = None, target
     for group, leaves in groups.items():
         if not leaves:
             continue
-        for method in ("model", "model without behaviour", "baseline: name embedding", "baseline: head word"):
+        for method in (*models, "baseline: name embedding", "baseline: head word"):
             ranks, tops, oks = [], [], []
             for leaf in leaves:
                 gold = view.parents[leaf]
@@ -192,39 +199,80 @@ EVALUATION_FILES = (
 )
 
 
-def evaluate_taxonomy(data: "Path", tagging: bool = True) -> dict[str, Any]:
+def _tagging_files(folder: "Path") -> bool:
+    return any(folder.glob("oa_mine_attributes/*.jsonl")) or any(folder.glob("wdc_pave_attributes/*.jsonl"))
+
+
+def new_leaves(train: TaxonomyView, merged: TaxonomyView) -> tuple[dict[str, list[str]], list[str]]:
+    """`--train/--test` hidden leaves: the types with parents that the test folder adds to the
+    training taxonomy, per taxonomy; those named like a training type are left out (returned
+    second), since their name alone would give them away."""
+    known = {n.lower() for n in train.names.values()}
+    hidden: dict[str, list[str]] = {}
+    named_like = []
+    for t in sorted(set(merged.names) - set(train.names)):
+        if not merged.parents.get(t):
+            continue
+        if merged.names[t].lower() in known:
+            named_like.append(t)
+        else:
+            hidden.setdefault(merged.scheme[t], []).append(t)
+    return hidden, named_like
+
+
+def evaluate_taxonomy(data: "Path", tagging: bool = True, test: "Path | None" = None, model: "Path | None" = None) -> dict[str, Any]:
     """`autoknow evaluate taxonomy --data DIR`: the span tagger against the dictionary baseline,
     and hypernym attachment on hidden leaves (Shopify leaves whose name is not in the Google
-    taxonomy as their own row). Each table comes with its split sizes."""
+    taxonomy as their own row). With `test`: the tagger is scored on the test folder's titles and
+    the types the test taxonomies add are attached. `model`: a saved taxonomy stage whose ranker
+    (and tagger) are scored instead of training new ones. Each table comes with its split sizes."""
     from pathlib import Path
 
+    from ..errors import AutoknowError
     from ..loaders.taxonomy import google_taxonomy, off_categories, shopify_categories
     from ..pipeline import evaluation_store
     from ..stages.taxonomy import TaxonomyStage, read_view
     from .tagging import evaluate_tagging
 
     data = Path(data)
-    result: dict[str, Any] = {"tables": {}}
-    if tagging and (any(data.glob("oa_mine_attributes/*.jsonl")) or any(data.glob("wdc_pave_attributes/*.jsonl"))):
+    saved = TaxonomyStage.load(Path(model)) if model is not None else None
+    result: dict[str, Any] = {"tables": {}, "skipped": []}
+    if tagging and _tagging_files(data) and (test is None or _tagging_files(Path(test))):
         names: set[str] = set()
         for path in data.glob("openfoodfacts_categories/categories.full.jsonl*"):
             names |= {r.ref.label for r in off_categories(path) if r.label_lang == "en" and r.ref.label}
         for path in data.glob("shopify_product_taxonomy/categories.tsv"):
             names |= {r.ref.label for r in shopify_categories(path)}
-        tag = evaluate_tagging(data, names)
+        tag = evaluate_tagging(data, names, test=test, trained=saved.tagger_ if saved is not None else None)
         result["tables"]["tagging"] = tag.pop("rows")
         result["tagging"] = tag
-    view = read_view(evaluation_store(data, EVALUATION_FILES))
+    elif tagging:
+        result["skipped"].append("tagging: no OA-Mine or WDC-PAVE titles" + (" in both folders" if test else ""))
+    hidden = None
+    if test is None:
+        view = read_view(evaluation_store(data, EVALUATION_FILES))
+    else:
+        view = read_view(evaluation_store([data, Path(test)], EVALUATION_FILES))
+        hidden, named_like = new_leaves(read_view(evaluation_store(data, EVALUATION_FILES)), view)
+        if named_like:
+            result["skipped"].append(f"hypernyms: {len(named_like)} new types named like a training type, not scored")
+        if not hidden and not result["tables"]:
+            raise AutoknowError(f"{test}: adds no type with a parent to the training taxonomies, and has no titles to tag")
     slices = {}
     google = next(iter(data.glob("google_product_taxonomy/taxonomy-with-ids*.tsv")), None)
     if google is not None:
         google_names = {r.ref.label.lower() for r in google_taxonomy(google)}
         slices["shopify, name not in Google"] = {t for t, n in view.names.items()
                                                  if "/scheme/shopify" in view.scheme[t] and n.lower() not in google_names}
-    hyper = TaxonomyStage().score(view, slices)
-    result["tables"]["hypernym"] = hyper.pop("rows")
-    result["hypernym"] = hyper
-    instacart = next((h for s, h in hidden_leaves(view).items() if s.endswith("/instacart")), [])
+    if hidden != {}:
+        stage = saved or TaxonomyStage()
+        hyper = evaluate_hypernyms(view, target_precision=stage.target_precision, slices=slices, seed=stage.seed,
+                                   hidden=hidden, trained=saved.model_ if saved is not None else None)
+        result["tables"]["hypernym"] = hyper.pop("rows")
+        result["hypernym"] = hyper
+    else:
+        result["skipped"].append("hypernyms: the test folder adds no type with a parent")
+    instacart = next((h for s, h in (hidden or hidden_leaves(view)).items() if s.endswith("/instacart")), [])
     if instacart:
         result["tables"]["product typing (hidden Instacart aisles)"] = evaluate_product_typing(view, instacart)
     return result
