@@ -47,6 +47,33 @@ def test_complete_linkage_does_not_chain_where_the_closure_does():
     assert ["ice cream", "ice-cream"] not in complete_linkage(items, scores, look, .5, cannot_link=lambda a, b: {a, b} == {"ice cream", "ice-cream"})
 
 
+def _one_by_one(items, scored, score, threshold, max_size):
+    """The reference: complete linkage that scores each missing cross pair when it is needed."""
+    known = {tuple(sorted(k)): v for k, v in scored.items()}
+    of = {i: {i} for i in items}
+    for (a, b), v in sorted(known.items(), key=lambda kv: (-kv[1], kv[0])):
+        if v < threshold or of[a] is of[b] or len(of[a]) + len(of[b]) > max_size:
+            continue
+        cross = [tuple(sorted((x, y))) for x in of[a] for y in of[b]]
+        for p in cross:
+            known.setdefault(p, score([p])[0])
+        if all(known[p] >= threshold for p in cross):
+            merged = of[a] | of[b]
+            for x in merged:
+                of[x] = merged
+    return sorted({tuple(sorted(c)) for c in of.values()})
+
+
+@given(st.integers(2, 14), st.integers(2, 6), st.randoms(use_true_random=False))
+def test_batched_on_demand_scoring_links_as_scoring_one_by_one(n, max_size, rng):
+    items = [f"t{i:02d}" for i in range(n)]
+    full = {(a, b): rng.random() for i, a in enumerate(items) for b in items[i + 1:]}
+    scored = dict(rng.sample(sorted(full.items()), k=rng.randint(1, len(full))))
+    score = lambda ps: [full[tuple(sorted(p))] for p in ps]  # noqa: E731
+    batched = complete_linkage(items, scored, score, 0.4, max_size=max_size)
+    assert sorted(tuple(c) for c in batched) == _one_by_one(items, scored, score, 0.4, max_size)
+
+
 def test_dev_clusters_sharing_a_name_with_training_are_dropped():
     sources = {"OFF labels": ({f"en:l{i}": [("en", f"label {i}"), ("fr", f"étiquette {i}")] for i in range(200)}, {}),
                "OFF categories": ({f"en:c{i}": [("en", f"label {i}"), ("de", f"Kategorie {i}")] for i in range(200)}, {})}

@@ -92,6 +92,19 @@ def best_f1_threshold(y: np.ndarray, s: np.ndarray) -> float:
     return float(thr[int(np.argmax(f1[:-1]))]) if len(thr) else 0.5
 
 
+def precision_threshold(y: np.ndarray, s: np.ndarray, target: float) -> float:
+    """The lowest score threshold whose precision on (y, s) reaches `target` (above every score,
+    so nothing is accepted, when none does): the operating point for links a graph keeps."""
+    from sklearn.metrics import precision_recall_curve
+
+    prec, _, thr = precision_recall_curve(y, s)
+    ok = [float(t) for p, t in zip(prec[:-1], thr) if p >= target]
+    return min(ok) if ok else float(np.max(s)) + 1e-6
+
+
+PRECISION_TARGETS = (0.8, 0.9, 0.95)
+
+
 class SynonymClassifier:
     """P(same) for a pair of terms or offers: features + cross-encoder, combined by boosted trees."""
 
@@ -131,6 +144,7 @@ class SynonymClassifier:
         folds = max(2, min(5, int(min(y.sum(), len(y) - y.sum()))))
         oof = cross_val_predict(self.combiner_, x, y, cv=folds, method="predict_proba")[:, 1]
         self.threshold_ = best_f1_threshold(y, oof)
+        self.precision_thresholds_ = {str(t): precision_threshold(y, oof, t) for t in PRECISION_TARGETS}
         self.combiner_.fit(x, y)
         self.sizes_ = {"cross-encoder pairs": len(train), "combiner pairs": len(held), "positives": int(sum(p.label for p in pairs))}
         return self
@@ -150,7 +164,8 @@ class SynonymClassifier:
         combiner = pickle.dumps(self.combiner_)
         (folder / "combiner.pkl").write_bytes(combiner)
         config = {"epochs": self.epochs, "max_length": self.max_length, "combiner_share": self.combiner_share,
-                  "seed": self.seed, "cross_encoder": self.cross_encoder, "threshold": self.threshold_, "sizes": self.sizes_}
+                  "seed": self.seed, "cross_encoder": self.cross_encoder, "threshold": self.threshold_,
+                  "precision_thresholds": self.precision_thresholds_, "sizes": self.sizes_}
         (folder / "synonym.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
         return hashlib.sha256((digest + hashlib.sha256(combiner).hexdigest() + json.dumps(config, sort_keys=True)).encode()).hexdigest()
 
@@ -161,6 +176,7 @@ class SynonymClassifier:
         config = json.loads((folder / "synonym.json").read_text(encoding="utf-8"))
         model = cls(config["epochs"], config["max_length"], config["combiner_share"], config["seed"], config["cross_encoder"])
         model.threshold_, model.sizes_ = config["threshold"], config["sizes"]
+        model.precision_thresholds_ = config.get("precision_thresholds", {})
         digest = "none"
         if model.cross_encoder:
             digest = json.loads((folder / "cross_encoder" / CrossEncoder.CONFIG_FILE).read_text())["checksum"][7:]
@@ -208,34 +224,55 @@ def pairs_from_clusters(clusters: dict[str, list[str]], siblings: dict[str, list
 def complete_linkage(items: list[str], scored: dict[tuple[str, str], float], score: Callable[[list[tuple[str, str]]], list[float]],
                      threshold: float, max_size: int = 12, cannot_link: Callable[[str, str], bool] | None = None) -> list[list[str]]:
     """Clusters from accepted pairs without chaining: two clusters merge (best pair first) only if
-    every cross pair scores at or above the threshold (unscored cross pairs are scored on demand)
-    and none is a `cannot_link` pair (e.g. two classes of one curated taxonomy).
+    every cross pair scores at or above the threshold and none is a `cannot_link` pair (e.g. two
+    classes of one curated taxonomy). Unscored cross pairs are scored on demand, in batches: each
+    pass links with what is known, collects the cross pairs a merge still waits for, scores them
+    all at once and links again, until no merge waits (the result is that of scoring one by one).
 
     >>> s = {("a", "b"): .9, ("b", "c"): .8, ("a", "c"): .1}
     >>> complete_linkage(["a", "b", "c"], s, lambda ps: [s.get(p, s.get(p[::-1], 0)) for p in ps], .5)
     [['a', 'b'], ['c']]
     """
     known = {tuple(sorted(k)): v for k, v in scored.items()}
+    accepted = sorted(((k, v) for k, v in known.items() if v >= threshold), key=lambda kv: (-kv[1], kv[0]))
+    while True:
+        clusters, waiting = _link(items, accepted, known, threshold, max_size, cannot_link)
+        if not waiting:
+            return clusters
+        pairs = sorted(waiting)
+        for p, s in zip(pairs, score(pairs)):
+            known[p] = s
+
+
+def _link(items, accepted, known, threshold, max_size, cannot_link) -> tuple[list[list[str]], set[tuple[str, str]]]:
     of = {i: {i} for i in items}
-    for (a, b), v in sorted(known.items(), key=lambda kv: -kv[1]):
-        if v < threshold or a not in of or b not in of or of[a] is of[b]:
+    waiting: set[tuple[str, str]] = set()
+    for (a, b), _ in accepted:
+        if a not in of or b not in of or of[a] is of[b]:
             continue
         ca, cb = of[a], of[b]
         if len(ca) + len(cb) > max_size or (cannot_link and any(cannot_link(x, y) for x in ca for y in cb)):
             continue
-        missing = [p for p in ((x, y) for x in ca for y in cb) if tuple(sorted(p)) not in known]
-        for p, s in zip(missing, score(missing) if missing else []):
-            known[tuple(sorted(p))] = s
-        if all(known[tuple(sorted((x, y)))] >= threshold for x in ca for y in cb):
+        cross = [tuple(sorted((x, y))) for x in ca for y in cb]
+        missing = [p for p in cross if p not in known]
+        if missing:  # decided in a later pass, once these are scored; later merges must not touch these clusters
+            waiting.update(missing)
+            frozen = ca | cb
+            for x in frozen:
+                of.pop(x, None)
+            continue
+        if all(known[p] >= threshold for p in cross):
             merged = ca | cb
             for x in merged:
                 of[x] = merged
+    if waiting:
+        return [], waiting
     seen, out = set(), []
     for i in items:
         if id(of[i]) not in seen:
             seen.add(id(of[i]))
             out.append(sorted(of[i]))
-    return out
+    return out, waiting
 
 
 def transitive_closure(items: list[str], accepted: list[tuple[str, str]]) -> list[list[str]]:

@@ -98,9 +98,11 @@ class SynonymsStage(Stage):
     assigns = (OWL.sameAs, OWL.equivalentClass, AK.canonical)
 
     def __init__(self, epochs: int = 1, max_clusters: int = 1000, max_offers: int = 1000, k: int = 5,
-                 block_min: float = 0.75, max_candidates: int = 20000, threshold: float | None = None, seed: int = 0):
+                 block_min: float = 0.75, max_candidates: int = 20000, threshold: float | None = None, seed: int = 0,
+                 target_precision: float = 0.9):
         self.epochs, self.max_clusters, self.max_offers, self.k = epochs, max_clusters, max_offers, k
         self.block_min, self.max_candidates, self.threshold, self.seed = block_min, max_candidates, threshold, seed
+        self.target_precision = target_precision  # links are kept at the held-in threshold reaching it (0.8, 0.9, 0.95)
         self.metrics_: dict[str, Any] = {}
 
     def read(self, store: KnowledgeStore) -> SynonymInputs:
@@ -136,11 +138,13 @@ class SynonymsStage(Stage):
         except ValueError:  # too little gold in the store: no model, no links
             self.classifier_ = None
         self.metrics_ = {"gold pairs": len(pairs), "positives": sum(p.label for p in pairs),
-                         "threshold": getattr(self.classifier_, "threshold_", None)}
+                         "offer pairs": sum(p.kind == "offer" for p in pairs),
+                         "best-F1 threshold": getattr(self.classifier_, "threshold_", None),
+                         "thresholds by held-in precision": getattr(self.classifier_, "precision_thresholds_", None)}
         return self
 
     # ---- candidates ------------------------------------------------------------------------
-    def candidates(self, inputs: SynonymInputs, embed) -> list[Candidate]:
+    def candidates(self, inputs: SynonymInputs, embed, up: dict[str, set[str]] | None = None) -> list[Candidate]:
         """Blockers: nearest names (values within an attribute; types across taxonomies or new),
         products bought with the same other products, types with the same co-basket profile."""
         out: dict[tuple[str, str], Candidate] = {}
@@ -150,7 +154,7 @@ class SynonymsStage(Stage):
             if a != b and key not in out:
                 out[key] = Candidate(key[0], key[1], kind, source)
 
-        up = self._ancestors(inputs)
+        up = up if up is not None else self._ancestors(inputs)
         types = sorted(t for t, k in inputs.kind.items() if k == "type" and _english(inputs.names.get(t, [])))
         for a, b in self._nearest(types, inputs, embed, lambda x, y: not self.cannot_link(inputs, up, x, y)):
             add(a, b, "type", "nearest names")
@@ -262,9 +266,13 @@ class SynonymsStage(Stage):
 
         if self.classifier_ is None:
             return []
-        cands = self.candidates(inputs, embed)
+        up = self._ancestors(inputs)
+        cands = self.candidates(inputs, embed, up)
+        if not self.metrics_.get("offer pairs"):  # a model that never saw a labelled offer pair does not judge products
+            cands = [c for c in cands if c.kind != "product"]
         model = self.classifier_
-        thr = self.threshold if self.threshold is not None else model.threshold_  # default: the held-in best-F1 point
+        thr = self.threshold if self.threshold is not None else model.precision_thresholds_.get(
+            str(self.target_precision), model.threshold_)  # default: where held-in precision reaches the target
 
         def pair(a: str, b: str) -> SynonymPair:
             return SynonymPair(inputs.label(a), inputs.label(b), kind="offer" if inputs.kind.get(a) is None else "term")
@@ -273,8 +281,13 @@ class SynonymsStage(Stage):
         source = {(c.a, c.b): c.source for c in cands}
         accepted = {k: v for k, v in scores.items() if v >= thr}
         items = sorted({x for k in accepted for x in k})
-        up = self._ancestors(inputs)
-        clusters = complete_linkage(items, scores, lambda ps: list(model.predict([pair(a, b) for a, b in ps], embed)), thr,
+
+        def score_more(ps: list[tuple[str, str]]) -> list[float]:  # cross pairs a merge waits for
+            more = [float(v) for v in model.predict([pair(a, b) for a, b in ps], embed)]
+            scores.update(zip(ps, more))
+            return more
+
+        clusters = complete_linkage(items, dict(scores), score_more, thr,
                                     cannot_link=lambda a, b: self.cannot_link(inputs, up, a, b))
         facts = []
         for cluster in (c for c in clusters if len(c) > 1):
@@ -312,6 +325,7 @@ class SynonymsStage(Stage):
     def _config(self) -> dict[str, Any]:
         return {"epochs": self.epochs, "max_clusters": self.max_clusters, "max_offers": self.max_offers, "k": self.k,
                 "block_min": self.block_min, "max_candidates": self.max_candidates, "threshold": self.threshold,
+                "target_precision": self.target_precision,
                 "seed": self.seed}
 
     def _checksum_of(self, digest: str) -> str:
