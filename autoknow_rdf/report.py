@@ -16,6 +16,7 @@ from typing import Any
 
 from .console import plain
 from .store import KnowledgeStore
+from .vocab import graph_iri
 
 __all__ = ["summary", "write_report"]
 
@@ -111,14 +112,17 @@ def _plots(store: KnowledgeStore, accounts: list[dict], metrics: dict[str, dict]
     return out
 
 
-def write_report(store: KnowledgeStore, out: Path, metrics: dict[str, dict] | None = None) -> Path:
-    """Write one self-contained HTML page; `metrics` are `autoknow evaluate --json` results by stage."""
+def write_report(store: KnowledgeStore, out: Path, metrics: dict[str, dict] | None = None,
+                 accounts: list[dict] | None = None, counts: dict[str, int] | None = None) -> Path:
+    """Write one self-contained HTML page; `metrics` are `autoknow evaluate --json` results by stage;
+    `accounts` and `counts`, the accounting and summary when the caller has them already (they
+    take a minute on a store of millions of quads)."""
     from . import queries
     from .accounting import accounting
 
     metrics = metrics or {}
-    counts = summary(store)
-    accounts = accounting(store, metrics)
+    counts = counts if counts is not None else summary(store)
+    accounts = accounts if accounts is not None else accounting(store, metrics)
     used = ["count_summary", "count_facts_by_kind", "list_run_confidences", "list_stage_samples", "list_synonym_links",
             "count_quarantined_by_source", "list_quarantine", "count_types_by_scheme", "count_facts_by_graph",
             "count_products_by_type"]
@@ -139,8 +143,10 @@ def write_report(store: KnowledgeStore, out: Path, metrics: dict[str, dict] | No
     from pyoxigraph import Literal
 
     samples = []
-    for stage in STAGE_ORDER:
-        rows = store.select("list_stage_samples", stage=Literal(stage))
+    graphs = [a["graph"] for a in store.select("list_activities")]
+    for stage in STAGE_ORDER:  # bound to each run's graph: one scan of the whole store per stage is minutes
+        runs = [g for g in graphs if g.value.startswith(graph_iri("run", stage).value + "/")]
+        rows = [r for g in runs for r in store.select("list_stage_samples", stage=Literal(stage), graph=g)][:6]
         if rows:
             samples.append(f"<h3>{stage}</h3>{_table(rows, 6)}"
                            f"<p class=q>autoknow query list_stage_samples --bind stage='\"{stage}\"'</p>")
