@@ -5,7 +5,8 @@ Later stages extend this: each adds its run after ingest and its counts to the s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .ingest import IngestResult, ingest_many, plan
@@ -23,6 +24,15 @@ DEMO_DATA = PROJECT_DIR / "demo" / "data"
 
 STAGES = ("taxonomy", "relations", "imputation", "cleaning", "synonyms")  # the stages that exist, in pipeline order
 
+# Training sizes that keep the whole demo near 15 minutes on 2 CPU cores (measured); `autoknow
+# train STAGE` uses each stage's full-size defaults.
+DEMO_TRAINING: dict[str, dict] = {
+    "taxonomy": {"tagger_epochs": 2},
+    "imputation": {"max_texts": 600, "epochs": 2},
+    "cleaning": {"max_positives": 300, "max_length": 64},
+    "synonyms": {"max_clusters": 400},
+}
+
 
 @dataclass
 class DemoResult:
@@ -34,6 +44,7 @@ class DemoResult:
     quarantined: list[dict]  # count_quarantined_by_source: facts out of the default view, by source
     report: Path
     validation: Validation
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step (ingest, train X, run X, ...)
 
 
 def run_demo(store_path: Path, report_path: Path, models_dir: Path = MODELS_DIR, data: Path = DEMO_DATA,
@@ -45,17 +56,31 @@ def run_demo(store_path: Path, report_path: Path, models_dir: Path = MODELS_DIR,
     files, _ = plan(folders)
     store = KnowledgeStore(store_path)
     runs = []
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(step: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[step] = round(now - clock, 1)
+        clock = now
+
     try:
         results = ingest_many(store, files)
+        lap("ingest")
         for name in STAGES:
             if retrain or not (models_dir / name).is_dir():
-                train_stage(store, name, models_dir)
+                train_stage(store, name, models_dir, **DEMO_TRAINING.get(name, {}))
+                lap(f"train {name}")
             runs.append(run_stage(store, name, models_dir))
+            lap(f"run {name}")
         validation = validate(store, write_shapes(store, shapes_out)[0])
+        lap("shapes and validation")
         counts = summary(store)
         added = accounting(store)
         quarantined = store.select("count_quarantined_by_source")
-        write_report(store, report_path)
+        write_report(store, report_path, accounts=added, counts=counts)
+        lap("summary and report")
     finally:
         store.close()
-    return DemoResult(store_path, results, runs, counts, added, quarantined, report_path, validation)
+    return DemoResult(store_path, results, runs, counts, added, quarantined, report_path, validation, timings)

@@ -30,7 +30,9 @@ def _sentence_model():
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # the encoder is local: a loading bar is noise
     return SentenceTransformer(encoder_path(), device=device())
 
 

@@ -189,13 +189,8 @@ class HypernymModel:
         """Feature rows for (child, each candidate). The child is always left out of its parents'
         sums, so a known edge looks exactly like the unseen edge it stands in for."""
         ix, st = self._index, self._structure
-        c = ix.pos[child]
-        cand = np.array([ix.pos[p] for p in candidates], dtype=np.int64)
-        is_kid = np.isin(cand, list(st.parents.get(c, ()))).astype(np.float32)
+        c, cand, is_kid, kids_cos, kids_n = self._kids(child, candidates)
         v = ix.name_vec[c]
-        kids = st.kids_sum[cand] - is_kid[:, None] * v
-        kids_n = st.kids_n[cand] - is_kid
-        kids_cos = (kids @ v) / np.maximum(np.linalg.norm(kids, axis=1), 1e-9) * (kids_n > 0)
         own_t = ix.title_vec[c] * ix.has_titles[c]
         sub = st.title_sum[cand] - is_kid[:, None] * own_t
         sub_norm = np.maximum(np.linalg.norm(sub, axis=1), 1e-9)
@@ -220,10 +215,24 @@ class HypernymModel:
         X = np.stack(cols, axis=1).astype(np.float32)
         return X if self.use_behaviour else X[:, : len(FEATURES) - len(BEHAVIOUR)]
 
+    def _kids(self, child: str, candidates: list[str]):
+        """(child index, candidate indices, candidate is the child's parent, cosine of the child's
+        name to the sum of each candidate's other children, their count)."""
+        ix, st = self._index, self._structure
+        c = ix.pos[child]
+        cand = np.array([ix.pos[p] for p in candidates], dtype=np.int64)
+        is_kid = np.isin(cand, list(st.parents.get(c, ()))).astype(np.float32)
+        v = ix.name_vec[c]
+        kids = st.kids_sum[cand] - is_kid[:, None] * v
+        kids_n = st.kids_n[cand] - is_kid
+        kids_cos = (kids @ v) / np.maximum(np.linalg.norm(kids, axis=1), 1e-9) * (kids_n > 0)
+        return c, cand, is_kid, kids_cos, kids_n
+
     def quick_scores(self, child: str, candidates: list[str]) -> np.ndarray:
-        """Name similarity to the candidate and to its children: the hard-negative miner."""
-        F = self.features(child, candidates)
-        return F[:, 0] + F[:, 1]
+        """Name similarity to the candidate and to its children (the first two features): the
+        hard-negative miner, computed alone since it runs over every candidate."""
+        c, cand, _, kids_cos, _ = self._kids(child, candidates)
+        return self._index.name_vec[cand] @ self._index.name_vec[c] + kids_cos
 
     # ---- learning --------------------------------------------------------------------------
     def fit(self, children: list[str], candidates_of) -> "HypernymModel":

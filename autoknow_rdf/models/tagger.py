@@ -86,6 +86,7 @@ class SpanTagger:
         from .encoder import device
 
         hf_logging.set_verbosity_error()  # the new classifier head is expected, not news
+        hf_logging.disable_progress_bar()
 
         self.tokenizer_ = AutoTokenizer.from_pretrained(path)
         self.model_ = AutoModelForTokenClassification.from_pretrained(

@@ -85,9 +85,9 @@ class CleaningStage(Stage):
     assigns = (RDF.type, AK.quarantines, AK.score, AK.reason)
 
     def __init__(self, epochs: int = 1, max_positives: int = 800, min_support: int = 2,
-                 keep_valid: float = 0.95, seed: int = 0):
+                 keep_valid: float = 0.95, seed: int = 0, max_length: int = 128):
         self.epochs, self.max_positives, self.min_support = epochs, max_positives, min_support
-        self.keep_valid, self.seed = keep_valid, seed
+        self.keep_valid, self.seed, self.max_length = keep_valid, seed, max_length  # max_length: tokens of pair read
         self.metrics_: dict[str, Any] = {}
 
     def read(self, store: KnowledgeStore) -> CleaningInputs:
@@ -118,7 +118,7 @@ class CleaningStage(Stage):
             others = sorted({v for a, vs in by_attribute.items() if a != c.attribute for v in vs[:50]})
             pairs.append(_pair(c))
             pairs += negatives(_pair(c), rng, vocabulary, others)
-        self.cleaner_ = ValueCleaner(epochs=self.epochs, seed=self.seed)
+        self.cleaner_ = ValueCleaner(epochs=self.epochs, max_length=self.max_length, seed=self.seed)
         if not train:
             self.threshold_ = 1.0
             return self
@@ -161,7 +161,8 @@ class CleaningStage(Stage):
     # ---- persistence -------------------------------------------------------------------------
     def _config(self) -> dict[str, Any]:
         return {"epochs": self.epochs, "max_positives": self.max_positives, "min_support": self.min_support,
-                "keep_valid": self.keep_valid, "seed": self.seed, "threshold": self.threshold_, "metrics": self.metrics_}
+                "keep_valid": self.keep_valid, "seed": self.seed, "max_length": self.max_length, "threshold": self.threshold_,
+                "metrics": self.metrics_}
 
     def save(self, folder: Path) -> ModelInfo:
         folder.mkdir(parents=True, exist_ok=True)
@@ -181,7 +182,8 @@ class CleaningStage(Stage):
         if not (folder / "cleaning.json").is_file():
             raise AutoknowError(f"{folder}: no trained cleaning model; run `autoknow train cleaning`")
         config = json.loads((folder / "cleaning.json").read_text(encoding="utf-8"))
-        stage = cls(config["epochs"], config["max_positives"], config["min_support"], config["keep_valid"], config["seed"])
+        stage = cls(config["epochs"], config["max_positives"], config["min_support"], config["keep_valid"], config["seed"],
+                    config.get("max_length", 128))
         stage.threshold_, stage.metrics_ = config["threshold"], config.get("metrics", {})
         try:
             stage.cleaner_ = ValueCleaner.load(folder / "cleaner") if (folder / "cleaner").is_dir() else ValueCleaner()
