@@ -83,7 +83,7 @@ def quad_set(store: KnowledgeStore) -> set[str]:
 # The cut is small: operating points low enough that every stage asserts something to check.
 STAGE_TEST_CONFIG = {"taxonomy": {"target_precision": 0.5, "tagger_epochs": 2},
                      "imputation": {"epochs": 3, "max_texts": 300, "threshold": 0.3},
-                     "cleaning": {"epochs": 1, "max_positives": 300, "keep_valid": 0.8},
+                     "cleaning": {"epochs": 1, "max_positives": 300, "keep_valid": 0.8, "min_held_in_auc": 0.0},
                      "synonyms": {"epochs": 1, "max_clusters": 150, "threshold": 0.3}}
 
 

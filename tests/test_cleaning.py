@@ -22,6 +22,20 @@ from .conftest import SHARED, fill, head, quad_set
 pytestmark = pytest.mark.slow
 
 
+def test_a_cleaner_below_its_held_in_auc_quarantines_nothing(store, cut_models):
+    """The held-in ROC-AUC against planted wrong values is part of the model; under the floor the
+    stage has not learned and must not quarantine (the cut's model runs with the floor at 0)."""
+    from autoknow_rdf.stages.cleaning import CleaningStage
+
+    stage = CleaningStage.load(cut_models[0] / "cleaning")
+    auc = stage.metrics_["held-in ROC-AUC"]
+    assert 0.0 <= auc <= 1.0 and stage.min_held_in_auc == 0.0
+    inputs = stage.read(store)
+    assert stage.predict(inputs)
+    stage.min_held_in_auc = auc + 1e-6
+    assert stage.predict(inputs) == []
+
+
 def test_cleaning_quarantines_and_a_release_restores_every_fact(tmp_path, cut_files, cut_models):
     path, models = tmp_path / "store", cut_models[0]
     store = fill(KnowledgeStore(path), cut_files)

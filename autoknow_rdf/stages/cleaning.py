@@ -85,9 +85,12 @@ class CleaningStage(Stage):
     assigns = (RDF.type, AK.quarantines, AK.score, AK.reason)
 
     def __init__(self, epochs: int = 1, max_positives: int = 800, min_support: int = 2,
-                 keep_valid: float = 0.95, seed: int = 0, max_length: int = 128):
+                 keep_valid: float = 0.95, seed: int = 0, max_length: int = 128, min_held_in_auc: float = 0.75):
         self.epochs, self.max_positives, self.min_support = epochs, max_positives, min_support
         self.keep_valid, self.seed, self.max_length = keep_valid, seed, max_length  # max_length: tokens of pair read
+        # below this held-in ROC-AUC (valid values against planted wrong ones) the model has not
+        # learned, and it quarantines nothing
+        self.min_held_in_auc = min_held_in_auc
         self.metrics_: dict[str, Any] = {}
 
     def read(self, store: KnowledgeStore) -> CleaningInputs:
@@ -125,12 +128,30 @@ class CleaningStage(Stage):
         self.cleaner_.fit(pairs)
         scores = self.cleaner_.predict([_pair(c) for c in held]) if held else [0.5]
         self.threshold_ = max(0.5, float(np.quantile(scores, self.keep_valid)))
-        self.metrics_ = {"positives": len(train), "pairs": len(pairs), "held_in": len(held), "threshold": self.threshold_}
+        auc = self._held_in_auc(held, scores, vocabulary, rng)
+        self.metrics_ = {"positives": len(train), "pairs": len(pairs), "held_in": len(held), "threshold": self.threshold_,
+                         "held-in ROC-AUC": auc}
         return self
+
+    @property
+    def learned(self) -> bool:
+        """Whether the held-in ROC-AUC reaches `min_held_in_auc` (a model that cannot tell held-in
+        values from planted wrong ones must not quarantine anything)."""
+        auc = self.metrics_.get("held-in ROC-AUC")
+        return auc is None or auc >= self.min_held_in_auc
+
+    def _held_in_auc(self, held: list[Candidate], scores, vocabulary: list[str], rng: random.Random) -> float | None:
+        from sklearn.metrics import roc_auc_score
+
+        wrong = [n for c in held for n in negatives(_pair(c), rng, vocabulary, [])]
+        if not held or not wrong:
+            return None
+        y = [0] * len(held) + [1] * len(wrong)
+        return float(roc_auc_score(y, list(scores) + list(self.cleaner_.predict(wrong))))
 
     def predict(self, inputs: CleaningInputs) -> list[Fact]:
         """A quarantine for each value scoring at or above the threshold."""
-        if not inputs.candidates or not hasattr(self.cleaner_, "model_"):
+        if not inputs.candidates or not hasattr(self.cleaner_, "model_") or not self.learned:
             return []
         scores = self.cleaner_.predict([_pair(c) for c in inputs.candidates])
         facts = []
@@ -161,7 +182,8 @@ class CleaningStage(Stage):
     # ---- persistence -------------------------------------------------------------------------
     def _config(self) -> dict[str, Any]:
         return {"epochs": self.epochs, "max_positives": self.max_positives, "min_support": self.min_support,
-                "keep_valid": self.keep_valid, "seed": self.seed, "max_length": self.max_length, "threshold": self.threshold_,
+                "keep_valid": self.keep_valid, "seed": self.seed, "max_length": self.max_length,
+                "min_held_in_auc": self.min_held_in_auc, "threshold": self.threshold_,
                 "metrics": self.metrics_}
 
     def save(self, folder: Path) -> ModelInfo:
@@ -183,7 +205,7 @@ class CleaningStage(Stage):
             raise AutoknowError(f"{folder}: no trained cleaning model; run `autoknow train cleaning`")
         config = json.loads((folder / "cleaning.json").read_text(encoding="utf-8"))
         stage = cls(config["epochs"], config["max_positives"], config["min_support"], config["keep_valid"], config["seed"],
-                    config.get("max_length", 128))
+                    config.get("max_length", 128), config.get("min_held_in_auc", 0.75))
         stage.threshold_, stage.metrics_ = config["threshold"], config.get("metrics", {})
         try:
             stage.cleaner_ = ValueCleaner.load(folder / "cleaner") if (folder / "cleaner").is_dir() else ValueCleaner()
