@@ -30,7 +30,7 @@ def summary(store: KnowledgeStore) -> dict[str, int]:
 
 
 def _cell(v: Any) -> str:
-    v = plain(v)
+    v = v if isinstance(v, float) else plain(v)  # plain() would turn a Python float into its full-length text
     if v is None:
         return ""
     if isinstance(v, float):
