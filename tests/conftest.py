@@ -112,8 +112,9 @@ def demo_cut(cut, tmp_path_factory) -> Path:
     return root
 
 
-def evaluate_json(stage: str, data: Path, tmp_path: Path) -> dict:
-    """`autoknow evaluate STAGE --data DATA --json …` through the CLI; the metrics it wrote."""
+def evaluate_json(stage: str, data: Path, tmp_path: Path, *options: str) -> dict:
+    """`autoknow evaluate STAGE --data DATA --json …` through the CLI (or, with `options` such as
+    `--test DIR --model DIR`, DATA is the --train folder); the metrics it wrote."""
     import json
 
     from click.testing import CliRunner
@@ -121,6 +122,7 @@ def evaluate_json(stage: str, data: Path, tmp_path: Path) -> dict:
     from autoknow_rdf.cli import cli
 
     out = tmp_path / "metrics.json"
-    r = CliRunner().invoke(cli, ["evaluate", stage, "--data", str(data), "--json", str(out)])
+    source = "--train" if "--test" in options else "--data"
+    r = CliRunner().invoke(cli, ["evaluate", stage, source, str(data), *options, "--json", str(out)])
     assert r.exit_code == 0, (r.output, r.exception)
     return json.loads(out.read_text(encoding="utf-8"))

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from autoknow_rdf.cli import cli
 from autoknow_rdf.evaluation.overlap import find_overlap
 
-from .conftest import DEMO, SHARED
+from .conftest import DEMO, SHARED, evaluate_json
 
 pytestmark = pytest.mark.skipif(not (SHARED / "wordnet_consumables").is_dir(), reason="needs ../shared/data")
 
@@ -71,11 +71,7 @@ def test_taxonomy_attaches_the_types_a_test_folder_adds_with_a_saved_model(tmp_p
     """--train/--test for the taxonomy: the hidden leaves are the types the test taxonomy adds
     (none is in the training folder), ranked by the saved model beside the baselines."""
     train, test = shopify(tmp_path / "train", 330, 2), shopify(tmp_path / "test", 400, 2)
-    out_json = tmp_path / "t.json"
-    r = CliRunner().invoke(cli, ["evaluate", "taxonomy", "--train", str(train), "--test", str(test),
-                                 "--model", str(cut_models[0] / "taxonomy"), "--json", str(out_json)])
-    assert r.exit_code == 0, (r.output, r.exception)
-    result = json.loads(out_json.read_text(encoding="utf-8"))
+    result = evaluate_json("taxonomy", train, tmp_path, "--test", str(test), "--model", str(cut_models[0] / "taxonomy"))
     hidden = sum(result["hypernym"]["hidden"].values())
     assert 0 < hidden <= 400 - 330
     methods = {row["method"] for row in result["tables"]["hypernym"]}
@@ -91,11 +87,7 @@ def test_taxonomy_attaches_the_types_a_test_folder_adds_with_a_saved_model(tmp_p
 @pytest.mark.slow
 def test_relations_score_the_types_only_the_test_folder_labels(tmp_path, cut_models):
     train, test = shopify(tmp_path / "train", 400, 250), shopify(tmp_path / "test", 400, 400)
-    out_json = tmp_path / "r.json"
-    r = CliRunner().invoke(cli, ["evaluate", "relations", "--train", str(train), "--test", str(test),
-                                 "--model", str(cut_models[0] / "relations"), "--json", str(out_json)])
-    assert r.exit_code == 0, (r.output, r.exception)
-    result = json.loads(out_json.read_text(encoding="utf-8"))
+    result = evaluate_json("relations", train, tmp_path, "--test", str(test), "--model", str(cut_models[0] / "relations"))
     rows = result["tables"]["applicability"]
     assert {row["method"] for row in rows} >= {"saved model", "baseline: parent's attributes"}
     hidden = next(row for row in rows if row["slice"] == "hidden types" and row["method"] == "saved model")
