@@ -203,21 +203,24 @@ def _tagging_files(folder: "Path") -> bool:
     return any(folder.glob("oa_mine_attributes/*.jsonl")) or any(folder.glob("wdc_pave_attributes/*.jsonl"))
 
 
-def new_leaves(train: TaxonomyView, merged: TaxonomyView) -> tuple[dict[str, list[str]], list[str]]:
-    """`--train/--test` hidden leaves: the types with parents that the test folder adds to the
-    training taxonomy, per taxonomy; those named like a training type are left out (returned
-    second), since their name alone would give them away."""
+def new_leaves(train: TaxonomyView, merged: TaxonomyView) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """`--train/--test` hidden leaves: the types the test folder adds to the training taxonomy
+    under a parent the training taxonomy has, per taxonomy. Left out and counted: added types
+    named like a training type (the name alone would give them away) and those whose parents
+    are all new too (no training type to attach them to)."""
     known = {n.lower() for n in train.names.values()}
     hidden: dict[str, list[str]] = {}
-    named_like = []
+    left_out = {"named like a training type": 0, "parents new too": 0}
     for t in sorted(set(merged.names) - set(train.names)):
         if not merged.parents.get(t):
             continue
         if merged.names[t].lower() in known:
-            named_like.append(t)
+            left_out["named like a training type"] += 1
+        elif not merged.parents[t] & set(train.names):
+            left_out["parents new too"] += 1
         else:
             hidden.setdefault(merged.scheme[t], []).append(t)
-    return hidden, named_like
+    return hidden, left_out
 
 
 def evaluate_taxonomy(data: "Path", tagging: bool = True, test: "Path | None" = None, model: "Path | None" = None) -> dict[str, Any]:
@@ -253,9 +256,8 @@ def evaluate_taxonomy(data: "Path", tagging: bool = True, test: "Path | None" = 
         view = read_view(evaluation_store(data, EVALUATION_FILES))
     else:
         view = read_view(evaluation_store([data, Path(test)], EVALUATION_FILES))
-        hidden, named_like = new_leaves(read_view(evaluation_store(data, EVALUATION_FILES)), view)
-        if named_like:
-            result["skipped"].append(f"hypernyms: {len(named_like)} new types named like a training type, not scored")
+        hidden, left_out = new_leaves(read_view(evaluation_store(data, EVALUATION_FILES)), view)
+        result["skipped"] += [f"hypernyms: {n} added types not scored ({why})" for why, n in left_out.items() if n]
         if not hidden and not result["tables"]:
             raise AutoknowError(f"{test}: adds no type with a parent to the training taxonomies, and has no titles to tag")
     slices = {}
