@@ -100,3 +100,20 @@ def test_value_tagging_evaluation_runs_the_tagger_beside_its_baselines(tmp_path)
     assert out["dev_products"] + out["train_products"] == 240
     for r in out["rows"]:
         assert 0 <= r["value F1"] <= 1 and 0 <= r["macro F1"] <= 1
+
+
+def test_distant_labels_are_partial_and_keep_titles_without_the_value(store):
+    """Off products carry brands without spans: their titles are labelled only for the attributes
+    the product has, and a title that lacks its brand stays in as a negative for brand."""
+    from autoknow_rdf.stages.imputation import ImputationStage, read_inputs
+
+    inputs = read_inputs(store)
+    examples = ImputationStage().examples(inputs)
+    distant = [e for e in examples if e.known is not None]
+    human = [e for e in examples if e.known is None]
+    assert distant and human
+    assert all(s.label in e.known for e in distant for s in e.spans)
+    negatives = [e for e in distant if not e.spans]
+    assert negatives, "titles without their product's values must be kept as negatives"
+    brand = next(a for e in distant for a in e.known if a.endswith("/brand"))
+    assert any(brand in e.known and not any(s.label == brand for s in e.spans) for e in negatives)

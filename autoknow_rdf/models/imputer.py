@@ -23,7 +23,7 @@ import numpy as np
 
 from .tagger import Span, _snap
 
-__all__ = ["ValueExample", "ValueTagger", "unescape_spans"]
+__all__ = ["ValueExample", "ValueTagger", "unescape_spans", "trim_span"]
 
 TYPE_DIM = 384
 HEAD_LR = 10  # the new layers start from scratch: they learn at 10x the encoder's rate
@@ -37,6 +37,10 @@ class ValueExample:
     text: str
     type_key: str
     spans: tuple[Span, ...]  # label = attribute name
+    # the attributes this text is labelled for (None: every attribute its type allows). Distant
+    # labels know only the attributes the product has a value of: a brand that is not in the
+    # title teaches "no brand here", an attribute the product lacks teaches nothing.
+    known: frozenset[str] | None = None
 
 
 def unescape_spans(text: str, spans: list[Span]) -> tuple[str, list[Span]]:
@@ -63,6 +67,27 @@ def unescape_spans(text: str, spans: list[Span]) -> tuple[str, list[Span]]:
         at[i], pos = pos, pos + 1
     pieces.append(text[last:])
     return "".join(pieces), [Span(s.label, at[s.start], at[s.end], s.score) for s in spans]
+
+
+_EDGE = " \t&,;:/+|-\u2013"  # what a value does not begin or end with
+
+
+def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """A tagged span without the connectors a token boundary left at its edges ("& Caramel").
+
+    >>> text = "Classic Nuts & Caramel, 12 oz"
+    >>> [text[a:b] for a, b in (trim_span(text, 13, 23), trim_span(text, 8, 14), trim_span(text, 12, 14))]
+    ['Caramel', 'Nuts', '']
+    """
+    while start < end and text[start] in _EDGE:
+        start += 1
+    while end > start and text[end - 1] in _EDGE:
+        end -= 1
+    if text[start:end].lower().startswith("and "):
+        start += 4
+    if text[start:end].lower().endswith(" and"):
+        end -= 4
+    return start, end
 
 
 def _net(path: str, n_labels: int, conditioned: bool):
@@ -181,7 +206,10 @@ class ValueTagger:
                 batch = [examples[j] for j in idx]
                 enc, offsets, tv, mask = self._batch([e.text for e in batch], [e.type_key for e in batch], vectors, allowed)
                 y = torch.tensor(np.stack([_targets(o, e.spans, label_id, len(self.attributes)) for o, e in zip(offsets, batch)]))
-                y = torch.where(mask[:, None, :], y, torch.full_like(y, -100)).to(self.device_)
+                known = torch.tensor([[e.known is None or a in e.known for a in self.attributes] for e in batch])
+                y = torch.where((mask & known)[:, None, :], y, torch.full_like(y, -100)).to(self.device_)
+                if not bool((y != -100).any()):  # nothing labelled in this batch: no gradient (a NaN loss)
+                    continue
                 logits = self.net_(enc["input_ids"].to(self.device_), enc["attention_mask"].to(self.device_), tv.to(self.device_))
                 loss = F.cross_entropy(logits.reshape(-1, 3), y.reshape(-1), ignore_index=-100)
                 loss.backward()
@@ -217,7 +245,7 @@ class ValueTagger:
 
     def _decode(self, text: str, offsets, probs: np.ndarray, mask: np.ndarray) -> list[Span]:
         """Per allowed attribute: B starts a value, I extends it (an I after O starts one too);
-        confidence is the mean probability of the chosen tags."""
+        confidence is the mean probability of the chosen tags; connectors at a span's edges go."""
         spans: list[Span] = []
         tags = probs.argmax(-1)  # [tokens, labels]
         for li in np.flatnonzero(mask & tags.any(0)):
@@ -232,7 +260,9 @@ class ValueTagger:
                 else:
                     cur = [a, b, [float(row[t])]]
                     found.append(cur)
-            spans += _snap(text, [Span(self.attributes[li], a, b, sum(ps) / len(ps)) for a, b, ps in found])
+            snapped = _snap(text, [Span(self.attributes[li], a, b, sum(ps) / len(ps)) for a, b, ps in found])
+            spans += [Span(s.label, *trim_span(text, s.start, s.end), s.score) for s in snapped]
+            spans = [s for s in spans if s.end > s.start]
         return sorted(spans, key=lambda s: (s.start, s.label))
 
     # ---- persistence ---------------------------------------------------------------------------
