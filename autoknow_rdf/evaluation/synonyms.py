@@ -5,7 +5,8 @@ of one entry, English and cross-language), WordNet synsets (lemmas). Dev: 20% of
 hash of the cluster's first English name (so the same entry met in two OFF taxonomies falls on
 one side), and a dev cluster sharing any normalised name with a training cluster is dropped
 (Open Food Facts names recur across its taxonomies). Negatives: a sibling's name (same parent),
-the nearest other name by MiniLM cosine, a random name. Scores: PR-AUC and F1 at the model's
+the nearest other name by MiniLM cosine, a random name, a parent's name (a hypernym, when the
+parent is a cluster of the same split). Scores: PR-AUC and F1 at the model's
 held-in threshold, against rapidfuzz token-set ratio and embedding cosine whose thresholds are
 the best-F1 points on the training pairs. Also: recall of the candidate blockers (embedding
 and rapidfuzz k nearest names) on dev synonym pairs, and cluster purity of complete-linkage
@@ -128,7 +129,8 @@ def _pairs(clusters: dict, parents: dict[str, dict[str, str]], embed: Callable, 
             children[f"{s}|{p}"].append(f"{s}|{k}")
     siblings = {f"{s}|{k}": children.get(f"{s}|{parents[s].get(k)}", []) for (s, k) in clusters}
     nearest = nearest_other_names(names, embed)
-    pairs = pairs_from_clusters(names, siblings, nearest, per_cluster=POSITIVES_PER_CLUSTER, seed=seed)
+    broader = {f"{s}|{k}": names.get(f"{s}|{parents[s].get(k)}", [])[:2] for (s, k) in clusters}  # same split only
+    pairs = pairs_from_clusters(names, siblings, nearest, per_cluster=POSITIVES_PER_CLUSTER, seed=seed, broader=broader)
     slices = []
     for p in pairs:
         source = p.group.split("|", 1)[0]
@@ -185,6 +187,19 @@ def _score_table(dev: list[SynonymPair], slices: list[str], methods: dict[str, t
         for method, (scores, thr) in methods.items():
             rows.append({"slice": sl, "method": method, **_prf(y[mask], scores[mask], thr),
                          "pairs": int(mask.sum()), "positives": int(y[mask].sum())})
+    return rows
+
+
+def _by_negative_kind(dev: list[SynonymPair], methods: dict[str, tuple[np.ndarray, float]]) -> list[dict[str, Any]]:
+    """Every dev positive against the negatives of one kind at a time: which confusions the
+    model separates (a parent's name is the hard one)."""
+    rows = []
+    y = np.array([p.label for p in dev])
+    for kind in sorted({p.negative for p in dev if not p.label}):
+        mask = np.array([bool(p.label) or p.negative == kind for p in dev])
+        for method, (scores, thr) in methods.items():
+            rows.append({"negatives": kind, "method": method, **_prf(y[mask], scores[mask], thr),
+                         "pairs": int(mask.sum()), "negative pairs": int((y[mask] == 0).sum())})
     return rows
 
 
@@ -293,7 +308,7 @@ def _evaluate_terms(data: Path, test: Path | None, trained: SynonymClassifier | 
         methods[name] = (f(dev), thr)
     y = np.array([p.label for p in dev])
     curves = {m: pr_curve(y, sc) for m, (sc, _) in methods.items()}
-    return {"rows": _score_table(dev, slices, methods), "curves": curves, "blockers": _blocker_recall(split["dev"], embed),
+    return {"rows": _score_table(dev, slices, methods), "by negative kind": _by_negative_kind(dev, methods), "curves": curves, "blockers": _blocker_recall(split["dev"], embed),
             "purity": _purity(split["dev"], model, embed),
             "sizes": {"train clusters": len(split["train"]), "dev clusters": len(split["dev"]),
                       "dev clusters dropped (a name also in train)": leaked, "train pairs": len(train), "dev pairs": len(dev),
@@ -361,6 +376,7 @@ def evaluate_synonyms(data: Path, seed: int = 0, epochs: int = 2, embed: Callabl
         offers = _evaluate_offers(Path(data), test, trained, embed, seed, epochs, advance)
     if terms:
         result["tables"]["value/type synonyms (dev clusters)"] = terms["rows"]
+        result["tables"]["value/type synonyms by negative kind (all dev positives)"] = terms["by negative kind"]
         result["tables"]["candidate blockers, recall on dev synonym pairs"] = terms["blockers"]
         result["tables"]["cluster purity (dev names, embedding-kNN candidates)"] = terms["purity"]
         result["value/type synonyms (dev clusters)"] = terms["sizes"]

@@ -29,7 +29,7 @@ __all__ = ["SynonymPair", "pair_features", "FEATURES", "SynonymClassifier", "bes
 
 FEATURES = ("ratio", "partial_ratio", "token_sort_ratio", "token_set_ratio", "jaro_winkler", "levenshtein",
             "word_jaccard", "common_words", "distinct_words", "trigram_jaccard", "numbers_agree", "length_ratio",
-            "folded_equal", "is_offer")
+            "folded_equal", "is_offer", "word_subset", "head_equal")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 
@@ -41,6 +41,7 @@ class SynonymPair:
     label: int = 0  # 1: same meaning (or the same product)
     group: str = ""  # the gold cluster(s) the pair comes from: splits never cut a group
     kind: str = "term"  # "term" (type or value names) or "offer" (product records)
+    negative: str = ""  # how a negative was drawn: "sibling", "nearest", "random", "parent"
 
 
 def _words(text: str) -> list[str]:
@@ -58,18 +59,30 @@ def _jaccard(x: set, y: set) -> float:
     return len(x & y) / len(x | y) if x | y else 1.0
 
 
+def _fold(word: str) -> str:
+    """A word with a plural ending dropped, so "Crusts" and "crust" compare equal."""
+    for end in ("ies", "es", "s"):
+        if len(word) > len(end) + 2 and word.endswith(end) and not word.endswith("ss"):
+            return word[: -len(end)] + ("y" if end == "ies" else "")
+    return word
+
+
 def pair_features(a: str, b: str, offer: bool = False) -> list[float]:
     """The string features of a pair, in the order of FEATURES (symmetric in a and b).
 
     >>> f = dict(zip(FEATURES, pair_features("Half & Half", "half and half")))
     >>> f["ratio"] < 1.0, f["folded_equal"], f["word_jaccard"]
     (True, 1.0, 1.0)
+    >>> f = dict(zip(FEATURES, pair_features("Pie Crusts", "crust")))
+    >>> f["word_subset"], f["head_equal"]
+    (1.0, 1.0)
     """
     from rapidfuzz import distance, fuzz, utils
 
     p = utils.default_process
     wa, wb = _words(a), _words(b)
     sa, sb = set(wa), set(wb)
+    fa, fb = {_fold(w) for w in wa}, {_fold(w) for w in wb}  # word_subset: "pie crusts" is narrower than "crusts"
     na, nb = set(_NUMBER.findall(a)), set(_NUMBER.findall(b))
     la, lb = len(p(a)), len(p(b))
     return [
@@ -80,6 +93,7 @@ def pair_features(a: str, b: str, offer: bool = False) -> list[float]:
         _jaccard(sa, sb), float(len(sa & sb)), float(len(sa ^ sb)), _jaccard(_trigrams(a), _trigrams(b)),
         _jaccard(na, nb), min(la, lb) / max(la, lb, 1),
         float(sorted(sa) == sorted(sb) and bool(sa)), float(offer),
+        float(fa < fb or fb < fa), float(bool(wa) and bool(wb) and _fold(wa[-1]) == _fold(wb[-1]) and fa != fb),
     ]
 
 
@@ -191,19 +205,23 @@ class SynonymClassifier:
 
 
 def pairs_from_clusters(clusters: dict[str, list[str]], siblings: dict[str, list[str]], nearest: dict[str, str],
-                        per_cluster: int = 3, seed: int = 0) -> list[SynonymPair]:
-    """Gold pairs: names of one cluster are synonyms; each positive gets up to three negatives,
+                        per_cluster: int = 3, seed: int = 0, broader: dict[str, list[str]] | None = None) -> list[SynonymPair]:
+    """Gold pairs: names of one cluster are synonyms; each positive gets up to four negatives,
     a name of a sibling cluster, the nearest name of another cluster (`nearest`: name → a
-    near-but-different name, from an embedding blocker) and a random name.
+    near-but-different name, from an embedding blocker), a random name, and a name of the
+    cluster's parent (`broader`: "Pie crusts" is no synonym of "Crusts", the errors hypernyms
+    make when only siblings are negatives).
 
-    >>> ps = pairs_from_clusters({"c1": ["ice cream", "ice-cream"], "c2": ["sorbet"]}, {"c1": ["c2"]}, {})
+    >>> ps = pairs_from_clusters({"c1": ["ice cream", "ice-cream"], "c2": ["sorbet"]}, {"c1": ["c2"]}, {},
+    ...                          broader={"c1": ["frozen desserts"]})
     >>> sorted((p.b, p.label) for p in ps)
-    [('ice-cream', 1), ('sorbet', 0)]
+    [('frozen desserts', 0), ('ice-cream', 1), ('sorbet', 0)]
     """
     import random
 
     rng = random.Random(seed)
     keys = sorted(k for k, v in clusters.items() if v)
+    broader = broader or {}
     out = []
     for key in keys:
         names = list(dict.fromkeys(n for n in clusters[key] if n.strip()))
@@ -212,12 +230,15 @@ def pairs_from_clusters(clusters: dict[str, list[str]], siblings: dict[str, list
             out.append(SynonymPair(a, other, 1, key))
             sib = [k for k in siblings.get(key, ()) if k != key and clusters.get(k)]
             if sib:
-                out.append(SynonymPair(a, rng.choice(clusters[rng.choice(sib)]), 0, key))
+                out.append(SynonymPair(a, rng.choice(clusters[rng.choice(sib)]), 0, key, negative="sibling"))
             if nearest.get(other):
-                out.append(SynonymPair(a, nearest[other], 0, key))
+                out.append(SynonymPair(a, nearest[other], 0, key, negative="nearest"))
             k2 = rng.choice(keys)
             if k2 != key:
-                out.append(SynonymPair(a, rng.choice(clusters[k2]), 0, key))
+                out.append(SynonymPair(a, rng.choice(clusters[k2]), 0, key, negative="random"))
+            up = [n for n in broader.get(key, ()) if n.strip() and n not in names]
+            if up:
+                out.append(SynonymPair(rng.choice([a, other]), rng.choice(up), 0, key, negative="parent"))
     return out
 
 

@@ -3,7 +3,7 @@
 `read` gathers every type's and value's names (label and skos:altLabels, any language), the
 taxonomy's parent links, basket behaviour (products with titles) and labelled offer pairs.
 `fit` trains the synonym classifier (models/synonym.py) on the store's own gold: the names of
-one type or value are synonyms, a sibling's or a near-but-different name is not; offer pairs
+one type or value are synonyms, a sibling's, a parent's or a near-but-different name is not; offer pairs
 join when the store has them. `predict` generates candidates (MiniLM nearest names per
 attribute and across taxonomies, products bought with the same other products, types with
 the same co-basket profile), scores them, clusters accepted pairs by complete linkage (no
@@ -33,7 +33,7 @@ from .base import ModelInfo, Stage
 __all__ = ["SynonymsStage", "SynonymInputs", "read_inputs"]
 
 MODEL_NAME = "autoknow-synonym-classifier"
-MODEL_VERSION = "0.1.0"
+MODEL_VERSION = "0.2.0"  # 0.2: word-subset and head-word features, parent names as negatives
 LABEL_SCHEME = scheme_iri("label").value  # types named only in titles (the taxonomy stage's new types)
 
 
@@ -122,7 +122,9 @@ class SynonymsStage(Stage):
             for p in inputs.parents.get(t, ()):
                 children[p].append(t)
         siblings = {t: [s for p in inputs.parents.get(t, ()) for s in children[p]] for t in multi}
-        pairs = pairs_from_clusters(clusters, siblings, nearest_other_names(clusters, embed), per_cluster=2, seed=self.seed)
+        broader = {t: [n for p in sorted(inputs.parents.get(t, ())) for n in _english(inputs.names.get(p, []))[:2]] for t in multi}
+        pairs = pairs_from_clusters(clusters, siblings, nearest_other_names(clusters, embed), per_cluster=2, seed=self.seed,
+                                    broader=broader)
         offers = sorted(inputs.offers, key=lambda o: bucket("offer" + o[0] + o[1], 10**6))[: self.max_offers]
         pairs += [SynonymPair(a, b, m, f"offer:{a}|{b}", "offer") for a, b, m in offers]
         return pairs
