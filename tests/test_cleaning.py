@@ -108,3 +108,30 @@ def test_cleaning_evaluation_reports_every_negative_kind_beside_both_baselines(t
     assert all(r["R (wrong)"] == 1.0 for r in random_word)  # by construction, as the issue says
     for r in out["rows"]:
         assert r["ROC-AUC"] is None or 0 <= r["ROC-AUC"] <= 1
+
+
+def test_the_catalogue_prior_counts_other_products_only(store):
+    """A value's prior is the share of the type's *other* values of the attribute equal to it: a
+    value only its own product has scores 0, planted on another product it scores above 0."""
+    from autoknow_rdf.models.cleaner import ValuePair
+    from autoknow_rdf.stages.cleaning import CleaningStage, read_inputs
+
+    inputs = read_inputs(store)
+    support = CleaningStage._support(inputs)
+    values, _ = support
+    shared = unique = None
+    for c in inputs.candidates:
+        counts = [values[(t, c.attribute, c.value_label.lower())] for t in inputs.types.get(c.product, ())]
+        if counts and max(counts) >= 2 and shared is None:
+            shared = c
+        if counts and max(counts) == 1 and unique is None:
+            unique = c
+    assert shared and unique
+    valid = lambda c: ValuePair(c.text, c.attribute_label, c.value_label.lower())  # noqa: E731
+    assert CleaningStage._prior(inputs, support, unique, valid(unique))[0] == 0.0
+    assert CleaningStage._prior(inputs, support, shared, valid(shared))[0] > 0.0
+    other = next(c for c in inputs.candidates if c.attribute == shared.attribute and c.product != shared.product
+                 and inputs.types.get(c.product, set()) & inputs.types.get(shared.product, set())
+                 and c.value_label.lower() != shared.value_label.lower())
+    planted = ValuePair(other.text, other.attribute_label, shared.value_label.lower(), 1)
+    assert CleaningStage._prior(inputs, support, other, planted)[0] > 0.0

@@ -5,6 +5,12 @@ as the second, truncated on the text side and padded to the batch's longest pair
 fixed length (CPU time). Output: the probability that the value is wrong. Training pairs are
 made by `negatives`: each valid value is kept as a positive and replaced, for the negatives, by a
 random word, a random n-gram of the title, or another attribute's value (AutoKnow's recipe).
+
+`Combiner` stacks the cross-encoder with what the catalogue says of the value: whether it is
+written in the text and how many of the type's other products carry it. A title n-gram is in the
+text and reads plausibly, but is rarely what other products of the type have; a rare but valid
+value is often written in the text. A logistic regression fitted on held-in pairs (never the
+cross-encoder's own training pairs) learns how much each signal counts.
 """
 
 from __future__ import annotations
@@ -13,9 +19,11 @@ import random
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from .cross_encoder import CrossEncoder
 
-__all__ = ["ValuePair", "negatives", "ValueCleaner", "KINDS"]
+__all__ = ["ValuePair", "negatives", "ValueCleaner", "KINDS", "Combiner", "value_in_text"]
 
 KINDS = ("random word", "title n-gram", "other attribute's value")
 _WORD = re.compile(r"[^\W_][\w'-]*", re.UNICODE)
@@ -67,3 +75,52 @@ class ValueCleaner(CrossEncoder):
     def predict(self, pairs: list[ValuePair], batch_size: int = 128) -> list[float]:
         """P(wrong) per pair."""
         return self.predict_texts([f"{p.attribute}: {p.value}" for p in pairs], [p.text for p in pairs], batch_size)
+
+
+def value_in_text(value: str, text: str) -> bool:
+    """Whether the value is written in the text as whole words, case aside.
+
+    >>> value_in_text("Dark Roast", "Lavazza espresso dark roast coffee"), value_in_text("roa", "dark roast")
+    (True, False)
+    """
+    return re.search(r"(?<!\w)" + re.escape(value.lower()) + r"(?!\w)", text.lower()) is not None
+
+
+class Combiner:
+    """P(wrong) from the cross-encoder's logit and the catalogue's prior for the value, by a
+    logistic regression. `priors` per pair: (share of the type's other products carrying the
+    value, whether the type has other products with the attribute at all)."""
+
+    FEATURES = ("cross-encoder logit", "value in the text", "share of the type's other products with it",
+                "the type has the attribute elsewhere")
+
+    def __init__(self, coef: list[float] | None = None, intercept: float = 0.0):
+        self.coef, self.intercept = coef, intercept
+
+    @staticmethod
+    def matrix(neural: list[float], pairs: list[ValuePair], priors: list[tuple[float, float]]) -> np.ndarray:
+        p = np.clip(np.asarray(neural, dtype=np.float64), 1e-6, 1 - 1e-6)
+        text = np.array([float(value_in_text(q.value, q.text)) for q in pairs])
+        prior = np.asarray(priors, dtype=np.float64).reshape(len(pairs), 2)
+        return np.column_stack([np.log(p / (1 - p)), text, prior])
+
+    def fit(self, x: np.ndarray, y: np.ndarray, seed: int = 0) -> np.ndarray:
+        """Fit on all of (x, y); returns cross-validated scores of the same pairs (for an operating
+        threshold that was not fitted on its own points)."""
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+        folds = max(2, min(5, int(min(y.sum(), len(y) - y.sum()))))
+        model = LogisticRegression(C=1.0, max_iter=1000)
+        oof = cross_val_predict(model, x, y, cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
+                                method="predict_proba")[:, 1]
+        model.fit(x, y)
+        self.coef, self.intercept = [float(c) for c in model.coef_[0]], float(model.intercept_[0])
+        return oof
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        z = x @ np.asarray(self.coef) + self.intercept
+        return 1 / (1 + np.exp(-z))
+
+    def to_json(self) -> dict:
+        return {"features": list(self.FEATURES), "coef": self.coef, "intercept": self.intercept}

@@ -2,7 +2,8 @@
 
 Shared by the cleaning model (`attribute: value` vs. product text) and the synonym model (term
 vs. term, offer vs. offer). Pairs are padded to the batch's longest pair, not to a fixed length
-(CPU time), truncated on the longer side; training uses AdamW with warm-up and linear decay.
+(CPU time), truncated on the longer side, and training batches hold pairs of similar length
+(shuffled as batches); training uses AdamW with warm-up and linear decay.
 Weights are saved with a sha256 checksum that `load` verifies.
 """
 
@@ -62,11 +63,11 @@ class CrossEncoder:
         steps = self.epochs * ((len(labels) + self.batch_size - 1) // self.batch_size)
         sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda s: min(1.0, (s + 1) / max(1, steps // 10)) * max(0.0, 1 - s / max(1, steps)))
         self.model_.train()
-        order = list(range(len(labels)))
+        order = sorted(range(len(labels)), key=lambda j: (len(firsts[j]) + len(seconds[j]), rng.random()))
+        batches = [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]  # similar lengths
         for _ in range(self.epochs):
-            rng.shuffle(order)
-            for i in range(0, len(order), self.batch_size):
-                idx = order[i:i + self.batch_size]
+            rng.shuffle(batches)
+            for idx in batches:
                 enc = self._encode([firsts[j] for j in idx], [seconds[j] for j in idx])
                 enc["labels"] = torch.tensor([labels[j] for j in idx])
                 loss = self.model_(**{k: v.to(self.device_) for k, v in enc.items()}).loss

@@ -3,8 +3,9 @@
 `read` gathers every value fact not quarantined yet (ingested or imputed), with the product's
 text, types and the fact's source. `fit` trains the cross-encoder (models/cleaner.py) on values
 that recur across products of a type (AutoKnow's "frequent valid pairs": a value many products
-of a type share is rarely an error) against planted negatives, and sets the threshold so that
-95% of held-in valid values pass. `predict` quarantines a fact scoring above it: an
+of a type share is rarely an error) against planted negatives; on held-in products it fits the
+combiner (cross-encoder logit, value written in the text, share of the type's other products
+with the value) and sets the threshold so that 95% of held-in values pass. `predict` quarantines a fact scoring above it: an
 `ak:Quarantine` node names the fact as a triple term with the score and the reason; the fact
 stays where it was asserted (see quarantine.py for review and the default view).
 """
@@ -33,7 +34,7 @@ from .base import ModelInfo, Stage
 __all__ = ["CleaningStage", "CleaningInputs", "read_inputs"]
 
 MODEL_NAME = "autoknow-value-cleaner"
-MODEL_VERSION = "0.1.0"
+MODEL_VERSION = "0.2.0"  # 0.2: the cross-encoder stacked with the catalogue prior
 TEXT_CHARS = 400
 
 
@@ -106,11 +107,15 @@ class CleaningStage(Stage):
                 and any(support[(t, c.attribute, c.value)] >= self.min_support for t in inputs.types.get(c.product, ()))]
 
     def fit(self, inputs: CleaningInputs) -> "CleaningStage":
-        from ..models.cleaner import ValueCleaner
+        """The cross-encoder on frequent values and their planted negatives; then, on held-in
+        products it never saw (all their ingested values, frequent or not, and one negative of
+        each kind), the combiner and the threshold that `keep_valid` of those values pass."""
+        from ..models.cleaner import Combiner, ValueCleaner
 
         valid = sorted(self.positives(inputs), key=lambda c: bucket("clean" + c.product + c.attribute + c.value, 10**6))
-        held = [c for c in valid if bucket("calib" + c.product) < 10][: self.max_positives // 4]
         train = [c for c in valid if bucket("calib" + c.product) >= 10][: self.max_positives]
+        held = sorted((c for c in inputs.candidates if c.source == "ingest" and bucket("calib" + c.product) < 10),
+                      key=lambda c: bucket("held" + c.product + c.attribute + c.value, 10**6))[: self.max_positives // 2]
         vocabulary = sorted({w.lower() for c in train for w in re.findall(r"[A-Za-z][A-Za-z'-]{2,}", c.text)})
         by_attribute: dict[str, list[str]] = {}
         for c in train:
@@ -118,49 +123,99 @@ class CleaningStage(Stage):
         rng = random.Random(self.seed)
         pairs = []
         for c in train:
-            others = sorted({v for a, vs in by_attribute.items() if a != c.attribute for v in vs[:50]})
             pairs.append(_pair(c))
-            pairs += negatives(_pair(c), rng, vocabulary, others)
+            pairs += negatives(_pair(c), rng, vocabulary, self._others(by_attribute, c))
         self.cleaner_ = ValueCleaner(epochs=self.epochs, max_length=self.max_length, seed=self.seed)
+        self.combiner_ = None
         if not train:
             self.threshold_ = 1.0
             return self
         self.cleaner_.fit(pairs)
-        scores = self.cleaner_.predict([_pair(c) for c in held]) if held else [0.5]
-        self.threshold_ = max(0.5, float(np.quantile(scores, self.keep_valid)))
-        auc = self._held_in_auc(held, scores, vocabulary, rng)
+        self.threshold_, auc, combined_auc = 1.0, None, None
+        if held:
+            checks = [(c, _pair(c)) for c in held]
+            checks += [(c, n) for c in held for n in negatives(_pair(c), rng, vocabulary, self._others(by_attribute, c))]
+            y = np.array([p.wrong for _, p in checks])
+            neural = self.cleaner_.predict([p for _, p in checks])
+            auc = self._auc(y, neural)
+            support = self._support(inputs)
+            x = Combiner.matrix(neural, [p for _, p in checks], [self._prior(inputs, support, c, p) for c, p in checks])
+            if 0 < y.sum() < len(y):
+                self.combiner_ = Combiner()
+                oof = self.combiner_.fit(x, y, self.seed)
+                combined_auc = self._auc(y, oof)
+                self.threshold_ = max(0.5, float(np.quantile(oof[y == 0], self.keep_valid)))
         self.metrics_ = {"positives": len(train), "pairs": len(pairs), "held_in": len(held), "threshold": self.threshold_,
-                         "held-in ROC-AUC": auc}
+                         "held-in ROC-AUC": auc, "held-in ROC-AUC with the catalogue prior": combined_auc,
+                         "combiner": self.combiner_.to_json() if self.combiner_ else None}
         return self
+
+    @staticmethod
+    def _others(by_attribute: dict[str, list[str]], c: Candidate) -> list[str]:
+        return sorted({v for a, vs in by_attribute.items() if a != c.attribute for v in vs[:50]})
+
+    @staticmethod
+    def _auc(y, s) -> float | None:
+        from sklearn.metrics import roc_auc_score
+
+        return float(roc_auc_score(y, s)) if 0 < int(np.sum(y)) < len(y) else None
+
+    @staticmethod
+    def _support(inputs: CleaningInputs) -> tuple[Counter, Counter]:
+        """Per (type, attribute, value label) and per (type, attribute): how many values the store holds."""
+        values, totals = Counter(), Counter()
+        for c in inputs.candidates:
+            for t in inputs.types.get(c.product, ()):
+                values[(t, c.attribute, c.value_label.lower())] += 1
+                totals[(t, c.attribute)] += 1
+        return values, totals
+
+    @staticmethod
+    def _prior(inputs: CleaningInputs, support: tuple[Counter, Counter], c: Candidate, pair: ValuePair) -> tuple[float, float]:
+        """(share of the type's other values of the attribute that equal this one, whether the type
+        has other values of it): the product's own value is not counted."""
+        values, totals = support
+        own = int(pair.wrong == 0)
+        share, typed = 0.0, 0.0
+        for t in inputs.types.get(c.product, ()):
+            others = totals[(t, c.attribute)] - 1
+            if others > 0:
+                typed = 1.0
+                share = max(share, (values[(t, c.attribute, pair.value.lower())] - own) / others)
+        return share, typed
 
     @property
     def learned(self) -> bool:
-        """Whether the held-in ROC-AUC reaches `min_held_in_auc` (a model that cannot tell held-in
-        values from planted wrong ones must not quarantine anything)."""
+        """Whether the cross-encoder's held-in ROC-AUC reaches `min_held_in_auc` (a model that
+        cannot tell held-in values from planted wrong ones must not quarantine anything; the
+        catalogue prior alone is the frequency baseline, not a model)."""
         auc = self.metrics_.get("held-in ROC-AUC")
         return auc is None or auc >= self.min_held_in_auc
 
-    def _held_in_auc(self, held: list[Candidate], scores, vocabulary: list[str], rng: random.Random) -> float | None:
-        from sklearn.metrics import roc_auc_score
+    def suspicion(self, inputs: CleaningInputs) -> list[float]:
+        """P(wrong) per candidate: the combiner over the cross-encoder and the catalogue prior."""
+        from ..models.cleaner import Combiner
 
-        wrong = [n for c in held for n in negatives(_pair(c), rng, vocabulary, [])]
-        if not held or not wrong:
-            return None
-        y = [0] * len(held) + [1] * len(wrong)
-        return float(roc_auc_score(y, list(scores) + list(self.cleaner_.predict(wrong))))
+        pairs = [_pair(c) for c in inputs.candidates]
+        neural = self.cleaner_.predict(pairs)
+        if self.combiner_ is None:
+            return list(neural)
+        support = self._support(inputs)
+        x = Combiner.matrix(neural, pairs, [self._prior(inputs, support, c, p) for c, p in zip(inputs.candidates, pairs)])
+        return [float(v) for v in self.combiner_.predict(x)]
 
     def predict(self, inputs: CleaningInputs) -> list[Fact]:
         """A quarantine for each value scoring at or above the threshold."""
         if not inputs.candidates or not hasattr(self.cleaner_, "model_") or not self.learned:
             return []
-        scores = self.cleaner_.predict([_pair(c) for c in inputs.candidates])
+        scores = self.suspicion(inputs)
         facts = []
         for c, s in zip(inputs.candidates, scores):
             if s < self.threshold_:
                 continue
             suspect = Triple(NamedNode(c.product), NamedNode(c.attribute), NamedNode(c.value))
             q = quarantine_iri(suspect)
-            reason = (f"cross-encoder: P(wrong) {s:.2f} ≥ {self.threshold_:.2f} for "
+            reason = (f"cross-encoder and catalogue prior: P(wrong) {s:.2f} ≥ {self.threshold_:.2f} for "
                       f"'{c.attribute_label}: {c.value_label}' given the product text ({c.source} value)")
             evidence = Evidence(c.text)
             facts += [Fact(q, RDF.type, AK.Quarantine),
@@ -199,7 +254,7 @@ class CleaningStage(Stage):
     @classmethod
     def load(cls, folder: Path) -> "CleaningStage":
         from ..errors import AutoknowError
-        from ..models.cleaner import ValueCleaner
+        from ..models.cleaner import Combiner, ValueCleaner
 
         if not (folder / "cleaning.json").is_file():
             raise AutoknowError(f"{folder}: no trained cleaning model; run `autoknow train cleaning`")
@@ -207,6 +262,8 @@ class CleaningStage(Stage):
         stage = cls(config["epochs"], config["max_positives"], config["min_support"], config["keep_valid"], config["seed"],
                     config.get("max_length", 128), config.get("min_held_in_auc", 0.75))
         stage.threshold_, stage.metrics_ = config["threshold"], config.get("metrics", {})
+        combiner = stage.metrics_.get("combiner")
+        stage.combiner_ = Combiner(combiner["coef"], combiner["intercept"]) if combiner else None
         try:
             stage.cleaner_ = ValueCleaner.load(folder / "cleaner") if (folder / "cleaner").is_dir() else ValueCleaner()
         except ValueError as e:
