@@ -224,7 +224,8 @@ class CleaningStage(Stage):
         return facts
 
     def score(self, inputs: CleaningInputs) -> dict[str, Any]:
-        """ROC-AUC of the trained model on the inputs' frequent values against planted negatives."""
+        """ROC-AUC of the cross-encoder alone on the inputs' frequent values against planted
+        negatives (in-sample: a sanity check; `autoknow evaluate cleaning` scores the stack)."""
         from sklearn.metrics import roc_auc_score
 
         valid = [_pair(c) for c in self.positives(inputs)]
