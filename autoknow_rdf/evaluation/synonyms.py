@@ -131,11 +131,14 @@ def _pairs(clusters: dict, parents: dict[str, dict[str, str]], embed: Callable, 
     nearest = nearest_other_names(names, embed)
     broader = {f"{s}|{k}": names.get(f"{s}|{parents[s].get(k)}", [])[:2] for (s, k) in clusters}  # same split only
     pairs = pairs_from_clusters(names, siblings, nearest, per_cluster=POSITIVES_PER_CLUSTER, seed=seed, broader=broader)
+    name_langs: dict[str, set[str]] = defaultdict(set)  # (ASCII French names are not English)
+    for (_, n), lang in langs.items():
+        name_langs[n].add(lang)
     slices = []
     for p in pairs:
         source = p.group.split("|", 1)[0]
         cross = langs.get((p.group, p.b), langs.get((p.group, p.a), "en")) != "en" if p.label else \
-            not all(ch.isascii() for ch in p.b)
+            "en" not in name_langs.get(p.b, {"en"})  # a negative's slice: the language of the name drawn
         slices.append(f"{source}, {'cross-language' if cross else 'English'}")
     return pairs, slices
 
