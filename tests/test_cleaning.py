@@ -102,7 +102,10 @@ def test_cleaning_evaluation_reports_every_negative_kind_beside_both_baselines(t
     head(SHARED / "ae_110k_attributes/ae_110k_train.jsonl", tmp_path / "ae_110k_attributes/ae_110k_train.jsonl", 300)
     out = evaluate_cleaning(tmp_path, epochs=1, max_train=200, max_dev=80)
     methods = {r["method"] for r in out["rows"]}
-    assert methods == {"model: cross-encoder", "baseline: value not in text", "baseline: value frequency for the type"}
+    assert methods == {"model: cross-encoder", "model: cross-encoder + catalogue prior (stacked)",
+                       "baseline: value not in text", "baseline: value frequency for the type"}
+    assert out["primary model"] == "model: cross-encoder + catalogue prior (stacked)"
+    assert len(out["combiner"]["coef"]) == 4
     assert {r["negatives"] for r in out["rows"]} == {*KINDS, "all kinds, 10% error rate"}
     random_word = [r for r in out["rows"] if r["negatives"] == "random word" and r["method"] == "baseline: value not in text"]
     assert all(r["R (wrong)"] == 1.0 for r in random_word)  # by construction, as the issue says

@@ -67,6 +67,9 @@ class ValueCleaner(CrossEncoder):
 
     CONFIG_FILE = "cleaner.json"
     TRUNCATION = "only_second"
+    # pairs of one length are one product's value and its negatives, from one data set: such
+    # batches measured 6 points lower ROC-AUC on title n-grams (0.809 against 0.871)
+    LENGTH_BATCHES = False
 
     def fit(self, pairs: list[ValuePair], progress=None) -> "ValueCleaner":
         self.fit_texts([f"{p.attribute}: {p.value}" for p in pairs], [p.text for p in pairs], [p.wrong for p in pairs], progress)
