@@ -108,18 +108,25 @@ class Combiner:
         return np.column_stack([np.log(p / (1 - p)), text, prior])
 
     def fit(self, x: np.ndarray, y: np.ndarray, seed: int = 0) -> np.ndarray:
-        """Fit on all of (x, y); returns cross-validated scores of the same pairs (for an operating
-        threshold that was not fitted on its own points)."""
+        """Fit on (x, y) and on a copy of it with the prior masked (a type the catalogue knows
+        nothing of, such as a new one, then scores by the cross-encoder and the text alone instead
+        of looking like a type whose values are all rare); returns cross-validated scores of the
+        rows of x as given (a pair and its masked copy share a fold), for an operating threshold
+        that was not fitted on its own points."""
         from sklearn.linear_model import LogisticRegression
-        from sklearn.model_selection import StratifiedKFold, cross_val_predict
+        from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 
+        masked = x.copy()
+        masked[:, 2:] = 0.0
+        xx, yy = np.vstack([x, masked]), np.concatenate([y, y])
+        groups = np.concatenate([np.arange(len(y)), np.arange(len(y))])
         folds = max(2, min(5, int(min(y.sum(), len(y) - y.sum()))))
         model = LogisticRegression(C=1.0, max_iter=1000)
-        oof = cross_val_predict(model, x, y, cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
-                                method="predict_proba")[:, 1]
-        model.fit(x, y)
+        oof = cross_val_predict(model, xx, yy, groups=groups, method="predict_proba",
+                                cv=StratifiedGroupKFold(folds, shuffle=True, random_state=seed))[:, 1]
+        model.fit(xx, yy)
         self.coef, self.intercept = [float(c) for c in model.coef_[0]], float(model.intercept_[0])
-        return oof
+        return oof[: len(y)]
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         z = x @ np.asarray(self.coef) + self.intercept
