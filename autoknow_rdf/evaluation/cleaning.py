@@ -152,12 +152,14 @@ def evaluate_cleaning(data: Path, epochs: int = 2, seed: int = 0, max_train: int
     vocabulary = sorted({w.lower() for p in train for w in re.findall(r"[A-Za-z][A-Za-z'-]{2,}", p.text)})
     train_pairs = _with_negatives(pick(train, max_train), vocabulary, seed)
     prior = _priors(train)
-    neural_of: dict[int, np.ndarray] = {}  # the cross-encoder's scores per scored list, computed once
+    # the cross-encoder's scores per scored list, computed once; the list is kept with them, so
+    # its id cannot be reused by a later list while the entry exists
+    neural_of: dict[int, tuple[list[ValuePair], np.ndarray]] = {}
 
     def neural(m, ps: list[ValuePair]) -> np.ndarray:
         if id(ps) not in neural_of:
-            neural_of[id(ps)] = np.array(m.predict(ps))
-        return neural_of[id(ps)]
+            neural_of[id(ps)] = (ps, np.array(m.predict(ps)))
+        return neural_of[id(ps)][1]
 
     stacked = lambda m, c, ps: c.predict(Combiner.matrix(list(neural(m, ps)), ps, [prior(p) for p in ps]))  # noqa: E731
     models: dict[str, tuple[Callable[[list[ValuePair]], np.ndarray], float]] = {}
