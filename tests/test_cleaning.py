@@ -103,9 +103,10 @@ def test_cleaning_evaluation_reports_every_negative_kind_beside_both_baselines(t
     out = evaluate_cleaning(tmp_path, epochs=1, max_train=200, max_dev=80)
     methods = {r["method"] for r in out["rows"]}
     assert methods == {"model: cross-encoder", "model: cross-encoder + catalogue prior (stacked)",
-                       "baseline: value not in text", "baseline: value frequency for the type"}
+                       "baseline: value not in text", "baseline: value frequency for the type",
+                       "baseline: value frequency for the attribute (any type)"}
     assert out["primary model"] == "model: cross-encoder + catalogue prior (stacked)"
-    assert len(out["combiner"]["coef"]) == 4
+    assert len(out["combiner"]["coef"]) == 6
     assert {r["negatives"] for r in out["rows"]} == {*KINDS, "all kinds, 10% error rate"}
     random_word = [r for r in out["rows"] if r["negatives"] == "random word" and r["method"] == "baseline: value not in text"]
     assert all(r["R (wrong)"] == 1.0 for r in random_word)  # by construction, as the issue says
@@ -121,7 +122,7 @@ def test_the_catalogue_prior_counts_other_products_only(store):
 
     inputs = read_inputs(store)
     support = CleaningStage._support(inputs)
-    values, _ = support
+    values = support[0]
     shared = unique = None
     for c in inputs.candidates:
         counts = [values[(t, c.attribute, c.value_label.lower())] for t in inputs.types.get(c.product, ())]
@@ -138,3 +139,6 @@ def test_the_catalogue_prior_counts_other_products_only(store):
                  and c.value_label.lower() != shared.value_label.lower())
     planted = ValuePair(other.text, other.attribute_label, shared.value_label.lower(), 1)
     assert CleaningStage._prior(inputs, support, other, planted)[0] > 0.0
+    # over all types, for this attribute: the shared value counts its other products, not itself
+    assert CleaningStage._prior(inputs, support, shared, valid(shared))[2] == support[2][(shared.attribute, shared.value_label.lower())] - 1
+    assert CleaningStage._prior(inputs, support, unique, valid(unique))[2] == support[2][(unique.attribute, unique.value_label.lower())] - 1

@@ -7,10 +7,11 @@ value away. Splits, by hash: 15% of product types are held out entirely ("types 
 on"); of the rest, 20% of products are dev ("new titles of known types") and 10% calibrate the
 operating threshold (the score below which 95% of valid calibration values fall, so at most
 about 5% of correct values are quarantined). Each dev value gets one negative of each kind.
-Baselines in the same run: value-not-in-text, and 1 − the value's frequency for its type and
-attribute in training. The model is scored alone and stacked with both signals (a logistic
-regression fitted on the calibration values and their negatives, threshold from its
-cross-validated scores there). Reported per negative kind (1:1 with the valid values) and at a
+Baselines in the same run: value-not-in-text, 1 − the value's frequency for its type and
+attribute in training, and the value's rarity for the attribute over all training types (a
+dictionary). The model is scored alone and stacked with those signals (a logistic regression
+over its logit, the text and the priors, fitted on the calibration values and their negatives,
+threshold from its cross-validated scores there). Reported per negative kind (1:1 with the valid values) and at a
 realistic 10% error rate (all kinds mixed). The labelled values the model quarantines are
 listed too (`suspect labelled values`): some are real errors in the data, to be inspected.
 """
@@ -84,6 +85,7 @@ def _with_negatives(pairs: list[ValuePair], vocabulary: list[str], seed: int) ->
 def _baselines(train: list[ValuePair]) -> dict[str, Callable[[ValuePair], float]]:
     counts: Counter = Counter((p.type_key, p.attribute, p.value) for p in train)
     totals: Counter = Counter((p.type_key, p.attribute) for p in train)
+    anywhere: Counter = Counter((p.attribute, p.value.lower()) for p in train)
 
     def not_in_text(p: ValuePair) -> float:  # case aside: planted n-grams keep the title's case
         return 0.0 if value_in_text(p.value, p.text) else 1.0
@@ -91,18 +93,26 @@ def _baselines(train: list[ValuePair]) -> dict[str, Callable[[ValuePair], float]
     def type_frequency(p: ValuePair) -> float:
         return 1.0 - counts[(p.type_key, p.attribute, p.value)] / max(1, totals[(p.type_key, p.attribute)])
 
-    return {"baseline: value not in text": not_in_text, "baseline: value frequency for the type": type_frequency}
+    def attribute_frequency(p: ValuePair) -> float:  # a dictionary of the attribute's values, any type
+        return 1.0 / (1 + anywhere[(p.attribute, p.value.lower())])
+
+    return {"baseline: value not in text": not_in_text, "baseline: value frequency for the type": type_frequency,
+            "baseline: value frequency for the attribute (any type)": attribute_frequency}
 
 
-def _priors(train: list[ValuePair]) -> Callable[[ValuePair], tuple[float, float]]:
+def _priors(train: list[ValuePair]) -> Callable[[ValuePair], tuple[float, float, float, float]]:
     """The catalogue prior of a pair, from the training values: the share of its type's values of
-    the attribute that equal it, and whether the type has that attribute in training at all."""
+    the attribute that equal it, whether the type has that attribute in training at all, and how
+    many training values of any type equal it for this attribute and for another one."""
     counts: Counter = Counter((p.type_key, p.attribute, p.value.lower()) for p in train)
     totals: Counter = Counter((p.type_key, p.attribute) for p in train)
+    anywhere: Counter = Counter((p.attribute, p.value.lower()) for p in train)
+    any_attribute: Counter = Counter(p.value.lower() for p in train)
 
-    def prior(p: ValuePair) -> tuple[float, float]:
-        n = totals[(p.type_key, p.attribute)]
-        return (counts[(p.type_key, p.attribute, p.value.lower())] / n, 1.0) if n else (0.0, 0.0)
+    def prior(p: ValuePair) -> tuple[float, float, float, float]:
+        n, v = totals[(p.type_key, p.attribute)], p.value.lower()
+        here = anywhere[(p.attribute, v)]
+        return (counts[(p.type_key, p.attribute, v)] / n if n else 0.0, float(n > 0), here, any_attribute[v] - here)
 
     return prior
 

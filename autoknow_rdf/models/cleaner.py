@@ -7,9 +7,10 @@ made by `negatives`: each valid value is kept as a positive and replaced, for th
 random word, a random n-gram of the title, or another attribute's value (AutoKnow's recipe).
 
 `Combiner` stacks the cross-encoder with what the catalogue says of the value: whether it is
-written in the text and how many of the type's other products carry it. A title n-gram is in the
-text and reads plausibly, but is rarely what other products of the type have; a rare but valid
-value is often written in the text. A logistic regression fitted on held-in pairs (never the
+written in the text, how many of the type's other products carry it, and how many products of any
+type carry it for this attribute and for another one. A title n-gram is in the text and reads
+plausibly, but is rarely what other products have for that attribute; another attribute's value
+is common, but under the other attribute; a rare but valid value is often written in the text. A logistic regression fitted on held-in pairs (never the
 cross-encoder's own training pairs) learns how much each signal counts.
 """
 
@@ -92,10 +93,14 @@ def value_in_text(value: str, text: str) -> bool:
 class Combiner:
     """P(wrong) from the cross-encoder's logit and the catalogue's prior for the value, by a
     logistic regression. `priors` per pair: (share of the type's other products carrying the
-    value, whether the type has other products with the attribute at all)."""
+    value, whether the type has other products with the attribute at all, other products of any
+    type with the value for the attribute, other products with it for another attribute); the
+    counts enter as log(1 + n)."""
 
     FEATURES = ("cross-encoder logit", "value in the text", "share of the type's other products with it",
-                "the type has the attribute elsewhere")
+                "the type has the attribute elsewhere", "log other products with it for the attribute",
+                "log other products with it for another attribute")
+    TYPE_PRIOR = slice(2, 4)  # the columns a type the catalogue knows nothing of lacks
 
     def __init__(self, coef: list[float] | None = None, intercept: float = 0.0):
         self.coef, self.intercept = coef, intercept
@@ -104,20 +109,20 @@ class Combiner:
     def matrix(neural: list[float], pairs: list[ValuePair], priors: list[tuple[float, float]]) -> np.ndarray:
         p = np.clip(np.asarray(neural, dtype=np.float64), 1e-6, 1 - 1e-6)
         text = np.array([float(value_in_text(q.value, q.text)) for q in pairs])
-        prior = np.asarray(priors, dtype=np.float64).reshape(len(pairs), 2)
-        return np.column_stack([np.log(p / (1 - p)), text, prior])
+        prior = np.asarray(priors, dtype=np.float64).reshape(len(pairs), 4)
+        return np.column_stack([np.log(p / (1 - p)), text, prior[:, :2], np.log1p(prior[:, 2:])])
 
     def fit(self, x: np.ndarray, y: np.ndarray, seed: int = 0) -> np.ndarray:
-        """Fit on (x, y) and on a copy of it with the prior masked (a type the catalogue knows
-        nothing of, such as a new one, then scores by the cross-encoder and the text alone instead
-        of looking like a type whose values are all rare); returns cross-validated scores of the
+        """Fit on (x, y) and on a copy of it with the type's prior masked (a type the catalogue
+        knows nothing of, such as a new one, then scores by the cross-encoder, the text and the
+        attribute's values over all types, instead of looking like a type whose values are all rare); returns cross-validated scores of the
         rows of x as given (a pair and its masked copy share a fold), for an operating threshold
         that was not fitted on its own points."""
         from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 
         masked = x.copy()
-        masked[:, 2:] = 0.0
+        masked[:, self.TYPE_PRIOR] = 0.0
         xx, yy = np.vstack([x, masked]), np.concatenate([y, y])
         groups = np.concatenate([np.arange(len(y)), np.arange(len(y))])
         folds = max(2, min(5, int(min(y.sum(), len(y) - y.sum()))))

@@ -5,8 +5,9 @@ text, types and the fact's source. `fit` trains the cross-encoder (models/cleane
 that recur across products of a type (AutoKnow's "frequent valid pairs": a value many products
 of a type share is rarely an error) against planted negatives; on held-in products it fits the
 combiner (cross-encoder logit, value written in the text, share of the type's other products
-with the value) and sets the threshold so that 95% of held-in values pass. `predict` quarantines a fact scoring above it: an
-`ak:Quarantine` node names the fact as a triple term with the score and the reason; the fact
+with the value, other products of any type with it for this attribute and for another) and sets
+the threshold so that 95% of held-in values pass. `predict` quarantines a fact scoring above it:
+an `ak:Quarantine` node names the fact as a triple term with the score and the reason; the fact
 stays where it was asserted (see quarantine.py for review and the default view).
 """
 
@@ -34,7 +35,7 @@ from .base import ModelInfo, Stage
 __all__ = ["CleaningStage", "CleaningInputs", "read_inputs"]
 
 MODEL_NAME = "autoknow-value-cleaner"
-MODEL_VERSION = "0.2.0"  # 0.2: the cross-encoder stacked with the catalogue prior
+MODEL_VERSION = "0.3.0"  # 0.2: the cross-encoder stacked with the catalogue prior; 0.3: the attribute's values of all types
 TEXT_CHARS = 400
 
 
@@ -161,28 +162,37 @@ class CleaningStage(Stage):
         return float(roc_auc_score(y, s)) if 0 < int(np.sum(y)) < len(y) else None
 
     @staticmethod
-    def _support(inputs: CleaningInputs) -> tuple[Counter, Counter]:
-        """Per (type, attribute, value label) and per (type, attribute): how many values the store holds."""
-        values, totals = Counter(), Counter()
+    def _support(inputs: CleaningInputs) -> tuple[Counter, Counter, Counter, Counter]:
+        """How many values the store holds per (type, attribute, value label), per (type,
+        attribute), per (attribute, value label) over all types, and per value label."""
+        values, totals, anywhere, any_attribute = Counter(), Counter(), Counter(), Counter()
         for c in inputs.candidates:
+            label = c.value_label.lower()
+            anywhere[(c.attribute, label)] += 1
+            any_attribute[label] += 1
             for t in inputs.types.get(c.product, ()):
-                values[(t, c.attribute, c.value_label.lower())] += 1
+                values[(t, c.attribute, label)] += 1
                 totals[(t, c.attribute)] += 1
-        return values, totals
+        return values, totals, anywhere, any_attribute
 
     @staticmethod
-    def _prior(inputs: CleaningInputs, support: tuple[Counter, Counter], c: Candidate, pair: ValuePair) -> tuple[float, float]:
+    def _prior(inputs: CleaningInputs, support: tuple[Counter, Counter, Counter, Counter], c: Candidate,
+               pair: ValuePair) -> tuple[float, float, float, float]:
         """(share of the type's other values of the attribute that equal this one, whether the type
-        has other values of it): the product's own value is not counted."""
-        values, totals = support
+        has other values of it, other products' values of the attribute equal to it over all
+        types, other products' values of other attributes equal to it): the product's own value
+        is not counted."""
+        values, totals, anywhere, any_attribute = support
         own = int(pair.wrong == 0)
+        label = pair.value.lower()
         share, typed = 0.0, 0.0
         for t in inputs.types.get(c.product, ()):
             others = totals[(t, c.attribute)] - 1
             if others > 0:
                 typed = 1.0
-                share = max(share, (values[(t, c.attribute, pair.value.lower())] - own) / others)
-        return share, typed
+                share = max(share, (values[(t, c.attribute, label)] - own) / others)
+        here = anywhere[(c.attribute, label)] - own
+        return share, typed, float(here), float(any_attribute[label] - own - here)
 
     @property
     def learned(self) -> bool:
@@ -264,6 +274,9 @@ class CleaningStage(Stage):
                     config.get("max_length", 128), config.get("min_held_in_auc", 0.75))
         stage.threshold_, stage.metrics_ = config["threshold"], config.get("metrics", {})
         combiner = stage.metrics_.get("combiner")
+        if combiner and len(combiner["coef"]) != len(Combiner.FEATURES):
+            raise AutoknowError(f"{folder}: a cleaning model of an older version ({len(combiner['coef'])} combiner features, "
+                                f"{len(Combiner.FEATURES)} now); run `autoknow train cleaning` again")
         stage.combiner_ = Combiner(combiner["coef"], combiner["intercept"]) if combiner else None
         try:
             stage.cleaner_ = ValueCleaner.load(folder / "cleaner") if (folder / "cleaner").is_dir() else ValueCleaner()
