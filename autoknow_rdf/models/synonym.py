@@ -2,8 +2,8 @@
 combined by a learned model (AutoKnow's synonym finding).
 
 `pair_features` are rapidfuzz similarities (with `default_process`, so case and punctuation do
-not count), word and character-trigram overlap, distinct and common words, number agreement and
-length ratio; the cross-encoder reads both strings; the base encoder's cosine is one more
+not count), word and character-trigram overlap, distinct and common words, number agreement,
+length ratio and whether the model numbers of two offers agree; the cross-encoder reads both strings; the base encoder's cosine is one more
 feature. A gradient-boosted combiner is fitted on pairs the cross-encoder never trained on (the
 groups are split), and the threshold is the best-F1 point of cross-validated combiner scores on
 those same held-in pairs, so nothing is tuned on a dev or test split.
@@ -24,13 +24,15 @@ import numpy as np
 from ..splits import bucket
 from .cross_encoder import CrossEncoder
 
-__all__ = ["SynonymPair", "pair_features", "FEATURES", "SynonymClassifier", "best_f1_threshold", "pairs_from_clusters",
+__all__ = ["SynonymPair", "pair_features", "codes", "FEATURES", "SynonymClassifier", "best_f1_threshold", "pairs_from_clusters",
            "complete_linkage", "transitive_closure", "nearest_other_names"]
 
 FEATURES = ("ratio", "partial_ratio", "token_sort_ratio", "token_set_ratio", "jaro_winkler", "levenshtein",
             "word_jaccard", "common_words", "distinct_words", "trigram_jaccard", "numbers_agree", "length_ratio",
-            "folded_equal", "is_offer", "word_subset", "head_equal")
+            "folded_equal", "is_offer", "word_subset", "head_equal", "codes_shared", "codes_conflict")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# a model number or part code: letters and digits together, hyphens and slashes inside ("lds4821ww", "mb13-pnk-see-v2")
+_CODE = re.compile(r"(?<![\w-])(?=[\w/-]*\d)(?=[\w/-]*[^\W\d_])[^\W_][\w/-]{2,}[^\W_](?![\w-])", re.UNICODE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 
 
@@ -67,6 +69,31 @@ def _fold(word: str) -> str:
     return word
 
 
+def _compact(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+def codes(text: str) -> set[str]:
+    """The model numbers and part codes in a text, lower-cased without their punctuation.
+
+    >>> sorted(codes("LG 24' LDS4821WW dishwasher, model mb13-pnk-see-v2 for 13 in"))
+    ['lds4821ww', 'mb13pnkseev2']
+    """
+    return {_compact(c) for c in _CODE.findall(text)}
+
+
+def _code_agreement(a: str, b: str) -> tuple[float, float]:
+    """(share of the codes of either text that the other text also contains, written with or
+    without punctuation; whether both have codes and none is shared): the identifiers that tell
+    two offers of one product line apart (Ditto injects the same knowledge as span markers)."""
+    ca, cb = codes(a), codes(b)
+    if not ca or not cb:
+        return 0.0, 0.0
+    xa, xb = _compact(a), _compact(b)
+    found = sum(c in xb for c in ca) + sum(c in xa for c in cb)
+    return found / (len(ca) + len(cb)), float(found == 0)
+
+
 def pair_features(a: str, b: str, offer: bool = False) -> list[float]:
     """The string features of a pair, in the order of FEATURES (symmetric in a and b).
 
@@ -94,6 +121,7 @@ def pair_features(a: str, b: str, offer: bool = False) -> list[float]:
         _jaccard(na, nb), min(la, lb) / max(la, lb, 1),
         float(sorted(sa) == sorted(sb) and bool(sa)), float(offer),
         float(fa < fb or fb < fa), float(bool(wa) and bool(wb) and _fold(wa[-1]) == _fold(wb[-1]) and fa != fb),
+        *_code_agreement(a, b),
     ]
 
 
@@ -123,9 +151,13 @@ class SynonymClassifier:
     """P(same) for a pair of terms or offers: features + cross-encoder, combined by boosted trees."""
 
     def __init__(self, epochs: int = 2, max_length: int = 64, combiner_share: int = 25, seed: int = 0,
-                 cross_encoder: bool = True):
+                 cross_encoder: bool = True, negative_ratio: float | None = None):
         self.epochs, self.max_length, self.combiner_share, self.seed = epochs, max_length, combiner_share, seed
         self.cross_encoder = cross_encoder
+        # the cross-encoder trains on at most this many negatives per positive (product matching
+        # sets are ~90% easy negatives: CPU time); the combiner and the threshold still see the
+        # held-in pairs at their own rate, so the operating point is not skewed
+        self.negative_ratio = negative_ratio
 
     def _matrix(self, pairs: list[SynonymPair], embed: Callable) -> np.ndarray:
         feats = np.array([pair_features(p.a, p.b, p.kind == "offer") for p in pairs], dtype=np.float32).reshape(len(pairs), len(FEATURES))
@@ -150,6 +182,12 @@ class SynonymClassifier:
         train = [p for p in pairs if bucket("combiner" + p.group) >= self.combiner_share]
         if len({p.label for p in held}) < 2 or len({p.label for p in train}) < 2:
             raise ValueError(f"need positive and negative pairs on both sides of the split ({len(pairs)} pairs)")
+        if self.negative_ratio is not None:
+            import random
+
+            positives, negatives = [p for p in train if p.label], [p for p in train if not p.label]
+            keep = min(len(negatives), int(self.negative_ratio * len(positives)))
+            train = positives + random.Random(self.seed).sample(negatives, keep)
         if self.cross_encoder:
             self.encoder_ = CrossEncoder(epochs=self.epochs, max_length=self.max_length, seed=self.seed)
             self.encoder_.fit_texts([p.a for p in train], [p.b for p in train], [p.label for p in train], progress)
@@ -178,7 +216,8 @@ class SynonymClassifier:
         combiner = pickle.dumps(self.combiner_)
         (folder / "combiner.pkl").write_bytes(combiner)
         config = {"epochs": self.epochs, "max_length": self.max_length, "combiner_share": self.combiner_share,
-                  "seed": self.seed, "cross_encoder": self.cross_encoder, "threshold": self.threshold_,
+                  "seed": self.seed, "cross_encoder": self.cross_encoder, "negative_ratio": self.negative_ratio,
+                  "threshold": self.threshold_,
                   "precision_thresholds": self.precision_thresholds_, "sizes": self.sizes_}
         (folder / "synonym.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
         return hashlib.sha256((digest + hashlib.sha256(combiner).hexdigest() + json.dumps(config, sort_keys=True)).encode()).hexdigest()
@@ -188,7 +227,8 @@ class SynonymClassifier:
         """The classifier and its checksum; with `expected`, a mismatch raises before anything is
         unpickled (the cross-encoder's weights are verified on load too)."""
         config = json.loads((folder / "synonym.json").read_text(encoding="utf-8"))
-        model = cls(config["epochs"], config["max_length"], config["combiner_share"], config["seed"], config["cross_encoder"])
+        model = cls(config["epochs"], config["max_length"], config["combiner_share"], config["seed"], config["cross_encoder"],
+                    config.get("negative_ratio"))
         model.threshold_, model.sizes_ = config["threshold"], config["sizes"]
         model.precision_thresholds_ = config.get("precision_thresholds", {})
         digest = "none"
@@ -201,6 +241,10 @@ class SynonymClassifier:
         if model.cross_encoder:
             model.encoder_ = CrossEncoder.load(folder / "cross_encoder")
         model.combiner_ = pickle.loads(combiner)
+        expected_columns = len(FEATURES) + 1 + int(model.cross_encoder)  # features, cosine, cross-encoder
+        if getattr(model.combiner_, "n_features_in_", expected_columns) != expected_columns:
+            raise ValueError(f"{folder}: a synonym model of an older version ({model.combiner_.n_features_in_} combiner "
+                             f"inputs, {expected_columns} now); train it again")
         return model, checksum
 
 

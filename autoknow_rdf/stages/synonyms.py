@@ -33,7 +33,7 @@ from .base import ModelInfo, Stage
 __all__ = ["SynonymsStage", "SynonymInputs", "read_inputs"]
 
 MODEL_NAME = "autoknow-synonym-classifier"
-MODEL_VERSION = "0.2.0"  # 0.2: word-subset and head-word features, parent names as negatives
+MODEL_VERSION = "0.3.0"  # 0.2: word-subset and head-word features, parent names as negatives; 0.3: code agreement
 LABEL_SCHEME = scheme_iri("label").value  # types named only in titles (the taxonomy stage's new types)
 
 
