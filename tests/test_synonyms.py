@@ -25,8 +25,19 @@ def test_pair_features_ignore_case_and_are_symmetric_in_word_overlap(a, b):
     assert f == pair_features(a.upper(), b.lower())  # rapidfuzz only lowercases with default_process
     g = dict(zip(FEATURES, pair_features(b, a)))
     for name in ("ratio", "token_sort_ratio", "token_set_ratio", "word_jaccard", "common_words", "distinct_words",
-                 "trigram_jaccard", "numbers_agree", "length_ratio", "folded_equal"):
+                 "trigram_jaccard", "numbers_agree", "length_ratio", "folded_equal", "codes_shared", "codes_conflict"):
         assert dict(zip(FEATURES, f))[name] == pytest.approx(g[name])
+
+
+def test_model_numbers_tell_two_offers_of_one_line_apart():
+    """Walmart-Amazon and Abt-Buy style offers: one model number, written with and without its
+    hyphen, agrees; two dishwashers of one brand with different model numbers conflict."""
+    same = dict(zip(FEATURES, pair_features("elite screens r85wh1-wide 85 diagonal", "Elite R85WH1WIDE screen", offer=True)))
+    other = dict(zip(FEATURES, pair_features("lg 24 ' lds4821ww dishwasher", "lg ldf6920bb dishwasher", offer=True)))
+    plain = dict(zip(FEATURES, pair_features("ice cream", "ice-cream")))
+    assert (same["codes_shared"], same["codes_conflict"]) == (1.0, 0.0)
+    assert (other["codes_shared"], other["codes_conflict"]) == (0.0, 1.0)
+    assert (plain["codes_shared"], plain["codes_conflict"]) == (0.0, 0.0)
 
 
 def test_half_and_half_folds_to_the_same_words():
@@ -128,3 +139,20 @@ def test_evaluate_synonyms_reports_models_and_baselines_on_a_real_cut(tmp_path):
     assert len(purity) == 2
     offers = result["tables"]["product matching (valid splits)"]
     assert [r["slice"] for r in offers if r["method"].startswith("model")] == ["beer"]
+
+
+def test_negative_subsampling_leaves_the_combiners_pairs_at_their_own_rate():
+    """With `negative_ratio`, only the cross-encoder's share is subsampled: the combiner and the
+    threshold see every held-in pair, so the operating point keeps the data's match rate."""
+    from autoknow_rdf.models.encoder import embed
+    from autoknow_rdf.models.synonym import SynonymClassifier, SynonymPair
+    from autoknow_rdf.splits import bucket
+
+    names = [f"item {i} model x{i}00" for i in range(200)]
+    pairs = [SynonymPair(n, n.upper(), 1, f"g{i}", "offer") if i % 10 == 0 else SynonymPair(n, names[i - 1], 0, f"g{i}", "offer")
+             for i, n in enumerate(names)]
+    model = SynonymClassifier(cross_encoder=False, negative_ratio=1.0).fit(pairs, embed)
+    held = [p for p in pairs if bucket("combiner" + p.group) < model.combiner_share]
+    train = [p for p in pairs if p not in held]
+    assert model.sizes_["combiner pairs"] == len(held)
+    assert model.sizes_["cross-encoder pairs"] == 2 * sum(p.label for p in train) < len(train)
