@@ -139,6 +139,23 @@ def test_the_catalogue_prior_counts_other_products_only(store):
                  and c.value_label.lower() != shared.value_label.lower())
     planted = ValuePair(other.text, other.attribute_label, shared.value_label.lower(), 1)
     assert CleaningStage._prior(inputs, support, other, planted)[0] > 0.0
-    # over all types, for this attribute: the shared value counts its other products, not itself
-    assert CleaningStage._prior(inputs, support, shared, valid(shared))[2] == support[2][(shared.attribute, shared.value_label.lower())] - 1
-    assert CleaningStage._prior(inputs, support, unique, valid(unique))[2] == support[2][(unique.attribute, unique.value_label.lower())] - 1
+
+
+def test_the_attribute_prior_counts_other_types_only():
+    """The attribute-wide prior counts products of *other* types (so a known type's values are
+    counted as a new type's would be) and another attribute's values apart."""
+    from autoknow_rdf.models.cleaner import ValuePair
+    from autoknow_rdf.stages.cleaning import Candidate, CleaningInputs, CleaningStage
+
+    def value(product, attribute, label):
+        return Candidate(f"p:{product}", f"a:{attribute}", f"v:{label}", attribute, label, f"{label} thing", "ingest")
+
+    candidates = [value(1, "brand", "Acme"), value(2, "brand", "Acme"), value(3, "brand", "Acme"), value(4, "brand", "Zeta"),
+                  value(4, "flavor", "Acme")]
+    inputs = CleaningInputs(candidates, {"p:1": {"t:1"}, "p:2": {"t:1"}, "p:3": {"t:2"}, "p:4": {"t:2"}})
+    support = CleaningStage._support(inputs)
+    prior = lambda c, label, wrong=0: CleaningStage._prior(inputs, support, c, ValuePair(c.text, c.attribute_label, label, wrong))  # noqa: E731
+    assert prior(candidates[0], "acme") == (1.0, 1.0, 1.0, 1.0)  # p2 in its type; p3 outside it; p4's flavor
+    assert prior(candidates[3], "zeta")[2] == 0.0  # no other type has it
+    assert prior(candidates[3], "acme", wrong=1)[:3] == (1.0, 1.0, 2.0)  # planted on p4: p3 shares its type, p1 and p2 do not
+

@@ -103,16 +103,20 @@ def _baselines(train: list[ValuePair]) -> dict[str, Callable[[ValuePair], float]
 def _priors(train: list[ValuePair]) -> Callable[[ValuePair], tuple[float, float, float, float]]:
     """The catalogue prior of a pair, from the training values: the share of its type's values of
     the attribute that equal it, whether the type has that attribute in training at all, and how
-    many training values of any type equal it for this attribute and for another one."""
+    many training values of the other types equal it for this attribute and for another one."""
     counts: Counter = Counter((p.type_key, p.attribute, p.value.lower()) for p in train)
     totals: Counter = Counter((p.type_key, p.attribute) for p in train)
     anywhere: Counter = Counter((p.attribute, p.value.lower()) for p in train)
     any_attribute: Counter = Counter(p.value.lower() for p in train)
 
+    own_type: Counter = Counter((p.type_key, p.value.lower()) for p in train)
+
     def prior(p: ValuePair) -> tuple[float, float, float, float]:
         n, v = totals[(p.type_key, p.attribute)], p.value.lower()
-        here = anywhere[(p.attribute, v)]
-        return (counts[(p.type_key, p.attribute, v)] / n if n else 0.0, float(n > 0), here, any_attribute[v] - here)
+        typed = counts[(p.type_key, p.attribute, v)]
+        here = anywhere[(p.attribute, v)] - typed  # other types only: a new type's values are counted alike
+        elsewhere = any_attribute[v] - own_type[(p.type_key, v)] - here
+        return (typed / n if n else 0.0, float(n > 0), here, elsewhere)
 
     return prior
 

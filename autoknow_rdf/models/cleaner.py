@@ -7,8 +7,8 @@ made by `negatives`: each valid value is kept as a positive and replaced, for th
 random word, a random n-gram of the title, or another attribute's value (AutoKnow's recipe).
 
 `Combiner` stacks the cross-encoder with what the catalogue says of the value: whether it is
-written in the text, how many of the type's other products carry it, and how many products of any
-type carry it for this attribute and for another one. A title n-gram is in the text and reads
+written in the text, how many of the type's other products carry it, and how many products of
+other types carry it for this attribute, and of any type for another one. A title n-gram is in the text and reads
 plausibly, but is rarely what other products have for that attribute; another attribute's value
 is common, but under the other attribute; a rare but valid value is often written in the text. A logistic regression fitted on held-in pairs (never the
 cross-encoder's own training pairs) learns how much each signal counts.
@@ -93,13 +93,13 @@ def value_in_text(value: str, text: str) -> bool:
 class Combiner:
     """P(wrong) from the cross-encoder's logit and the catalogue's prior for the value, by a
     logistic regression. `priors` per pair: (share of the type's other products carrying the
-    value, whether the type has other products with the attribute at all, other products of any
-    type with the value for the attribute, other products with it for another attribute); the
-    counts enter as log(1 + n)."""
+    value, whether the type has other products with the attribute at all, products of other types
+    with the value for the attribute, products with it for another attribute); the counts enter as
+    log(1 + n). Counting other types only makes the third alike for known and new types."""
 
     FEATURES = ("cross-encoder logit", "value in the text", "share of the type's other products with it",
-                "the type has the attribute elsewhere", "log other products with it for the attribute",
-                "log other products with it for another attribute")
+                "the type has the attribute elsewhere", "log other types' products with it for the attribute",
+                "log products with it for another attribute")
     TYPE_PRIOR = slice(2, 4)  # the columns a type the catalogue knows nothing of lacks
 
     def __init__(self, coef: list[float] | None = None, intercept: float = 0.0):

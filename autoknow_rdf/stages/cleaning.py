@@ -179,20 +179,22 @@ class CleaningStage(Stage):
     def _prior(inputs: CleaningInputs, support: tuple[Counter, Counter, Counter, Counter], c: Candidate,
                pair: ValuePair) -> tuple[float, float, float, float]:
         """(share of the type's other values of the attribute that equal this one, whether the type
-        has other values of it, other products' values of the attribute equal to it over all
-        types, other products' values of other attributes equal to it): the product's own value
-        is not counted."""
+        has other values of it, values of the attribute equal to it on products of other types,
+        values of other attributes equal to it): the product's own value is not counted, and the
+        third counts products outside the type (the fullest of the product's types is taken out),
+        so a known type's values are counted as a new type's are."""
         values, totals, anywhere, any_attribute = support
         own = int(pair.wrong == 0)
         label = pair.value.lower()
-        share, typed = 0.0, 0.0
+        share, typed, same_type = 0.0, 0.0, own
         for t in inputs.types.get(c.product, ()):
+            same_type = max(same_type, values[(t, c.attribute, label)])
             others = totals[(t, c.attribute)] - 1
             if others > 0:
                 typed = 1.0
                 share = max(share, (values[(t, c.attribute, label)] - own) / others)
-        here = anywhere[(c.attribute, label)] - own
-        return share, typed, float(here), float(any_attribute[label] - own - here)
+        here = max(0, anywhere[(c.attribute, label)] - same_type)  # other types only, as a new type sees it
+        return share, typed, float(here), float(max(0, any_attribute[label] - anywhere[(c.attribute, label)]))
 
     @property
     def learned(self) -> bool:
