@@ -138,7 +138,8 @@ def test_evaluate_synonyms_reports_models_and_baselines_on_a_real_cut(tmp_path):
     purity = {r["method"]: r for r in result["tables"]["cluster purity (dev names, embedding-kNN candidates)"]}
     assert len(purity) == 2
     offers = result["tables"]["product matching (valid splits)"]
-    assert [r["slice"] for r in offers if r["method"].startswith("model")] == ["beer"]
+    assert [(r["slice"], r["method"]) for r in offers if r["method"].startswith("model")] == [
+        ("beer", "model: features + cross-encoder"), ("beer", "model, one threshold for all sets")]
 
 
 def test_negative_subsampling_leaves_the_combiners_pairs_at_their_own_rate():

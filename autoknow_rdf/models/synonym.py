@@ -195,11 +195,23 @@ class SynonymClassifier:
         self.combiner_ = GradientBoostingClassifier(n_estimators=150, max_depth=3, subsample=0.8, random_state=self.seed)
         folds = max(2, min(5, int(min(y.sum(), len(y) - y.sum()))))
         oof = cross_val_predict(self.combiner_, x, y, cv=folds, method="predict_proba")[:, 1]
+        self.held_ = (held, oof)  # cross-validated held-in scores, for per-source operating points (not saved)
         self.threshold_ = best_f1_threshold(y, oof)
         self.precision_thresholds_ = {str(t): precision_threshold(y, oof, t) for t in PRECISION_TARGETS}
         self.combiner_.fit(x, y)
         self.sizes_ = {"cross-encoder pairs": len(train), "combiner pairs": len(held), "positives": int(sum(p.label for p in pairs))}
         return self
+
+    def threshold_for(self, prefix: str, min_positives: int = 10) -> float:
+        """The best-F1 threshold on the held-in pairs whose group starts with `prefix` (one data
+        set's own operating point: match rates differ between sets), or the overall one when
+        there are too few of them or the model was loaded (held-in scores are not saved)."""
+        held, oof = getattr(self, "held_", ([], np.zeros(0)))
+        idx = [i for i, p in enumerate(held) if p.group.startswith(prefix)]
+        y = np.array([held[i].label for i in idx])
+        if len(idx) == 0 or y.sum() < min_positives or y.sum() == len(y):
+            return self.threshold_
+        return best_f1_threshold(y, oof[idx])
 
     def predict(self, pairs: list[SynonymPair], embed: Callable | None = None) -> np.ndarray:
         """P(same) per pair."""
