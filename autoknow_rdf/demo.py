@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .ingest import IngestResult, ingest_many, plan
-from .pipeline import MODELS_DIR, RunResult, run_stage, train_stage
+from .pipeline import MODELS_DIR, RunResult, is_current, run_stage, train_stage
 from .accounting import accounting
 from .report import summary, write_report
 from .shapes import Validation, validate, write_shapes
@@ -52,8 +52,8 @@ class DemoResult:
 def run_demo(store_path: Path, report_path: Path, models_dir: Path = MODELS_DIR, data: Path = DEMO_DATA,
              restricted: bool = True, retrain: bool = False, shapes_out: Path | None = None) -> DemoResult:
     """Ingest the demo cut (open data, plus the restricted slices unless told not to), train each
-    stage that has no saved model yet (or all with `retrain`), run them in order, then generate
-    the shapes and validate the store against them."""
+    stage that has no saved model of its current version yet (or all with `retrain`), run them in
+    order, then generate the shapes and validate the store against them."""
     folders = [data / "open"] + ([data / "restricted"] if restricted and (data / "restricted").is_dir() else [])
     files, _ = plan(folders)
     store = KnowledgeStore(store_path)
@@ -71,7 +71,7 @@ def run_demo(store_path: Path, report_path: Path, models_dir: Path = MODELS_DIR,
         results = ingest_many(store, files)
         lap("ingest")
         for name in STAGES:
-            if retrain or not (models_dir / name).is_dir():
+            if retrain or not is_current(models_dir, name):
                 train_stage(store, name, models_dir, **DEMO_TRAINING.get(name, {}))
                 lap(f"train {name}")
             runs.append(run_stage(store, name, models_dir))

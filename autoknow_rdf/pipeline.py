@@ -18,7 +18,7 @@ from .stages.registry import stage_class
 from .store import KnowledgeStore
 from .vocab import graph_iri
 
-__all__ = ["MODELS_DIR", "RunResult", "train_stage", "run_stage", "evaluation_store"]
+__all__ = ["MODELS_DIR", "RunResult", "train_stage", "is_current", "run_stage", "evaluation_store"]
 
 MODELS_DIR = Path("models")
 
@@ -35,11 +35,33 @@ class RunResult:
         return self.quads == 0
 
 
+MODEL_INFO = "model-info.json"  # beside a saved stage: the name, version and checksum it was saved with
+
+
 def train_stage(store: KnowledgeStore, name: str, models_dir: Path = MODELS_DIR, **config) -> ModelInfo:
     """Fit a stage (with `config` for its constructor) on what the store holds and save it."""
+    import json
+
     stage = stage_class(name)(**config)
     stage.fit(stage.read(store))
-    return stage.save(models_dir / name)
+    info = stage.save(models_dir / name)
+    (models_dir / name / MODEL_INFO).write_text(json.dumps(info.__dict__, indent=2), encoding="utf-8")
+    return info
+
+
+def is_current(models_dir: Path, name: str) -> bool:
+    """Whether a stage's saved model exists and was saved by this version of the stage's model
+    (a model of an older version cannot be loaded: the demo trains it again)."""
+    import json
+
+    path = models_dir / name / MODEL_INFO
+    if not path.is_file():
+        return False
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))["version"]
+    except (ValueError, KeyError):
+        return False
+    return saved == stage_class(name)().model_info().version
 
 
 AFTER_STAGES = ("shapes", "validate", "review")  # steps that read every stage's output (review: quarantine decisions)

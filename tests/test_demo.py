@@ -65,3 +65,22 @@ def test_demo_runs_without_the_restricted_slices(tmp_path, models_dir, demo_cut)
     ks = KnowledgeStore(tmp_path / "s", read_only=True)
     adapters = {r["adapter"].value for r in ks.select("list_activities") if r["adapter"] is not None}
     assert not adapters & {"subjqa", "instacart-orders", "instacart-products"}
+
+
+def test_a_saved_model_of_another_version_is_trained_again(cut_models, tmp_path):
+    """The demo retrains a stage whose saved model another version of its code wrote (such a
+    model cannot be loaded), and keeps one of the current version."""
+    import json
+    import shutil
+
+    from autoknow_rdf.pipeline import MODEL_INFO, is_current
+
+    models, infos = cut_models
+    assert all(is_current(models, name) for name in infos)
+    old = tmp_path / "models"
+    shutil.copytree(models / "cleaning", old / "cleaning")
+    info = json.loads((old / "cleaning" / MODEL_INFO).read_text())
+    (old / "cleaning" / MODEL_INFO).write_text(json.dumps({**info, "version": "0.0.1"}))
+    assert not is_current(old, "cleaning")
+    (old / "cleaning" / MODEL_INFO).unlink()
+    assert not is_current(old, "cleaning") and not is_current(old, "synonyms")

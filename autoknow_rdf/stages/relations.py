@@ -156,4 +156,4 @@ class RelationsStage(Stage):
         return stage
 
     def model_info(self) -> ModelInfo:
-        return ModelInfo(MODEL_NAME, MODEL_VERSION, self._checksum)
+        return ModelInfo(MODEL_NAME, MODEL_VERSION, getattr(self, "_checksum", "unsaved"))
