@@ -142,8 +142,9 @@ def test_the_catalogue_prior_counts_other_products_only(store):
 
 
 def test_the_attribute_prior_counts_other_types_only():
-    """The attribute-wide prior counts products of *other* types (so a known type's values are
-    counted as a new type's would be) and another attribute's values apart."""
+    """The attribute-wide priors count products of *other* types (so a known type's values are
+    counted as a new type's would be, as the evaluation counts them), this attribute's values and
+    another attribute's apart."""
     from autoknow_rdf.models.cleaner import ValuePair
     from autoknow_rdf.stages.cleaning import Candidate, CleaningInputs, CleaningStage
 
@@ -157,5 +158,6 @@ def test_the_attribute_prior_counts_other_types_only():
     prior = lambda c, label, wrong=0: CleaningStage._prior(inputs, support, c, ValuePair(c.text, c.attribute_label, label, wrong))  # noqa: E731
     assert prior(candidates[0], "acme") == (1.0, 1.0, 1.0, 1.0)  # p2 in its type; p3 outside it; p4's flavor
     assert prior(candidates[3], "zeta")[2] == 0.0  # no other type has it
-    assert prior(candidates[3], "acme", wrong=1)[:3] == (1.0, 1.0, 2.0)  # planted on p4: p3 shares its type, p1 and p2 do not
+    # planted on p4: p3 shares its type, p1 and p2 do not; p4's own flavor is inside the type
+    assert prior(candidates[3], "acme", wrong=1) == (1.0, 1.0, 2.0, 0.0)
 

@@ -8,10 +8,11 @@ random word, a random n-gram of the title, or another attribute's value (AutoKno
 
 `Combiner` stacks the cross-encoder with what the catalogue says of the value: whether it is
 written in the text, how many of the type's other products carry it, and how many products of
-other types carry it for this attribute, and of any type for another one. A title n-gram is in the text and reads
-plausibly, but is rarely what other products have for that attribute; another attribute's value
-is common, but under the other attribute; a rare but valid value is often written in the text. A logistic regression fitted on held-in pairs (never the
-cross-encoder's own training pairs) learns how much each signal counts.
+other types carry it for this attribute and for another one. A title n-gram is in the text and
+reads plausibly, but is rarely what other products have for that attribute; another attribute's
+value is common, but under the other attribute; a rare but valid value is often written in the
+text. A logistic regression fitted on held-in pairs (never the cross-encoder's own training
+pairs) learns how much each signal counts.
 """
 
 from __future__ import annotations
@@ -94,8 +95,8 @@ class Combiner:
     """P(wrong) from the cross-encoder's logit and the catalogue's prior for the value, by a
     logistic regression. `priors` per pair: (share of the type's other products carrying the
     value, whether the type has other products with the attribute at all, products of other types
-    with the value for the attribute, products with it for another attribute); the counts enter as
-    log(1 + n). Counting other types only makes the third alike for known and new types."""
+    with the value for the attribute, and for another attribute); the counts enter as log(1 + n).
+    Counting other types only makes them alike for known and new types."""
 
     FEATURES = ("cross-encoder logit", "value in the text", "share of the type's other products with it",
                 "the type has the attribute elsewhere", "log other types' products with it for the attribute",
@@ -106,7 +107,7 @@ class Combiner:
         self.coef, self.intercept = coef, intercept
 
     @staticmethod
-    def matrix(neural: list[float], pairs: list[ValuePair], priors: list[tuple[float, float]]) -> np.ndarray:
+    def matrix(neural: list[float], pairs: list[ValuePair], priors: list[tuple[float, float, float, float]]) -> np.ndarray:
         p = np.clip(np.asarray(neural, dtype=np.float64), 1e-6, 1 - 1e-6)
         text = np.array([float(value_in_text(q.value, q.text)) for q in pairs])
         prior = np.asarray(priors, dtype=np.float64).reshape(len(pairs), 4)
@@ -115,8 +116,8 @@ class Combiner:
     def fit(self, x: np.ndarray, y: np.ndarray, seed: int = 0) -> np.ndarray:
         """Fit on (x, y) and on a copy of it with the type's prior masked (a type the catalogue
         knows nothing of, such as a new one, then scores by the cross-encoder, the text and the
-        attribute's values over all types, instead of looking like a type whose values are all rare); returns cross-validated scores of the
-        rows of x as given (a pair and its masked copy share a fold), for an operating threshold
+        other types' values, instead of looking like a type whose values are all rare); returns
+        cross-validated scores of the rows of x as given (a pair and its masked copy share a fold), for an operating threshold
         that was not fitted on its own points."""
         from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict

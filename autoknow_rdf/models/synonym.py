@@ -3,8 +3,8 @@ combined by a learned model (AutoKnow's synonym finding).
 
 `pair_features` are rapidfuzz similarities (with `default_process`, so case and punctuation do
 not count), word and character-trigram overlap, distinct and common words, number agreement,
-length ratio and whether the model numbers of two offers agree; the cross-encoder reads both strings; the base encoder's cosine is one more
-feature. A gradient-boosted combiner is fitted on pairs the cross-encoder never trained on (the
+length ratio and whether the model numbers of two offers agree; the cross-encoder reads both
+strings; the base encoder's cosine is one more feature. A gradient-boosted combiner is fitted on pairs the cross-encoder never trained on (the
 groups are split), and the threshold is the best-F1 point of cross-validated combiner scores on
 those same held-in pairs, so nothing is tuned on a dev or test split.
 """

@@ -5,7 +5,7 @@ text, types and the fact's source. `fit` trains the cross-encoder (models/cleane
 that recur across products of a type (AutoKnow's "frequent valid pairs": a value many products
 of a type share is rarely an error) against planted negatives; on held-in products it fits the
 combiner (cross-encoder logit, value written in the text, share of the type's other products
-with the value, other products of any type with it for this attribute and for another) and sets
+with the value, products of other types with it for this attribute and for another) and sets
 the threshold so that 95% of held-in values pass. `predict` quarantines a fact scoring above it:
 an `ak:Quarantine` node names the fact as a triple term with the score and the reason; the fact
 stays where it was asserted (see quarantine.py for review and the default view).
@@ -35,7 +35,7 @@ from .base import ModelInfo, Stage
 __all__ = ["CleaningStage", "CleaningInputs", "read_inputs"]
 
 MODEL_NAME = "autoknow-value-cleaner"
-MODEL_VERSION = "0.3.0"  # 0.2: the cross-encoder stacked with the catalogue prior; 0.3: the attribute's values of all types
+MODEL_VERSION = "0.3.0"  # 0.2: the cross-encoder stacked with the catalogue prior; 0.3: other types' values
 TEXT_CHARS = 400
 
 
@@ -162,10 +162,11 @@ class CleaningStage(Stage):
         return float(roc_auc_score(y, s)) if 0 < int(np.sum(y)) < len(y) else None
 
     @staticmethod
-    def _support(inputs: CleaningInputs) -> tuple[Counter, Counter, Counter, Counter]:
+    def _support(inputs: CleaningInputs) -> tuple[Counter, Counter, Counter, Counter, Counter]:
         """How many values the store holds per (type, attribute, value label), per (type,
-        attribute), per (attribute, value label) over all types, and per value label."""
-        values, totals, anywhere, any_attribute = Counter(), Counter(), Counter(), Counter()
+        attribute), per (attribute, value label) over all types, per value label, and per (type,
+        value label) over all attributes."""
+        values, totals, anywhere, any_attribute, in_type = Counter(), Counter(), Counter(), Counter(), Counter()
         for c in inputs.candidates:
             label = c.value_label.lower()
             anywhere[(c.attribute, label)] += 1
@@ -173,28 +174,31 @@ class CleaningStage(Stage):
             for t in inputs.types.get(c.product, ()):
                 values[(t, c.attribute, label)] += 1
                 totals[(t, c.attribute)] += 1
-        return values, totals, anywhere, any_attribute
+                in_type[(t, label)] += 1
+        return values, totals, anywhere, any_attribute, in_type
 
     @staticmethod
-    def _prior(inputs: CleaningInputs, support: tuple[Counter, Counter, Counter, Counter], c: Candidate,
+    def _prior(inputs: CleaningInputs, support: tuple[Counter, ...], c: Candidate,
                pair: ValuePair) -> tuple[float, float, float, float]:
         """(share of the type's other values of the attribute that equal this one, whether the type
         has other values of it, values of the attribute equal to it on products of other types,
-        values of other attributes equal to it): the product's own value is not counted, and the
-        third counts products outside the type (the fullest of the product's types is taken out),
-        so a known type's values are counted as a new type's are."""
-        values, totals, anywhere, any_attribute = support
+        values of other attributes equal to it on products of other types): the product's own
+        value is not counted, and the last two count products outside the type (the fullest of
+        the product's types is taken out), so a known type's values are counted as a new type's
+        are, as `evaluate cleaning` counts them."""
+        values, totals, anywhere, any_attribute, in_type = support
         own = int(pair.wrong == 0)
         label = pair.value.lower()
-        share, typed, same_type = 0.0, 0.0, own
+        share, typed, same_type, same_type_any = 0.0, 0.0, own, own
         for t in inputs.types.get(c.product, ()):
             same_type = max(same_type, values[(t, c.attribute, label)])
+            same_type_any = max(same_type_any, in_type[(t, label)])
             others = totals[(t, c.attribute)] - 1
             if others > 0:
                 typed = 1.0
                 share = max(share, (values[(t, c.attribute, label)] - own) / others)
         here = max(0, anywhere[(c.attribute, label)] - same_type)  # other types only, as a new type sees it
-        return share, typed, float(here), float(max(0, any_attribute[label] - anywhere[(c.attribute, label)]))
+        return share, typed, float(here), float(max(0, any_attribute[label] - same_type_any - here))
 
     @property
     def learned(self) -> bool:
