@@ -106,7 +106,7 @@ def test_cleaning_evaluation_reports_every_negative_kind_beside_both_baselines(t
                        "baseline: value not in text", "baseline: value frequency for the type",
                        "baseline: value frequency for the attribute (any type)"}
     assert out["primary model"] == "model: cross-encoder + catalogue prior (stacked)"
-    assert len(out["combiner"]["coef"]) == 6
+    assert len(out["combiner"]["coef"]) == 7
     assert {r["negatives"] for r in out["rows"]} == {*KINDS, "all kinds, 10% error rate"}
     random_word = [r for r in out["rows"] if r["negatives"] == "random word" and r["method"] == "baseline: value not in text"]
     assert all(r["R (wrong)"] == 1.0 for r in random_word)  # by construction, as the issue says
@@ -156,8 +156,8 @@ def test_the_attribute_prior_counts_other_types_only():
     inputs = CleaningInputs(candidates, {"p:1": {"t:1"}, "p:2": {"t:1"}, "p:3": {"t:2"}, "p:4": {"t:2"}})
     support = CleaningStage._support(inputs)
     prior = lambda c, label, wrong=0: CleaningStage._prior(inputs, support, c, ValuePair(c.text, c.attribute_label, label, wrong))  # noqa: E731
-    assert prior(candidates[0], "acme") == (1.0, 1.0, 1.0, 1.0)  # p2 in its type; p3 outside it; p4's flavor
-    assert prior(candidates[3], "zeta")[2] == 0.0  # no other type has it
+    assert prior(candidates[0], "acme") == (1.0, 1.0, 1.0, 1.0, 1.0)  # p2 in its type; p3 outside it; p4's flavor
+    assert prior(candidates[3], "zeta")[2:4] == (0.0, 0.0)  # p3 (its type) has another brand; no other type has it
     # planted on p4: p3 shares its type, p1 and p2 do not; p4's own flavor is inside the type
-    assert prior(candidates[3], "acme", wrong=1) == (1.0, 1.0, 2.0, 0.0)
+    assert prior(candidates[3], "acme", wrong=1) == (1.0, 1.0, 1.0, 2.0, 0.0)
 

@@ -100,10 +100,11 @@ def _baselines(train: list[ValuePair]) -> dict[str, Callable[[ValuePair], float]
             "baseline: value frequency for the attribute (any type)": attribute_frequency}
 
 
-def _priors(train: list[ValuePair]) -> Callable[[ValuePair], tuple[float, float, float, float]]:
+def _priors(train: list[ValuePair]) -> Callable[[ValuePair], tuple[float, ...]]:
     """The catalogue prior of a pair, from the training values: the share of its type's values of
-    the attribute that equal it, whether the type has that attribute in training at all, and how
-    many training values of the other types equal it for this attribute and for another one."""
+    the attribute that equal it, whether the type has that attribute in training at all, how many
+    of the type's values equal it, and how many training values of the other types equal it for
+    this attribute and for another one."""
     counts: Counter = Counter((p.type_key, p.attribute, p.value.lower()) for p in train)
     totals: Counter = Counter((p.type_key, p.attribute) for p in train)
     anywhere: Counter = Counter((p.attribute, p.value.lower()) for p in train)
@@ -111,12 +112,12 @@ def _priors(train: list[ValuePair]) -> Callable[[ValuePair], tuple[float, float,
 
     own_type: Counter = Counter((p.type_key, p.value.lower()) for p in train)
 
-    def prior(p: ValuePair) -> tuple[float, float, float, float]:
+    def prior(p: ValuePair) -> tuple[float, ...]:
         n, v = totals[(p.type_key, p.attribute)], p.value.lower()
         typed = counts[(p.type_key, p.attribute, v)]
         here = anywhere[(p.attribute, v)] - typed  # other types only: a new type's values are counted alike
         elsewhere = any_attribute[v] - own_type[(p.type_key, v)] - here
-        return (typed / n if n else 0.0, float(n > 0), here, elsewhere)
+        return (typed / n if n else 0.0, float(n > 0), typed, here, elsewhere)
 
     return prior
 

@@ -94,23 +94,25 @@ def value_in_text(value: str, text: str) -> bool:
 class Combiner:
     """P(wrong) from the cross-encoder's logit and the catalogue's prior for the value, by a
     logistic regression. `priors` per pair: (share of the type's other products carrying the
-    value, whether the type has other products with the attribute at all, products of other types
-    with the value for the attribute, and for another attribute); the counts enter as log(1 + n).
-    Counting other types only makes them alike for known and new types."""
+    value, whether the type has other products with the attribute at all, how many of them carry
+    it, products of other types with the value for the attribute, and for another attribute); the
+    counts enter as log(1 + n). The type's own columns are masked in training copies, so a new
+    type is scored by the rest; the other types' counts are alike for known and new types."""
 
     FEATURES = ("cross-encoder logit", "value in the text", "share of the type's other products with it",
-                "the type has the attribute elsewhere", "log other types' products with it for the attribute",
+                "the type has the attribute elsewhere", "log the type's other products with it",
+                "log other types' products with it for the attribute",
                 "log products with it for another attribute")
-    TYPE_PRIOR = slice(2, 4)  # the columns a type the catalogue knows nothing of lacks
+    TYPE_PRIOR = slice(2, 5)  # the columns a type the catalogue knows nothing of lacks
 
     def __init__(self, coef: list[float] | None = None, intercept: float = 0.0):
         self.coef, self.intercept = coef, intercept
 
     @staticmethod
-    def matrix(neural: list[float], pairs: list[ValuePair], priors: list[tuple[float, float, float, float]]) -> np.ndarray:
+    def matrix(neural: list[float], pairs: list[ValuePair], priors: list[tuple[float, ...]]) -> np.ndarray:
         p = np.clip(np.asarray(neural, dtype=np.float64), 1e-6, 1 - 1e-6)
         text = np.array([float(value_in_text(q.value, q.text)) for q in pairs])
-        prior = np.asarray(priors, dtype=np.float64).reshape(len(pairs), 4)
+        prior = np.asarray(priors, dtype=np.float64).reshape(len(pairs), 5)
         return np.column_stack([np.log(p / (1 - p)), text, prior[:, :2], np.log1p(prior[:, 2:])])
 
     def fit(self, x: np.ndarray, y: np.ndarray, seed: int = 0) -> np.ndarray:

@@ -35,7 +35,7 @@ from .base import ModelInfo, Stage
 __all__ = ["CleaningStage", "CleaningInputs", "read_inputs"]
 
 MODEL_NAME = "autoknow-value-cleaner"
-MODEL_VERSION = "0.3.0"  # 0.2: the cross-encoder stacked with the catalogue prior; 0.3: other types' values
+MODEL_VERSION = "0.4.0"  # 0.2: the cross-encoder stacked with the catalogue prior; 0.3: other types' values; 0.4: the type's count
 TEXT_CHARS = 400
 
 
@@ -179,9 +179,9 @@ class CleaningStage(Stage):
 
     @staticmethod
     def _prior(inputs: CleaningInputs, support: tuple[Counter, ...], c: Candidate,
-               pair: ValuePair) -> tuple[float, float, float, float]:
+               pair: ValuePair) -> tuple[float, float, float, float, float]:
         """(share of the type's other values of the attribute that equal this one, whether the type
-        has other values of it, values of the attribute equal to it on products of other types,
+        has other values of it, how many of them equal it, values of the attribute equal to it on products of other types,
         values of other attributes equal to it on products of other types): the product's own
         value is not counted, and the last two count products outside the type (the fullest of
         the product's types is taken out), so a known type's values are counted as a new type's
@@ -189,7 +189,7 @@ class CleaningStage(Stage):
         values, totals, anywhere, any_attribute, in_type = support
         own = int(pair.wrong == 0)
         label = pair.value.lower()
-        share, typed, same_type, same_type_any = 0.0, 0.0, own, own
+        share, typed, same_type, same_type_any, count = 0.0, 0.0, own, own, 0
         for t in inputs.types.get(c.product, ()):
             same_type = max(same_type, values[(t, c.attribute, label)])
             same_type_any = max(same_type_any, in_type[(t, label)])
@@ -197,8 +197,9 @@ class CleaningStage(Stage):
             if others > 0:
                 typed = 1.0
                 share = max(share, (values[(t, c.attribute, label)] - own) / others)
+                count = max(count, values[(t, c.attribute, label)] - own)
         here = max(0, anywhere[(c.attribute, label)] - same_type)  # other types only, as a new type sees it
-        return share, typed, float(here), float(max(0, any_attribute[label] - same_type_any - here))
+        return share, typed, float(count), float(here), float(max(0, any_attribute[label] - same_type_any - here))
 
     @property
     def learned(self) -> bool:
