@@ -83,6 +83,11 @@ def test_imputation_fills_only_missing_applicable_values_with_their_evidence(sto
     declared = {q.subject.value for q in store.store.quads_for_pattern(None, RDF.type, AK.AttributeValue, graph)}
     assert not declared & before.individuals
     assert {r["v"].value for r in rows} <= declared | before.individuals
+    # the single-valued attributes learned from the labels travel with the saved tagger
+    from autoknow_rdf.stages.imputation import ImputationStage
+
+    tagger = ImputationStage.load(cut_models[0] / "imputation").tagger_
+    assert tagger.single_valued_ and tagger.single_valued_ <= set(tagger.attributes)
 
 
 @pytest.mark.slow

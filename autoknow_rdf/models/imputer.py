@@ -7,6 +7,9 @@ attributes that apply to the example's type. With `conditioned`, the type's embe
 MiniLM vector of its name, borrowed from its parents by the caller) is added to every token's
 input embedding and modulates the output states (FiLM); both projections start at zero, so
 training begins from the unconditioned tagger and learns how much the type matters.
+
+An attribute whose labelled texts (almost) never hold two different values is single-valued:
+decoding keeps its most confident value per text, as the labels say a text has one brand.
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ import numpy as np
 
 from .tagger import Span, _snap
 
-__all__ = ["ValueExample", "ValueTagger", "unescape_spans", "trim_span"]
+__all__ = ["ValueExample", "ValueTagger", "unescape_spans", "trim_span", "single_valued", "keep_best_value"]
 
 TYPE_DIM = 384
 HEAD_LR = 10  # the new layers start from scratch: they learn at 10x the encoder's rate
+SINGLE_VALUED_SHARE = 0.05  # below this share of labelled texts with two values, an attribute has one per text
 _ENTITY = re.compile(r"&(?:#\d+;?|#x[0-9a-fA-F]+;?|(?:amp|quot|lt|gt|nbsp);?|[A-Za-z][A-Za-z0-9]*;)")  # "&amp" without ";" too
 
 
@@ -88,6 +92,44 @@ def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
     if text[start:end].lower().endswith(" and"):
         end -= 4
     return start, end
+
+
+def _value_key(value: str) -> str:
+    return re.sub(r"\s+", " ", value).strip().lower()
+
+
+def single_valued(examples: list[ValueExample]) -> set[str]:
+    """Attributes of which under SINGLE_VALUED_SHARE of the labelled texts that carry them hold
+    two different values.
+
+    >>> single_valued([ValueExample("Acme red or blue cup", "t", (Span("Brand", 0, 4), Span("Color", 5, 8),
+    ...                Span("Color", 12, 16)))])
+    {'Brand'}
+    """
+    carrying, several = {}, {}
+    for e in examples:
+        values: dict[str, set[str]] = {}
+        for sp in e.spans:
+            values.setdefault(sp.label, set()).add(_value_key(e.text[sp.start:sp.end]))
+        for a, v in values.items():
+            carrying[a] = carrying.get(a, 0) + 1
+            several[a] = several.get(a, 0) + (len(v) > 1)
+    return {a for a, n in carrying.items() if several[a] < SINGLE_VALUED_SHARE * n}
+
+
+def keep_best_value(text: str, spans: list[Span], single: set[str]) -> list[Span]:
+    """The spans of each single-valued attribute's most confident value (all its mentions), the
+    other attributes' spans as they are.
+
+    >>> text = "Acme cup by Acme, Zeta"
+    >>> keep_best_value(text, [Span("Brand", 0, 4, 0.9), Span("Brand", 12, 16, 0.6), Span("Brand", 18, 22, 0.7)], {"Brand"})
+    [Span(label='Brand', start=0, end=4, score=0.9), Span(label='Brand', start=12, end=16, score=0.6)]
+    """
+    best: dict[str, tuple[float, str]] = {}
+    for sp in spans:
+        if sp.label in single and (sp.label not in best or sp.score > best[sp.label][0]):
+            best[sp.label] = (sp.score, _value_key(text[sp.start:sp.end]))
+    return [sp for sp in spans if sp.label not in single or _value_key(text[sp.start:sp.end]) == best[sp.label][1]]
 
 
 def _net(path: str, n_labels: int, conditioned: bool):
@@ -155,6 +197,7 @@ class ValueTagger:
                  lr: float = 2e-4, max_length: int = 128, seed: int = 0):
         self.attributes, self.conditioned, self.epochs = sorted(attributes), conditioned, epochs
         self.batch_size, self.lr, self.max_length, self.seed = batch_size, lr, max_length, seed
+        self.single_valued_: set[str] = set()
 
     def _load(self, path: str):
         import torch
@@ -189,6 +232,7 @@ class ValueTagger:
         from .encoder import encoder_path
 
         self._load(encoder_path())
+        self.single_valued_ = single_valued(examples) & set(self.attributes)
         label_id = {a: i for i, a in enumerate(self.attributes)}
         rng = random.Random(self.seed)
         params = [p for p in self.net_.parameters() if p.requires_grad]
@@ -263,7 +307,7 @@ class ValueTagger:
             snapped = _snap(text, [Span(self.attributes[li], a, b, sum(ps) / len(ps)) for a, b, ps in found])
             spans += [Span(s.label, *trim_span(text, s.start, s.end), s.score) for s in snapped]
             spans = [s for s in spans if s.end > s.start]
-        return sorted(spans, key=lambda s: (s.start, s.label))
+        return sorted(keep_best_value(text, spans, self.single_valued_), key=lambda s: (s.start, s.label))
 
     # ---- persistence ---------------------------------------------------------------------------
     def save(self, folder: Path) -> str:
@@ -277,7 +321,7 @@ class ValueTagger:
         checksum = hashlib.sha256((folder / "imputer.pt").read_bytes()).hexdigest()
         config = {"attributes": self.attributes, "conditioned": self.conditioned, "epochs": self.epochs,
                   "batch_size": self.batch_size, "lr": self.lr, "max_length": self.max_length, "seed": self.seed,
-                  "checksum": "sha256:" + checksum}
+                  "single_valued": sorted(self.single_valued_), "checksum": "sha256:" + checksum}
         (folder / "imputer.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
         return checksum
 
@@ -288,7 +332,9 @@ class ValueTagger:
         config = json.loads((folder / "imputer.json").read_text(encoding="utf-8"))
         if "sha256:" + hashlib.sha256((folder / "imputer.pt").read_bytes()).hexdigest() != config.pop("checksum"):
             raise ValueError(f"{folder}: weights do not match their checksum")
+        single = set(config.pop("single_valued", ()))
         tagger = cls(**config)
+        tagger.single_valued_ = single
         from .encoder import encoder_path
 
         tagger._load(encoder_path())
