@@ -103,10 +103,11 @@ def test_cleaning_evaluation_reports_every_negative_kind_beside_both_baselines(t
     out = evaluate_cleaning(tmp_path, epochs=1, max_train=200, max_dev=80)
     methods = {r["method"] for r in out["rows"]}
     assert methods == {"model: cross-encoder", "model: cross-encoder + catalogue prior (stacked)",
-                       "baseline: value not in text", "baseline: value frequency for the type",
+                       "model: stacked, one threshold for all types", "baseline: value not in text", "baseline: value frequency for the type",
                        "baseline: value frequency for the attribute (any type)"}
     assert out["primary model"] == "model: cross-encoder + catalogue prior (stacked)"
     assert len(out["combiner"]["coef"]) == 7
+    assert {"stacked, types with the attribute in training", "stacked, types without it"} <= set(out["thresholds"])
     assert {r["negatives"] for r in out["rows"]} == {*KINDS, "all kinds, 10% error rate"}
     random_word = [r for r in out["rows"] if r["negatives"] == "random word" and r["method"] == "baseline: value not in text"]
     assert all(r["R (wrong)"] == 1.0 for r in random_word)  # by construction, as the issue says
@@ -161,3 +162,24 @@ def test_the_attribute_prior_counts_other_types_only():
     # planted on p4: p3 shares its type, p1 and p2 do not; p4's own flavor is inside the type
     assert prior(candidates[3], "acme", wrong=1) == (1.0, 1.0, 1.0, 2.0, 0.0)
 
+
+
+def test_a_type_without_the_attribute_takes_the_masked_copies_threshold():
+    """Rows whose type has no other product with the attribute are cut where the masked held-in
+    copies let 95% of valid values pass, the others where the values themselves do."""
+    import numpy as np
+
+    from autoknow_rdf.models.cleaner import Combiner
+
+    rng = np.random.default_rng(0)
+    n = 400
+    y = (rng.random(n) < 0.5).astype(int)
+    x = np.column_stack([rng.normal(2 * y - 1, 1.0), np.ones(n), 0.8 * (1 - y), np.ones(n),
+                         np.log1p(5 * (1 - y)), np.zeros(n), np.zeros(n)])
+    oof, oof_masked = Combiner().fit(x, y)
+    known, new = Combiner.thresholds(oof, oof_masked, y, 0.95)
+    assert np.mean(oof[y == 0] >= known) <= 0.06 and np.mean(oof_masked[y == 0] >= new) <= 0.06
+    assert known != new  # the type's prior moves a valid value's score: one cut cannot serve both
+    masked = x.copy()
+    masked[:, Combiner.TYPE_PRIOR] = 0.0
+    assert list(Combiner.cut(np.vstack([x[:2], masked[:2]]), known, new)) == [known, known, new, new]

@@ -11,7 +11,9 @@ Baselines in the same run: value-not-in-text, 1 − the value's frequency for it
 attribute in training, and the value's rarity for the attribute over all training types (a
 dictionary). The model is scored alone and stacked with those signals (a logistic regression
 over its logit, the text and the priors, fitted on the calibration values and their negatives,
-threshold from its cross-validated scores there). Reported per negative kind (1:1 with the valid values) and at a
+thresholds from its cross-validated scores there: one for pairs whose type has the attribute in
+training, one from the copies with the type's prior masked for pairs whose type has not; the
+stack at the first threshold alone is a row of its own). Reported per negative kind (1:1 with the valid values) and at a
 realistic 10% error rate (all kinds mixed). The labelled values the model quarantines are
 listed too (`suspect labelled values`): some are real errors in the data, to be inspected.
 """
@@ -176,8 +178,11 @@ def evaluate_cleaning(data: Path, epochs: int = 2, seed: int = 0, max_train: int
             neural_of[id(ps)] = (ps, np.array(m.predict(ps)))
         return neural_of[id(ps)][1]
 
-    stacked = lambda m, c, ps: c.predict(Combiner.matrix(list(neural(m, ps)), ps, [prior(p) for p in ps]))  # noqa: E731
-    models: dict[str, tuple[Callable[[list[ValuePair]], np.ndarray], float]] = {}
+    features = lambda m, ps: Combiner.matrix(list(neural(m, ps)), ps, [prior(p) for p in ps])  # noqa: E731
+    stacked = lambda m, c, ps: c.predict(features(m, ps))  # noqa: E731
+    # per method: its scorer and its threshold (a number, or per pair for the stack: a type without
+    # the attribute in training takes the threshold of the masked held-in copies)
+    models: dict[str, tuple[Callable[[list[ValuePair]], np.ndarray], Any]] = {}
     calib_scores, combiner = np.array([]), None
     if model is not None:
         from ..stages.cleaning import CleaningStage
@@ -185,7 +190,8 @@ def evaluate_cleaning(data: Path, epochs: int = 2, seed: int = 0, max_train: int
         saved = CleaningStage.load(Path(model))
         if saved.combiner_ is not None:
             models["model: saved stage (cross-encoder + catalogue prior)"] = (
-                lambda ps: stacked(saved.cleaner_, saved.combiner_, ps), saved.threshold_)
+                lambda ps: stacked(saved.cleaner_, saved.combiner_, ps),
+                lambda ps: Combiner.cut(features(saved.cleaner_, ps), saved.threshold_, saved.threshold_new_type_))
         else:
             models["model: saved cross-encoder"] = (lambda ps: neural(saved.cleaner_, ps), saved.threshold_)
     else:
@@ -197,11 +203,13 @@ def evaluate_cleaning(data: Path, epochs: int = 2, seed: int = 0, max_train: int
                                           float(np.quantile(calib_scores, 0.95)) if len(calib_scores) else 0.5)
         if 0 < y_calib.sum() < len(y_calib):
             combiner = Combiner()
-            oof = combiner.fit(Combiner.matrix(list(neural(cleaner, checks)), checks, [prior(p) for p in checks]), y_calib, seed)
+            oof, oof_masked = combiner.fit(features(cleaner, checks), y_calib, seed)
+            known, new = Combiner.thresholds(oof, oof_masked, y_calib, 0.95)
             models["model: cross-encoder + catalogue prior (stacked)"] = (
-                lambda ps: stacked(cleaner, combiner, ps), float(np.quantile(oof[y_calib == 0], 0.95)))
+                lambda ps: stacked(cleaner, combiner, ps), lambda ps: Combiner.cut(features(cleaner, ps), known, new))
+            models["model: stacked, one threshold for all types"] = (lambda ps: stacked(cleaner, combiner, ps), known)
     primary = next(iter(models)) if len(models) == 1 else "model: cross-encoder + catalogue prior (stacked)"
-    threshold = models[primary][1]
+    cut_of = lambda thr, ps: np.broadcast_to(np.asarray(thr(ps) if callable(thr) else thr, dtype=float), (len(ps),))  # noqa: E731
     baselines = _baselines(train)
     base_thresholds = {name: float(np.quantile([f(p) for p in calib], 0.95)) if calib else 0.5 for name, f in baselines.items()}
     base_thresholds = {k: v if v < 1.0 else 1.0 for k, v in base_thresholds.items()}
@@ -213,13 +221,13 @@ def evaluate_cleaning(data: Path, epochs: int = 2, seed: int = 0, max_train: int
         scored = _with_negatives(pick(valid, max_dev), vocabulary, seed + 1)
         y = np.array([p.wrong for p in scored])
         kinds = np.array([p.kind for p in scored])
-        scores = {name: (f(scored), thr) for name, (f, thr) in models.items()}
+        scores = {name: (f(scored), cut_of(thr, scored)) for name, (f, thr) in models.items()}
         for name, f in baselines.items():
-            scores[name] = (np.array([f(p) for p in scored]), base_thresholds[name])
-        model_s = scores[primary][0]
+            scores[name] = (np.array([f(p) for p in scored]), cut_of(base_thresholds[name], scored))
+        model_s, model_cut = scores[primary]
         suspects += [{"slice": slice_name, "type": p.type_key, "attribute": p.attribute, "value": p.value,
                       "P(wrong)": float(s), "text": p.text[:160]}
-                     for p, s in zip(scored, model_s) if p.wrong == 0 and s >= threshold]
+                     for p, s, t in zip(scored, model_s, model_cut) if p.wrong == 0 and s >= t]
         rng = np.random.default_rng(seed)
         pos, neg = np.flatnonzero(y == 0), np.flatnonzero(y == 1)
         realistic = np.concatenate([pos, rng.choice(neg, size=min(len(neg), max(1, len(pos) // 9)), replace=False)])
@@ -227,11 +235,14 @@ def evaluate_cleaning(data: Path, epochs: int = 2, seed: int = 0, max_train: int
             for kind in KINDS:
                 idx = np.flatnonzero((kinds == kind) | (y == 0))
                 rows.append({"slice": slice_name, "negatives": kind, "method": method, "ratio wrong:valid": "1:1",
-                             **_metrics(y[idx], s[idx], thr)})
+                             **_metrics(y[idx], s[idx], thr[idx])})
             rows.append({"slice": slice_name, "negatives": "all kinds, 10% error rate", "method": method,
-                         "ratio wrong:valid": "1:9", **_metrics(y[realistic], s[realistic], thr)})
+                         "ratio wrong:valid": "1:9", **_metrics(y[realistic], s[realistic], thr[realistic])})
     suspects.sort(key=lambda r: -r["P(wrong)"])
-    return {"rows": rows, "threshold": threshold, "primary model": primary,
+    thresholds = {name: thr for name, (_, thr) in models.items() if not callable(thr)}
+    if combiner is not None:
+        thresholds["stacked, types with the attribute in training"], thresholds["stacked, types without it"] = known, new
+    return {"rows": rows, "thresholds": thresholds, "primary model": primary,
             "combiner": combiner.to_json() if combiner is not None else None, "suspect labelled values": suspects[:60],
             "baseline thresholds": base_thresholds,
             "train pairs": len(train_pairs), "calibration values": len(calib_scores),

@@ -35,7 +35,7 @@ from .base import ModelInfo, Stage
 __all__ = ["CleaningStage", "CleaningInputs", "read_inputs"]
 
 MODEL_NAME = "autoknow-value-cleaner"
-MODEL_VERSION = "0.4.0"  # 0.2: the cross-encoder stacked with the catalogue prior; 0.3: other types' values; 0.4: the type's count
+MODEL_VERSION = "0.4.0"  # 0.2: the cross-encoder stacked with the catalogue prior; 0.3: other types' values; 0.4: the type's count, a new type's threshold
 TEXT_CHARS = 400
 
 
@@ -129,10 +129,11 @@ class CleaningStage(Stage):
         self.cleaner_ = ValueCleaner(epochs=self.epochs, max_length=self.max_length, seed=self.seed)
         self.combiner_ = None
         if not train:
-            self.threshold_ = 1.0
+            self.threshold_ = self.threshold_new_type_ = 1.0
             return self
         self.cleaner_.fit(pairs)
         self.threshold_, auc, combined_auc = 1.0, None, None
+        self.threshold_new_type_ = 1.0
         if held:
             checks = [(c, _pair(c)) for c in held]
             checks += [(c, n) for c in held for n in negatives(_pair(c), rng, vocabulary, self._others(by_attribute, c))]
@@ -143,10 +144,11 @@ class CleaningStage(Stage):
             x = Combiner.matrix(neural, [p for _, p in checks], [self._prior(inputs, support, c, p) for c, p in checks])
             if 0 < y.sum() < len(y):
                 self.combiner_ = Combiner()
-                oof = self.combiner_.fit(x, y, self.seed)
+                oof, oof_masked = self.combiner_.fit(x, y, self.seed)
                 combined_auc = self._auc(y, oof)
-                self.threshold_ = max(0.5, float(np.quantile(oof[y == 0], self.keep_valid)))
+                self.threshold_, self.threshold_new_type_ = (max(0.5, t) for t in Combiner.thresholds(oof, oof_masked, y, self.keep_valid))
         self.metrics_ = {"positives": len(train), "pairs": len(pairs), "held_in": len(held), "threshold": self.threshold_,
+                         "threshold, types without the attribute": self.threshold_new_type_,
                          "held-in ROC-AUC": auc, "held-in ROC-AUC with the catalogue prior": combined_auc,
                          "combiner": self.combiner_.to_json() if self.combiner_ else None}
         return self
@@ -211,28 +213,34 @@ class CleaningStage(Stage):
 
     def suspicion(self, inputs: CleaningInputs) -> list[float]:
         """P(wrong) per candidate: the combiner over the cross-encoder and the catalogue prior."""
+        return self._scored(inputs)[0]
+
+    def _scored(self, inputs: CleaningInputs) -> tuple[list[float], list[float]]:
+        """P(wrong) and the threshold per candidate (a type without other products carrying the
+        attribute takes the masked copies' threshold)."""
         from ..models.cleaner import Combiner
 
         pairs = [_pair(c) for c in inputs.candidates]
         neural = self.cleaner_.predict(pairs)
         if self.combiner_ is None:
-            return list(neural)
+            return list(neural), [self.threshold_] * len(pairs)
         support = self._support(inputs)
         x = Combiner.matrix(neural, pairs, [self._prior(inputs, support, c, p) for c, p in zip(inputs.candidates, pairs)])
-        return [float(v) for v in self.combiner_.predict(x)]
+        cuts = Combiner.cut(x, self.threshold_, self.threshold_new_type_)
+        return [float(v) for v in self.combiner_.predict(x)], [float(t) for t in cuts]
 
     def predict(self, inputs: CleaningInputs) -> list[Fact]:
         """A quarantine for each value scoring at or above the threshold."""
         if not inputs.candidates or not hasattr(self.cleaner_, "model_") or not self.learned:
             return []
-        scores = self.suspicion(inputs)
+        scores, cuts = self._scored(inputs)
         facts = []
-        for c, s in zip(inputs.candidates, scores):
-            if s < self.threshold_:
+        for c, s, cut in zip(inputs.candidates, scores, cuts):
+            if s < cut:
                 continue
             suspect = Triple(NamedNode(c.product), NamedNode(c.attribute), NamedNode(c.value))
             q = quarantine_iri(suspect)
-            reason = (f"cross-encoder and catalogue prior: P(wrong) {s:.2f} ≥ {self.threshold_:.2f} for "
+            reason = (f"cross-encoder and catalogue prior: P(wrong) {s:.2f} ≥ {cut:.2f} for "
                       f"'{c.attribute_label}: {c.value_label}' given the product text ({c.source} value)")
             evidence = Evidence(c.text)
             facts += [Fact(q, RDF.type, AK.Quarantine),
@@ -257,6 +265,7 @@ class CleaningStage(Stage):
         return {"epochs": self.epochs, "max_positives": self.max_positives, "min_support": self.min_support,
                 "keep_valid": self.keep_valid, "seed": self.seed, "max_length": self.max_length,
                 "min_held_in_auc": self.min_held_in_auc, "threshold": self.threshold_,
+                "threshold_new_type": self.threshold_new_type_,
                 "metrics": self.metrics_}
 
     def save(self, folder: Path) -> ModelInfo:
@@ -280,6 +289,7 @@ class CleaningStage(Stage):
         stage = cls(config["epochs"], config["max_positives"], config["min_support"], config["keep_valid"], config["seed"],
                     config.get("max_length", 128), config.get("min_held_in_auc", 0.75))
         stage.threshold_, stage.metrics_ = config["threshold"], config.get("metrics", {})
+        stage.threshold_new_type_ = config.get("threshold_new_type", stage.threshold_)
         combiner = stage.metrics_.get("combiner")
         if combiner and len(combiner["coef"]) != len(Combiner.FEATURES):
             raise AutoknowError(f"{folder}: a cleaning model of an older version ({len(combiner['coef'])} combiner features, "
