@@ -139,7 +139,7 @@ def test_evaluate_synonyms_reports_models_and_baselines_on_a_real_cut(tmp_path):
     assert len(purity) == 2
     offers = result["tables"]["product matching (valid splits)"]
     assert [(r["slice"], r["method"]) for r in offers if r["method"].startswith("model")] == [
-        ("beer", "model: features + cross-encoder"), ("beer", "model, one threshold for all sets")]
+        ("beer", "model: features + cross-encoder"), ("beer", "model, each set's own threshold")]
 
 
 def test_negative_subsampling_leaves_the_combiners_pairs_at_their_own_rate():
