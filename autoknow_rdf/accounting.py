@@ -37,10 +37,9 @@ def dev_precision(stage: str, result: dict[str, Any]) -> float | None:
         row = _pick(tables.get("value tagging (dev)", []), **{"data set": "all", "method": "tagger, no type (OpenTag-style)"})
         return row and row.get("value P")
     if stage == "cleaning":  # the share of kept values that are correct, at a 10% error rate
-        row = _pick(tables.get("cleaning (dev)", []), slice="new titles, known types", negatives="all kinds, 10% error rate",
-                    method="model: cross-encoder + catalogue prior (stacked)")  # what the stage runs
-        row = row or _pick(tables.get("cleaning (dev)", []), slice="new titles, known types",
-                           negatives="all kinds, 10% error rate", method="model: cross-encoder")
+        methods = ("model: cross-encoder + catalogue prior (stacked)", "model: cross-encoder")  # what the stage runs first
+        row = next((r for m in methods if (r := _pick(tables.get("cleaning (dev)", []), slice="new titles, known types",
+                                                       negatives="all kinds, 10% error rate", method=m))), None)
         return row and row.get("kept correct")
     if stage == "relations":
         row = _pick(tables.get("applicability", []), slice="hidden types", method="model")

@@ -178,7 +178,13 @@ def evaluate_cleaning(data: Path, epochs: int = 2, seed: int = 0, max_train: int
             neural_of[id(ps)] = (ps, np.array(m.predict(ps)))
         return neural_of[id(ps)][1]
 
-    features = lambda m, ps: Combiner.matrix(list(neural(m, ps)), ps, [prior(p) for p in ps])  # noqa: E731
+    features_of: dict[int, tuple[list[ValuePair], np.ndarray]] = {}
+
+    def features(m, ps: list[ValuePair]) -> np.ndarray:  # the stack's inputs, for its score and its per-pair cut
+        if id(ps) not in features_of:
+            features_of[id(ps)] = (ps, Combiner.matrix(list(neural(m, ps)), ps, [prior(p) for p in ps]))
+        return features_of[id(ps)][1]
+
     stacked = lambda m, c, ps: c.predict(features(m, ps))  # noqa: E731
     # per method: its scorer and its threshold (a number, or per pair for the stack: a type without
     # the attribute in training takes the threshold of the masked held-in copies)

@@ -138,18 +138,18 @@ class Combiner:
         self.coef, self.intercept = [float(c) for c in model.coef_[0]], float(model.intercept_[0])
         return oof[: len(y)], oof[len(y):]
 
-    @classmethod
-    def thresholds(cls, oof: np.ndarray, oof_masked: np.ndarray, y: np.ndarray, keep: float) -> tuple[float, float]:
+    @staticmethod
+    def thresholds(oof: np.ndarray, oof_masked: np.ndarray, y: np.ndarray, keep: float) -> tuple[float, float]:
         """The scores that let `keep` of the held-in valid values pass, as scored with their type's
         prior and with it masked: a new type's valid values would otherwise be judged by a cut
         drawn where the type's own products vouch for them (measured: 17% of unseen types' valid
         values quarantined at the known types' cut)."""
         return float(np.quantile(oof[y == 0], keep)), float(np.quantile(oof_masked[y == 0], keep))
 
-    @classmethod
-    def cut(cls, x: np.ndarray, known: float, new: float) -> np.ndarray:
+    @staticmethod
+    def cut(x: np.ndarray, known: float, new: float) -> np.ndarray:
         """Per row, the threshold its regime takes: `new` where the type has no other product with the attribute."""
-        return np.where(x[:, cls.TYPE_HAS_ATTRIBUTE] == 0, new, known)
+        return np.where(x[:, Combiner.TYPE_HAS_ATTRIBUTE] == 0, new, known)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         z = x @ np.asarray(self.coef) + self.intercept

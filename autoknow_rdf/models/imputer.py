@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..vocab import slug
 from .tagger import Span, _snap
 
 __all__ = ["ValueExample", "ValueTagger", "unescape_spans", "trim_span", "single_valued", "keep_best_value"]
@@ -94,10 +95,6 @@ def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _value_key(value: str) -> str:
-    return re.sub(r"\s+", " ", value).strip().lower()
-
-
 def single_valued(examples: list[ValueExample]) -> set[str]:
     """Attributes of which under SINGLE_VALUED_SHARE of the labelled texts that carry them hold
     two different values.
@@ -110,7 +107,7 @@ def single_valued(examples: list[ValueExample]) -> set[str]:
     for e in examples:
         values: dict[str, set[str]] = {}
         for sp in e.spans:
-            values.setdefault(sp.label, set()).add(_value_key(e.text[sp.start:sp.end]))
+            values.setdefault(sp.label, set()).add(slug(e.text[sp.start:sp.end]))
         for a, v in values.items():
             carrying[a] = carrying.get(a, 0) + 1
             several[a] = several.get(a, 0) + (len(v) > 1)
@@ -118,8 +115,8 @@ def single_valued(examples: list[ValueExample]) -> set[str]:
 
 
 def keep_best_value(text: str, spans: list[Span], single: set[str]) -> list[Span]:
-    """The spans of each single-valued attribute's most confident value (all its mentions), the
-    other attributes' spans as they are.
+    """The spans of each single-valued attribute's most confident value (all its mentions, compared
+    by `vocab.slug`, as the store mints value individuals), the other attributes' spans as they are.
 
     >>> text = "Acme cup by Acme, Zeta"
     >>> keep_best_value(text, [Span("Brand", 0, 4, 0.9), Span("Brand", 12, 16, 0.6), Span("Brand", 18, 22, 0.7)], {"Brand"})
@@ -128,8 +125,8 @@ def keep_best_value(text: str, spans: list[Span], single: set[str]) -> list[Span
     best: dict[str, tuple[float, str]] = {}
     for sp in spans:
         if sp.label in single and (sp.label not in best or sp.score > best[sp.label][0]):
-            best[sp.label] = (sp.score, _value_key(text[sp.start:sp.end]))
-    return [sp for sp in spans if sp.label not in single or _value_key(text[sp.start:sp.end]) == best[sp.label][1]]
+            best[sp.label] = (sp.score, slug(text[sp.start:sp.end]))
+    return [sp for sp in spans if sp.label not in single or slug(text[sp.start:sp.end]) == best[sp.label][1]]
 
 
 def _net(path: str, n_labels: int, conditioned: bool):

@@ -127,13 +127,11 @@ class CleaningStage(Stage):
             pairs.append(_pair(c))
             pairs += negatives(_pair(c), rng, vocabulary, self._others(by_attribute, c))
         self.cleaner_ = ValueCleaner(epochs=self.epochs, max_length=self.max_length, seed=self.seed)
-        self.combiner_ = None
+        self.combiner_, self.threshold_, self.threshold_new_type_ = None, 1.0, 1.0
         if not train:
-            self.threshold_ = self.threshold_new_type_ = 1.0
             return self
         self.cleaner_.fit(pairs)
-        self.threshold_, auc, combined_auc = 1.0, None, None
-        self.threshold_new_type_ = 1.0
+        auc, combined_auc = None, None
         if held:
             checks = [(c, _pair(c)) for c in held]
             checks += [(c, n) for c in held for n in negatives(_pair(c), rng, vocabulary, self._others(by_attribute, c))]
