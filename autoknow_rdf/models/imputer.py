@@ -30,7 +30,7 @@ from .tagger import Span, _snap
 __all__ = ["ValueExample", "ValueTagger", "unescape_spans", "trim_span", "single_valued", "keep_best_value"]
 
 TYPE_DIM = 384
-HEAD_LR = 10  # the new layers start from scratch: they learn at 10x the encoder's rate
+HEAD_LR = 10  # the output head starts from scratch: it learns at 10x the encoder's rate
 SINGLE_VALUED_SHARE = 0.05  # below this share of labelled texts with two values, an attribute has one per text
 _ENTITY = re.compile(r"&(?:#\d+;?|#x[0-9a-fA-F]+;?|(?:amp|quot|lt|gt|nbsp);?|[A-Za-z][A-Za-z0-9]*;)")  # "&amp" without ";" too
 
@@ -233,9 +233,12 @@ class ValueTagger:
         label_id = {a: i for i, a in enumerate(self.attributes)}
         rng = random.Random(self.seed)
         params = [p for p in self.net_.parameters() if p.requires_grad]
-        fresh = [p for n, p in self.net_.named_parameters() if not n.startswith("bert.")]  # head, type layers
-        encoder = [p for n, p in self.net_.named_parameters() if n.startswith("bert.")]
-        optim = torch.optim.AdamW([{"params": encoder, "lr": self.lr}, {"params": fresh, "lr": self.lr * HEAD_LR}])
+        # the head learns at HEAD_LR x the encoder's rate; the type layers, which modulate every
+        # token state, at the encoder's own (at HEAD_LR x, conditioning cost 1.7 value-F1 points
+        # on dev; at this rate it is level with the untyped tagger)
+        head = [p for n, p in self.net_.named_parameters() if n.startswith("head.")]
+        encoder = [p for n, p in self.net_.named_parameters() if not n.startswith("head.")]
+        optim = torch.optim.AdamW([{"params": encoder, "lr": self.lr}, {"params": head, "lr": self.lr * HEAD_LR}])
         steps = self.epochs * ((len(examples) + self.batch_size - 1) // self.batch_size)
         sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda s: max(0.0, 1 - s / max(1, steps)))
         self.net_.train()

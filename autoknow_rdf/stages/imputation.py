@@ -35,7 +35,7 @@ from .base import ModelInfo, Stage
 __all__ = ["ImputationStage", "ImputationInputs", "read_inputs"]
 
 MODEL_NAME = "autoknow-value-tagger"
-MODEL_VERSION = "0.2.0"  # 0.2: one value per text for single-valued attributes
+MODEL_VERSION = "0.3.0"  # 0.2: one value per text for single-valued attributes; 0.3: type layers at the encoder's rate
 FIELDS = {SCHEMA.name.value: "title", SCHEMA.description.value: "description"}
 
 
