@@ -38,8 +38,9 @@ def dev_precision(stage: str, result: dict[str, Any]) -> float | None:
         return row and row.get("value P")
     if stage == "cleaning":  # the share of kept values that are correct, at a 10% error rate
         methods = ("model: cross-encoder + catalogue prior (stacked)", "model: cross-encoder")  # what the stage runs first
-        row = next((r for m in methods if (r := _pick(tables.get("cleaning (dev)", []), slice="new titles, known types",
-                                                       negatives="all kinds, 10% error rate", method=m))), None)
+        rows = tables.get("cleaning (dev)", [])
+        row = next(filter(None, (_pick(rows, slice="new titles, known types", negatives="all kinds, 10% error rate", method=m)
+                                 for m in methods)), None)
         return row and row.get("kept correct")
     if stage == "relations":
         row = _pick(tables.get("applicability", []), slice="hidden types", method="model")

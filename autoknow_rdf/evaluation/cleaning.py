@@ -137,6 +137,19 @@ def _metrics(y: np.ndarray, s: np.ndarray, threshold: float) -> dict[str, float]
             "correct quarantined": float(decide[y == 0].mean()) if (y == 0).any() else 0.0}
 
 
+def _once_per_list(compute: Callable[[Any, list[ValuePair]], np.ndarray]) -> Callable[[Any, list[ValuePair]], np.ndarray]:
+    """`compute(model, pairs)`, computed once per scored list; the list is kept with its result,
+    so its id cannot be reused by a later list while the entry exists."""
+    cache: dict[int, tuple[list[ValuePair], np.ndarray]] = {}
+
+    def get(m, ps: list[ValuePair]) -> np.ndarray:
+        if id(ps) not in cache:
+            cache[id(ps)] = (ps, compute(m, ps))
+        return cache[id(ps)][1]
+
+    return get
+
+
 DATA_FILES = ("oa_mine_attributes/*.jsonl", "ae_110k_attributes/*.jsonl", "wdc_pave_attributes/wdc_pave_train.jsonl",
               "implicitave_attributes/*.tsv*", "openfoodfacts_products/*.jsonl*")
 
@@ -169,22 +182,9 @@ def evaluate_cleaning(data: Path, epochs: int = 2, seed: int = 0, max_train: int
     vocabulary = sorted({w.lower() for p in train for w in re.findall(r"[A-Za-z][A-Za-z'-]{2,}", p.text)})
     train_pairs = _with_negatives(pick(train, max_train), vocabulary, seed)
     prior = _priors(train)
-    # the cross-encoder's scores per scored list, computed once; the list is kept with them, so
-    # its id cannot be reused by a later list while the entry exists
-    neural_of: dict[int, tuple[list[ValuePair], np.ndarray]] = {}
-
-    def neural(m, ps: list[ValuePair]) -> np.ndarray:
-        if id(ps) not in neural_of:
-            neural_of[id(ps)] = (ps, np.array(m.predict(ps)))
-        return neural_of[id(ps)][1]
-
-    features_of: dict[int, tuple[list[ValuePair], np.ndarray]] = {}
-
-    def features(m, ps: list[ValuePair]) -> np.ndarray:  # the stack's inputs, for its score and its per-pair cut
-        if id(ps) not in features_of:
-            features_of[id(ps)] = (ps, Combiner.matrix(list(neural(m, ps)), ps, [prior(p) for p in ps]))
-        return features_of[id(ps)][1]
-
+    neural = _once_per_list(lambda m, ps: np.array(m.predict(ps)))  # the cross-encoder's scores
+    features = _once_per_list(  # the stack's inputs, for its score and its per-pair cut
+        lambda m, ps: Combiner.matrix(list(neural(m, ps)), ps, [prior(p) for p in ps]))
     stacked = lambda m, c, ps: c.predict(features(m, ps))  # noqa: E731
     # per method: its scorer and its threshold (a number, or per pair for the stack: a type without
     # the attribute in training takes the threshold of the masked held-in copies)
