@@ -34,7 +34,8 @@ def dev_precision(stage: str, result: dict[str, Any]) -> float | None:
         row = _pick(tables.get("value/type synonyms (dev clusters)", []), slice="all", method="model: features + cross-encoder")
         return row and row.get("P")
     if stage == "imputation":
-        row = _pick(tables.get("value tagging (dev)", []), **{"data set": "all", "method": "tagger, no type (OpenTag-style)"})
+        row = _pick(tables.get("value tagging (dev)", []), slice="known types",
+                    **{"data set": "all", "method": "tagger, no type (OpenTag-style)"})
         return row and row.get("value P")
     if stage == "cleaning":  # the share of kept values that are correct, at a 10% error rate
         methods = ("model: cross-encoder + catalogue prior (stacked)", "model: cross-encoder")  # what the stage runs first

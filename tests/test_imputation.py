@@ -103,6 +103,9 @@ def test_value_tagging_evaluation_runs_the_tagger_beside_its_baselines(tmp_path)
     assert methods == {"tagger + type", "tagger, no type (OpenTag-style)", "baseline: dictionary"}
     assert {r["data set"] for r in out["rows"]} == {"oa-mine", "ae-110k", "all"}
     assert out["dev_products"] + out["train_products"] == 240
+    # whole types are held out of training and scored as a slice of their own
+    assert {r["slice"] for r in out["rows"]} == {"known types", "unseen types"}
+    assert out["unseen_types"] and all(sum(out["dev_by_dataset"][s].values()) for s in ("known types", "unseen types"))
     for r in out["rows"]:
         assert 0 <= r["value F1"] <= 1 and 0 <= r["macro F1"] <= 1
 

@@ -1,9 +1,13 @@
 """Imputation evaluation: the type-conditioned value tagger, the same tagger without the type,
 and a dictionary, on dev splits carved from OA-Mine, AE-110K and WDC-PAVE; and ImplicitAVE.
 
-Dev: 20% of products by a hash of data set + title. A product's type is its data set's
-category; the attributes allowed for a type are those labelled on its training products (the
-stage takes them from the relations stage instead). WDC-PAVE's "Product Type" belongs to the
+Dev: whole types held out of training ("unseen types": per data set, types in hash order while
+they hold at most 15% of its products), and 20% of the other products by a hash of data set +
+title ("known types"). A product's type is its data set's category; the attributes allowed for
+a known type are those labelled on its training products, for an unseen type those labelled on
+its own products that training knows (standing in for the relations stage, which the stage
+asks instead); an unseen type's gold values of attributes no training product has are left out
+of its scores (no tagger can name them) and counted. WDC-PAVE's "Product Type" belongs to the
 taxonomy stage and is left out. Scores:
   exact span   (text, attribute, start, end) against the human spans, titles and descriptions
   value match  (product, attribute, normalised value) as ExtractGPT scores: a value found at
@@ -29,6 +33,8 @@ __all__ = ["LabelledProduct", "labelled_products", "value_scores", "evaluate_imp
 
 SEEDS = (0, 1, 2)
 EPOCHS = 5
+HELD_OUT_SHARE = 0.15  # of a data set's products, whose types training never sees
+SLICES = ("known types", "unseen types")
 LEFT_OUT = {"Product Type"}  # the taxonomy stage's label
 
 
@@ -147,6 +153,27 @@ def dictionary_baseline(train: list[LabelledProduct]) -> Callable[[str, str], li
     return tag
 
 
+def held_out_types(products: list[LabelledProduct], share: float = HELD_OUT_SHARE) -> set[str]:
+    """Per data set, whole types in hash order while together they hold at most `share` of its
+    products: types the tagger never sees, as a new type in a catalogue is."""
+    held: set[str] = set()
+    for ds in sorted({p.dataset for p in products}):
+        sizes = Counter(p.type_key for p in products if p.dataset == ds)
+        room = share * sum(sizes.values())
+        for key in sorted(sizes, key=bucket):
+            if sizes[key] <= room:
+                held.add(key)
+                room -= sizes[key]
+    return held
+
+
+def known_attributes_only(p: LabelledProduct, known: set[str]) -> LabelledProduct:
+    """The product with only the spans and gold values of attributes in `known`."""
+    return LabelledProduct(p.dataset, p.id, p.category, p.texts,
+                           {f: [s for s in spans if s.label in known] for f, spans in p.spans.items()},
+                           {a: v for a, v in p.gold.items() if a in known})
+
+
 def allowed_attributes(products: list[LabelledProduct]) -> dict[str, set[str]]:
     allowed: dict[str, set[str]] = defaultdict(set)
     for p in products:
@@ -180,15 +207,20 @@ def evaluate_value_tagging(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: i
     embed = embed or default_embed
     products = labelled_products(data)
     if test is None:
-        dev = [p for p in products if bucket(p.dataset + p.texts["title"]) < 20]
-        train = [p for p in products if bucket(p.dataset + p.texts["title"]) >= 20]
+        held = held_out_types(products)
+        dev = [p for p in products if p.type_key in held or bucket(p.dataset + p.texts["title"]) < 20]
+        train = [p for p in products if p.type_key not in held and bucket(p.dataset + p.texts["title"]) >= 20]
     else:
         train, dev = products, labelled_products(test)
         products = train + dev
     allowed = allowed_attributes(train)
+    attributes = sorted({a for v in allowed.values() for a in v})
+    unseen = {p.type_key for p in dev} - set(allowed)
+    unknowable = sum(len(v) for p in dev if p.type_key in unseen for a, v in p.gold.items() if a not in attributes)
+    dev = [known_attributes_only(p, set(attributes)) if p.type_key in unseen else p for p in dev]
+    allowed |= {k: a & set(attributes) for k, a in allowed_attributes([p for p in dev if p.type_key in unseen]).items()}
     keys = sorted({p.type_key for p in products})
     vectors = dict(zip(keys, embed([k.split(":", 1)[1] for k in keys])))
-    attributes = sorted({a for v in allowed.values() for a in v})
     examples = _examples(train)
     dev_texts = [(t, p.type_key) for p in dev for t in p.texts.values()]
     datasets = sorted({p.dataset for p in dev})
@@ -200,7 +232,7 @@ def evaluate_value_tagging(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: i
         flat = trained.predict([t for t, _ in dev_texts], [k for _, k in dev_texts], vectors,
                                {k: a & known for k, a in allowed.items()})
         runs["saved model" + (" (type-conditioned)" if trained.conditioned else "")] = [
-            _score_by_dataset(dev, _per_product(dev, flat), datasets)]
+            _score_slices(dev, _per_product(dev, flat), datasets, unseen)]
     for conditioned in (() if trained is not None else (True, False)):
         method = "tagger + type" if conditioned else "tagger, no type (OpenTag-style)"
         for seed in seeds:
@@ -209,35 +241,44 @@ def evaluate_value_tagging(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: i
                 examples, vectors, allowed, progress)
             timings[f"{method} seed {seed} train s"] = time.perf_counter() - start
             flat = tagger.predict([t for t, _ in dev_texts], [k for _, k in dev_texts], vectors, allowed)
-            runs.setdefault(method, []).append(_score_by_dataset(dev, _per_product(dev, flat), datasets))
+            runs.setdefault(method, []).append(_score_slices(dev, _per_product(dev, flat), datasets, unseen))
     baseline = dictionary_baseline(train)
     flat = [baseline(t, k) for t, k in dev_texts]
-    runs["baseline: dictionary"] = [_score_by_dataset(dev, _per_product(dev, flat), datasets)]
+    runs["baseline: dictionary"] = [_score_slices(dev, _per_product(dev, flat), datasets, unseen)]
 
     rows, per_attribute = [], []
-    for method, scored in runs.items():
-        for ds in datasets + ["all"]:
-            seeds_rows = [_rows(ds, method, s[ds]) for s in scored]
-            row = {k: (statistics.fmean(r[k] for r in seeds_rows) if isinstance(seeds_rows[0][k], float) else seeds_rows[0][k])
-                   for k in seeds_rows[0]}
-            row["value F1 sd"] = statistics.stdev(r["value F1"] for r in seeds_rows) if len(seeds_rows) > 1 else None
-            row["seeds"] = len(seeds_rows)
-            rows.append(row)
-            for a, m in scored[0][ds]["attributes"].items():
-                if ds != "all":
-                    f1s = [s[ds]["attributes"].get(a, {"f1": 0.0})["f1"] for s in scored]
-                    per_attribute.append({"data set": ds, "attribute": a, "method": method, "support": m["support"],
-                                          "value F1": statistics.fmean(f1s)})
+    for sl in SLICES:
+        for method, scored in runs.items():
+            for ds in [d for d in datasets + ["all"] if d in scored[0][sl]]:
+                seeds_rows = [_rows(ds, method, s[sl][ds]) for s in scored]
+                row = {"slice": sl} | {k: (statistics.fmean(r[k] for r in seeds_rows) if isinstance(seeds_rows[0][k], float)
+                                           else seeds_rows[0][k]) for k in seeds_rows[0]}
+                row["value F1 sd"] = statistics.stdev(r["value F1"] for r in seeds_rows) if len(seeds_rows) > 1 else None
+                row["seeds"] = len(seeds_rows)
+                rows.append(row)
+                for a, m in scored[0][sl][ds]["attributes"].items():
+                    if ds != "all":
+                        f1s = [s[sl][ds]["attributes"].get(a, {"f1": 0.0})["f1"] for s in scored]
+                        per_attribute.append({"slice": sl, "data set": ds, "attribute": a, "method": method,
+                                              "support": m["support"], "value F1": statistics.fmean(f1s)})
     return {"rows": rows, "per_attribute": per_attribute, "train_products": len(train), "dev_products": len(dev),
             "train_texts": len(examples), "attributes": len(attributes), "types": len(keys), "epochs": epochs,
-            "seeds": list(seeds), "timings": timings,
-            "dev_by_dataset": dict(Counter(p.dataset for p in dev))}
+            "seeds": list(seeds), "timings": timings, "unseen_types": sorted(unseen),
+            "unseen_gold_values_of_untrained_attributes": unknowable,
+            "dev_by_dataset": {sl: dict(Counter(p.dataset for p in dev if (p.type_key in unseen) == (sl == SLICES[1])))
+                               for sl in SLICES}}
 
 
-def _score_by_dataset(dev: list[LabelledProduct], pred: list[dict[str, list[Span]]], datasets: list[str]) -> dict[str, Any]:
-    out = {ds: value_scores([p for p in dev if p.dataset == ds], [q for p, q in zip(dev, pred) if p.dataset == ds])
-           for ds in datasets}
-    out["all"] = value_scores(dev, pred)
+def _score_slices(dev: list[LabelledProduct], pred: list[dict[str, list[Span]]], datasets: list[str],
+                  unseen: set[str]) -> dict[str, dict[str, Any]]:
+    """Scores per slice (known / unseen types), per data set and over all; empty parts are left out."""
+    out: dict[str, dict[str, Any]] = {}
+    for sl in SLICES:
+        pairs = [(p, q) for p, q in zip(dev, pred) if (p.type_key in unseen) == (sl == SLICES[1])]
+        out[sl] = {ds: value_scores(*zip(*part)) for ds in datasets
+                   if (part := [(p, q) for p, q in pairs if p.dataset == ds])}
+        if pairs:
+            out[sl]["all"] = value_scores(*zip(*pairs))
     return out
 
 
@@ -267,7 +308,7 @@ def evaluate_imputation(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: int 
         tag = evaluate_value_tagging(data, seeds, epochs, test=test, trained=trained)
         result["tables"]["value tagging (dev)"] = tag.pop("rows")
         rare = [r for r in tag["per_attribute"] if r["support"] >= 5]
-        result["tables"]["value F1 per attribute (support >= 5)"] = sorted(rare, key=lambda r: (r["data set"], r["attribute"], r["method"]))
+        result["tables"]["value F1 per attribute (support >= 5)"] = sorted(rare, key=lambda r: (r["slice"], r["data set"], r["attribute"], r["method"]))
         result["value tagging (dev)"] = {k: v for k, v in tag.items() if k != "per_attribute"}
         result["per_attribute"] = tag["per_attribute"]
     elif test is not None:
