@@ -134,11 +134,13 @@ def value_scores(products: list[LabelledProduct], predicted: list[dict[str, list
             "macro_f1": statistics.fmean(a["f1"] for a in attrs.values()) if attrs else 0.0}
 
 
-def dictionary_baseline(train: list[LabelledProduct]) -> Callable[[str, str], list[Span]]:
-    """The named baseline: every training value of an attribute the type allows, matched as a
-    whole word anywhere in the text (longest first, no overlaps within an attribute)."""
+def dictionary_baseline(train: list[LabelledProduct], allowed: dict[str, set[str]] | None = None
+                        ) -> Callable[[str, str], list[Span]]:
+    """The named baseline: every training value of an attribute the type allows (`allowed`, by
+    default the attributes of its training products), matched as a whole word anywhere in the
+    text (longest first, no overlaps within an attribute)."""
     entries: dict[str, set[str]] = defaultdict(set)
-    allowed = allowed_attributes(train)
+    allowed = allowed_attributes(train) if allowed is None else allowed
     for p in train:
         for f, spans in p.spans.items():
             for s in spans:
@@ -215,7 +217,7 @@ def evaluate_value_tagging(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: i
         products = train + dev
     allowed = allowed_attributes(train)
     attributes = sorted({a for v in allowed.values() for a in v})
-    unseen = {p.type_key for p in dev} - set(allowed)
+    unseen = {p.type_key for p in dev} - {p.type_key for p in train}
     unknowable = sum(len(v) for p in dev if p.type_key in unseen for a, v in p.gold.items() if a not in attributes)
     dev = [known_attributes_only(p, set(attributes)) if p.type_key in unseen else p for p in dev]
     allowed |= {k: a & set(attributes) for k, a in allowed_attributes([p for p in dev if p.type_key in unseen]).items()}
@@ -242,7 +244,7 @@ def evaluate_value_tagging(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: i
             timings[f"{method} seed {seed} train s"] = time.perf_counter() - start
             flat = tagger.predict([t for t, _ in dev_texts], [k for _, k in dev_texts], vectors, allowed)
             runs.setdefault(method, []).append(_score_slices(dev, _per_product(dev, flat), datasets, unseen))
-    baseline = dictionary_baseline(train)
+    baseline = dictionary_baseline(train, allowed)
     flat = [baseline(t, k) for t, k in dev_texts]
     runs["baseline: dictionary"] = [_score_slices(dev, _per_product(dev, flat), datasets, unseen)]
 
