@@ -125,3 +125,28 @@ def test_distant_labels_are_partial_and_keep_titles_without_the_value(store):
     assert negatives, "titles without their product's values must be kept as negatives"
     brand = next(a for e in distant for a in e.known if a.endswith("/brand"))
     assert any(brand in e.known and not any(s.label == brand for s in e.spans) for e in negatives)
+
+
+@pytest.mark.slow
+def test_type_classification_task_moves_the_encoder_and_leaves_no_head_behind(tmp_path):
+    """Multi-task training (the mean token state also predicts the type) changes what the encoder
+    learns from the same seed and data; its head is training-only, so a saved tagger predicts as
+    the trained one does and records the task's weight."""
+    import numpy as np
+
+    from autoknow_rdf.models.imputer import ValueExample, ValueTagger
+
+    texts = [("Lavazza Dark Roast Coffee 12 oz", "coffee", 7), ("Lipton Green Tea 20 bags", "tea", 6),
+             ("Folgers Classic Roast Coffee", "coffee", 7), ("Twinings Earl Grey Tea", "tea", 8)]
+    examples = [ValueExample(t, k, (Span("Brand", 0, n),)) for t, k, n in texts] * 2
+    vectors = {"coffee": np.ones(384, np.float32), "tea": -np.ones(384, np.float32)}
+    allowed = {"coffee": {"Brand"}, "tea": {"Brand"}}
+    single, multi = (ValueTagger(["Brand"], conditioned=False, epochs=1, seed=0, type_task=w).fit(examples, vectors, allowed)
+                     for w in (0.0, 1.0))
+    layer = "bert.encoder.layer.5.output.dense.weight"
+    assert not np.allclose(single.net_.state_dict()[layer].numpy(), multi.net_.state_dict()[layer].numpy())
+    multi.save(tmp_path)
+    loaded = ValueTagger.load(tmp_path)
+    assert loaded.type_task == 1.0 and set(loaded.net_.state_dict()) == set(single.net_.state_dict())
+    probe = ["Lavazza Espresso Coffee", "Lipton Black Tea"]
+    assert loaded.predict(probe, ["coffee", "tea"], vectors, allowed) == multi.predict(probe, ["coffee", "tea"], vectors, allowed)

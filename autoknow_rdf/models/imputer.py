@@ -6,7 +6,9 @@ applicable attributes are a mask over the head: the loss and the decoding only l
 attributes that apply to the example's type. With `conditioned`, the type's embedding (a 384-d
 MiniLM vector of its name, borrowed from its parents by the caller) is added to every token's
 input embedding and modulates the output states (FiLM); both projections start at zero, so
-training begins from the unconditioned tagger and learns how much the type matters.
+training begins from the unconditioned tagger and learns how much the type matters. With
+`type_task`, training is multi-task: a training-only head also predicts the example's type from
+its mean token state, so the encoder must tell types apart without being given the type.
 
 An attribute whose labelled texts (almost) never hold two different values is single-valued:
 decoding keeps its most confident value per text, as the labels say a text has one brand.
@@ -153,7 +155,7 @@ def _net(path: str, n_labels: int, conditioned: bool):
             self.drop = nn.Dropout(0.1)
             self.head = nn.Linear(hidden, n_labels * 3)
 
-        def forward(self, input_ids, attention_mask, type_vec):
+        def forward(self, input_ids, attention_mask, type_vec, states: bool = False):
             if self.conditioned:
                 tokens = self.bert.embeddings.word_embeddings(input_ids) + self.type_in(type_vec)[:, None, :]
                 h = self.bert(inputs_embeds=tokens, attention_mask=attention_mask).last_hidden_state
@@ -161,7 +163,8 @@ def _net(path: str, n_labels: int, conditioned: bool):
             else:
                 h = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
             logits = self.head(self.drop(h))
-            return logits.view(*logits.shape[:2], -1, 3)
+            logits = logits.view(*logits.shape[:2], -1, 3)
+            return (logits, h) if states else logits
 
     return Net()
 
@@ -191,8 +194,11 @@ class ValueTagger:
     """Extract attribute values (spans with char offsets) from product texts, given the type."""
 
     def __init__(self, attributes: list[str], conditioned: bool = True, epochs: int = 5, batch_size: int = 16,
-                 lr: float = 2e-4, max_length: int = 128, seed: int = 0):
+                 lr: float = 2e-4, max_length: int = 128, seed: int = 0, type_task: float = 0.0):
         self.attributes, self.conditioned, self.epochs = sorted(attributes), conditioned, epochs
+        # > 0: multi-task, the mean token state also predicts the example's type (a training-only
+        # head, weighted so in the loss), so the encoder must tell types apart (after TXtract)
+        self.type_task = type_task
         self.batch_size, self.lr, self.max_length, self.seed = batch_size, lr, max_length, seed
         self.single_valued_: set[str] = set()
 
@@ -238,6 +244,11 @@ class ValueTagger:
         # on dev; at this rate it is level with the untyped tagger)
         head = [p for n, p in self.net_.named_parameters() if n.startswith("head.")]
         encoder = [p for n, p in self.net_.named_parameters() if not n.startswith("head.")]
+        type_id = {k: i for i, k in enumerate(sorted({e.type_key for e in examples}))}
+        if self.type_task > 0:  # created only then, so the single-task tagger draws the same random numbers
+            type_head = torch.nn.Linear(self.net_.bert.config.hidden_size, len(type_id)).to(self.device_)
+            head += list(type_head.parameters())
+            params += list(type_head.parameters())
         optim = torch.optim.AdamW([{"params": encoder, "lr": self.lr}, {"params": head, "lr": self.lr * HEAD_LR}])
         steps = self.epochs * ((len(examples) + self.batch_size - 1) // self.batch_size)
         sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda s: max(0.0, 1 - s / max(1, steps)))
@@ -254,8 +265,13 @@ class ValueTagger:
                 y = torch.where((mask & known)[:, None, :], y, torch.full_like(y, -100)).to(self.device_)
                 if not bool((y != -100).any()):  # nothing labelled in this batch: no gradient (a NaN loss)
                     continue
-                logits = self.net_(enc["input_ids"].to(self.device_), enc["attention_mask"].to(self.device_), tv.to(self.device_))
+                attention = enc["attention_mask"].to(self.device_)
+                logits, states = self.net_(enc["input_ids"].to(self.device_), attention, tv.to(self.device_), states=True)
                 loss = F.cross_entropy(logits.reshape(-1, 3), y.reshape(-1), ignore_index=-100)
+                if self.type_task > 0:
+                    pooled = (states * attention[..., None]).sum(1) / attention.sum(1, keepdim=True)
+                    types = torch.tensor([type_id[e.type_key] for e in batch], device=self.device_)
+                    loss = loss + self.type_task * F.cross_entropy(type_head(pooled), types)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(params, 1.0)
                 optim.step()
@@ -319,7 +335,7 @@ class ValueTagger:
         self.tokenizer_.save_pretrained(folder)
         self.net_.bert.config.save_pretrained(folder)
         checksum = hashlib.sha256((folder / "imputer.pt").read_bytes()).hexdigest()
-        config = {"attributes": self.attributes, "conditioned": self.conditioned, "epochs": self.epochs,
+        config = {"attributes": self.attributes, "conditioned": self.conditioned, "type_task": self.type_task, "epochs": self.epochs,
                   "batch_size": self.batch_size, "lr": self.lr, "max_length": self.max_length, "seed": self.seed,
                   "single_valued": sorted(self.single_valued_), "checksum": "sha256:" + checksum}
         (folder / "imputer.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
