@@ -217,10 +217,11 @@ def evaluate_value_tagging(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: i
         products = train + dev
     allowed = allowed_attributes(train)
     attributes = sorted({a for v in allowed.values() for a in v})
+    trained_attributes = set(attributes)
     unseen = {p.type_key for p in dev} - {p.type_key for p in train}
-    unknowable = sum(len(v) for p in dev if p.type_key in unseen for a, v in p.gold.items() if a not in attributes)
-    dev = [known_attributes_only(p, set(attributes)) if p.type_key in unseen else p for p in dev]
-    allowed |= {k: a & set(attributes) for k, a in allowed_attributes([p for p in dev if p.type_key in unseen]).items()}
+    unknowable = sum(len(v) for p in dev if p.type_key in unseen for a, v in p.gold.items() if a not in trained_attributes)
+    dev = [known_attributes_only(p, trained_attributes) if p.type_key in unseen else p for p in dev]
+    allowed |= {k: a & trained_attributes for k, a in allowed_attributes([p for p in dev if p.type_key in unseen]).items()}
     keys = sorted({p.type_key for p in products})
     vectors = dict(zip(keys, embed([k.split(":", 1)[1] for k in keys])))
     examples = _examples(train)
@@ -267,8 +268,11 @@ def evaluate_value_tagging(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: i
             "train_texts": len(examples), "attributes": len(attributes), "types": len(keys), "epochs": epochs,
             "seeds": list(seeds), "timings": timings, "unseen_types": sorted(unseen),
             "unseen_gold_values_of_untrained_attributes": unknowable,
-            "dev_by_dataset": {sl: dict(Counter(p.dataset for p in dev if (p.type_key in unseen) == (sl == SLICES[1])))
-                               for sl in SLICES}}
+            "dev_by_dataset": {sl: dict(Counter(p.dataset for p in dev if _slice(p, unseen) == sl)) for sl in SLICES}}
+
+
+def _slice(p: LabelledProduct, unseen: set[str]) -> str:
+    return SLICES[1] if p.type_key in unseen else SLICES[0]
 
 
 def _score_slices(dev: list[LabelledProduct], pred: list[dict[str, list[Span]]], datasets: list[str],
@@ -276,7 +280,7 @@ def _score_slices(dev: list[LabelledProduct], pred: list[dict[str, list[Span]]],
     """Scores per slice (known / unseen types), per data set and over all; empty parts are left out."""
     out: dict[str, dict[str, Any]] = {}
     for sl in SLICES:
-        pairs = [(p, q) for p, q in zip(dev, pred) if (p.type_key in unseen) == (sl == SLICES[1])]
+        pairs = [(p, q) for p, q in zip(dev, pred) if _slice(p, unseen) == sl]
         out[sl] = {ds: value_scores(*zip(*part)) for ds in datasets
                    if (part := [(p, q) for p, q in pairs if p.dataset == ds])}
         if pairs:

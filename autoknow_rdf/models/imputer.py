@@ -244,8 +244,8 @@ class ValueTagger:
         # on dev; at this rate it is level with the untyped tagger)
         head = [p for n, p in self.net_.named_parameters() if n.startswith("head.")]
         encoder = [p for n, p in self.net_.named_parameters() if not n.startswith("head.")]
-        type_id = {k: i for i, k in enumerate(sorted({e.type_key for e in examples}))}
         if self.type_task > 0:  # created only then, so the single-task tagger draws the same random numbers
+            type_id = {k: i for i, k in enumerate(sorted({e.type_key for e in examples}))}
             type_head = torch.nn.Linear(self.net_.bert.config.hidden_size, len(type_id)).to(self.device_)
             head += list(type_head.parameters())
             params += list(type_head.parameters())
