@@ -34,7 +34,7 @@ from .imputation import labelled_products, normalise_value
 
 __all__ = ["valid_pairs", "evaluate_cleaning"]
 
-MAX_TRAIN_POSITIVES = 2500
+MAX_TRAIN_POSITIVES = 5000  # 2,500 measured title n-gram ROC-AUC 0.95 on new titles, 5,000 0.98 (seeds 0 and 1)
 MAX_DEV_POSITIVES = 800
 IMPLICIT_ROWS = 1500
 TEXT_CHARS = 400  # title + the start of the description

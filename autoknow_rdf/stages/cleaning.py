@@ -86,7 +86,9 @@ class CleaningStage(Stage):
     requires = (AK.hasAttributeValue,)
     assigns = (RDF.type, AK.quarantines, AK.score, AK.reason)
 
-    def __init__(self, epochs: int = 1, max_positives: int = 800, min_support: int = 2,
+    # full size (`autoknow train cleaning`): `evaluate cleaning` measured 5,000 training values x 2
+    # epochs well above 2,500 (title n-gram ROC-AUC 0.95 -> 0.98 on new titles); the demo trains smaller
+    def __init__(self, epochs: int = 2, max_positives: int = 5000, min_support: int = 2,
                  keep_valid: float = 0.95, seed: int = 0, max_length: int = 128, min_held_in_auc: float = 0.75):
         self.epochs, self.max_positives, self.min_support = epochs, max_positives, min_support
         self.keep_valid, self.seed, self.max_length = keep_valid, seed, max_length  # max_length: tokens of pair read
