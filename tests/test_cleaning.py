@@ -103,11 +103,12 @@ def test_cleaning_evaluation_reports_every_negative_kind_beside_both_baselines(t
     out = evaluate_cleaning(tmp_path, epochs=1, max_train=200, max_dev=80)
     methods = {r["method"] for r in out["rows"]}
     assert methods == {"model: cross-encoder", "model: cross-encoder + catalogue prior (stacked)",
-                       "model: stacked, one threshold for all types", "baseline: value not in text", "baseline: value frequency for the type",
+                       "model: stacked, one threshold for all types", "model: stacked, the type's other values masked",
+                       "baseline: value not in text", "baseline: value frequency for the type",
                        "baseline: value frequency for the attribute (any type)"}
     assert out["primary model"] == "model: cross-encoder + catalogue prior (stacked)"
     assert len(out["combiner"]["coef"]) == 7
-    assert {"stacked, types with the attribute in training", "stacked, types without it"} <= set(out["thresholds"])
+    assert {"stacked, types with other values of the attribute", "stacked, types without them"} <= set(out["thresholds"])
     assert {r["negatives"] for r in out["rows"]} == {*KINDS, "all kinds, 10% error rate"}
     random_word = [r for r in out["rows"] if r["negatives"] == "random word" and r["method"] == "baseline: value not in text"]
     assert all(r["R (wrong)"] == 1.0 for r in random_word)  # by construction, as the issue says
@@ -183,3 +184,21 @@ def test_a_type_without_the_attribute_takes_the_masked_copies_threshold():
     masked = x.copy()
     masked[:, Combiner.TYPE_PRIOR] = 0.0
     assert list(Combiner.cut(np.vstack([x[:2], masked[:2]]), known, new)) == [known, known, new, new]
+
+
+def test_the_evaluation_counts_a_new_types_values_in_the_store_leaving_the_scored_fact_out():
+    """As the stage does: a type the model never saw still has its products in the store, so a
+    value its other products share scores above one that only the scored product has."""
+    from autoknow_rdf.evaluation.cleaning import _Catalogue, _priors
+    from autoknow_rdf.models.cleaner import ValuePair
+
+    facts = [ValuePair("Oat milk 1 l", "Flavor", "oat", 0, "valid", "new"),
+             ValuePair("Oat drink barista", "Flavor", "Oat", 0, "valid", "new"),
+             ValuePair("Soy milk", "Flavor", "soy", 0, "valid", "new"),
+             ValuePair("Green tea", "Flavor", "oat", 0, "valid", "tea")]
+    prior = _priors(_Catalogue(facts))
+    assert prior(facts[0]) == (0.5, 1.0, 1, 1, 0)  # one of the type's 2 other values; once for another type
+    assert prior(facts[2]) == (0.0, 1.0, 0, 0, 0)  # its own fact is not counted
+    planted = ValuePair("Soy milk", "Flavor", "milk", 1, "title n-gram", "new")  # not in the store: 3 others
+    assert prior(planted) == (0.0, 1.0, 0, 0, 0)
+    assert prior(facts[3])[:2] == (0.0, 0.0)  # a type with no other value of the attribute

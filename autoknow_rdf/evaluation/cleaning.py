@@ -7,13 +7,18 @@ value away. Splits, by hash: 15% of product types are held out entirely ("types 
 on"); of the rest, 20% of products are dev ("new titles of known types") and 10% calibrate the
 operating threshold (the score below which 95% of valid calibration values fall, so at most
 about 5% of correct values are quarantined). Each dev value gets one negative of each kind.
-Baselines in the same run: value-not-in-text, 1 − the value's frequency for its type and
-attribute in training, and the value's rarity for the attribute over all training types (a
-dictionary). The model is scored alone and stacked with those signals (a logistic regression
-over its logit, the text and the priors, fitted on the calibration values and their negatives,
-thresholds from its cross-validated scores there: one for pairs whose type has the attribute in
-training, one from the copies with the type's prior masked for pairs whose type has not; the
-stack at the first threshold alone is a row of its own). Reported per negative kind (1:1 with the valid values) and at a
+The catalogue's counts (the baselines and the stack's prior) are taken, as the cleaning
+stage takes them, over the store being cleaned: every valid value the data give, a type the
+model was not trained on included (its products are in the store), and the dev slices' wrong
+values at the realistic rate, each count leaving the scored fact out. Baselines in the same run:
+value-not-in-text, 1 − the value's frequency among its type's other values of the attribute,
+and the value's rarity for the attribute over all types (a dictionary). The model is scored
+alone and stacked with those signals (a logistic regression over its logit, the text and the
+priors, fitted on the calibration values and their negatives, thresholds from its
+cross-validated scores there: one for pairs whose type has other values of the attribute, one
+from the copies with the type's prior masked for pairs whose type has none; the stack at the
+first threshold alone, and the stack with every pair's type prior masked, as for a type with a
+single product in the store, are rows of their own). Reported per negative kind (1:1 with the valid values) and at a
 realistic 10% error rate (all kinds mixed). The labelled values the model quarantines are
 listed too (`suspect labelled values`): some are real errors in the data, to be inspected.
 """
@@ -84,41 +89,55 @@ def _with_negatives(pairs: list[ValuePair], vocabulary: list[str], seed: int) ->
     return out
 
 
-def _baselines(train: list[ValuePair]) -> dict[str, Callable[[ValuePair], float]]:
-    counts: Counter = Counter((p.type_key, p.attribute, p.value) for p in train)
-    totals: Counter = Counter((p.type_key, p.attribute) for p in train)
-    anywhere: Counter = Counter((p.attribute, p.value.lower()) for p in train)
+class _Catalogue:
+    """What the store being cleaned holds, counted as the cleaning stage counts it (stages/cleaning.py
+    reads every value fact of the store, a new type's products included): each count leaves the
+    scored fact itself out, so a value only its own product has counts 0."""
 
+    def __init__(self, facts: list[ValuePair]):
+        low = lambda p: p.value.lower()  # noqa: E731
+        self.facts = Counter((p.type_key, p.text, p.attribute, low(p)) for p in facts)
+        self.typed = Counter((p.type_key, p.attribute, low(p)) for p in facts)
+        self.totals = Counter((p.type_key, p.attribute) for p in facts)
+        self.anywhere = Counter((p.attribute, low(p)) for p in facts)
+        self.any_attribute = Counter(low(p) for p in facts)
+        self.own_type = Counter((p.type_key, low(p)) for p in facts)
+
+    def counts(self, p: ValuePair) -> tuple[int, int, int, int, int]:
+        """The type's other values of the attribute equal to p's, the type's other values of the
+        attribute, other facts of the attribute with the value (any type), other facts with the
+        value (any attribute), the type's other facts with the value (any attribute)."""
+        v = p.value.lower()
+        own = int(self.facts[(p.type_key, p.text, p.attribute, v)] > 0)
+        return (self.typed[(p.type_key, p.attribute, v)] - own, self.totals[(p.type_key, p.attribute)] - own,
+                self.anywhere[(p.attribute, v)] - own, self.any_attribute[v] - own, self.own_type[(p.type_key, v)] - own)
+
+
+def _baselines(catalogue: _Catalogue) -> dict[str, Callable[[ValuePair], float]]:
     def not_in_text(p: ValuePair) -> float:  # case aside: planted n-grams keep the title's case
         return 0.0 if value_in_text(p.value, p.text) else 1.0
 
     def type_frequency(p: ValuePair) -> float:
-        return 1.0 - counts[(p.type_key, p.attribute, p.value)] / max(1, totals[(p.type_key, p.attribute)])
+        typed, n, *_ = catalogue.counts(p)
+        return 1.0 - typed / max(1, n)
 
     def attribute_frequency(p: ValuePair) -> float:  # a dictionary of the attribute's values, any type
-        return 1.0 / (1 + anywhere[(p.attribute, p.value.lower())])
+        return 1.0 / (1 + catalogue.counts(p)[2])
 
     return {"baseline: value not in text": not_in_text, "baseline: value frequency for the type": type_frequency,
             "baseline: value frequency for the attribute (any type)": attribute_frequency}
 
 
-def _priors(train: list[ValuePair]) -> Callable[[ValuePair], tuple[float, ...]]:
-    """The catalogue prior of a pair, from the training values: the share of its type's values of
-    the attribute that equal it, whether the type has that attribute in training at all, how many
-    of the type's values equal it, and how many training values of the other types equal it for
-    this attribute and for another one."""
-    counts: Counter = Counter((p.type_key, p.attribute, p.value.lower()) for p in train)
-    totals: Counter = Counter((p.type_key, p.attribute) for p in train)
-    anywhere: Counter = Counter((p.attribute, p.value.lower()) for p in train)
-    any_attribute: Counter = Counter(p.value.lower() for p in train)
-
-    own_type: Counter = Counter((p.type_key, p.value.lower()) for p in train)
+def _priors(catalogue: _Catalogue) -> Callable[[ValuePair], tuple[float, ...]]:
+    """The catalogue prior of a pair (the combiner's columns): the share of its type's other values
+    of the attribute that equal it, whether the type has other values of the attribute at all, how
+    many equal it, and how many facts of the other types equal it for this attribute and for
+    another one."""
 
     def prior(p: ValuePair) -> tuple[float, ...]:
-        n, v = totals[(p.type_key, p.attribute)], p.value.lower()
-        typed = counts[(p.type_key, p.attribute, v)]
-        here = anywhere[(p.attribute, v)] - typed  # other types only: a new type's values are counted alike
-        elsewhere = any_attribute[v] - own_type[(p.type_key, v)] - here
+        typed, n, anywhere, any_attribute, own_type = catalogue.counts(p)
+        here = anywhere - typed  # other types only: a new type's values are counted alike
+        elsewhere = any_attribute - own_type - here
         return (typed / n if n else 0.0, float(n > 0), typed, here, elsewhere)
 
     return prior
@@ -181,7 +200,19 @@ def evaluate_cleaning(data: Path, epochs: int = 2, seed: int = 0, max_train: int
     pick = lambda ps, n: sorted(ps, key=lambda p: bucket("pick" + p.text + p.attribute + p.value, 10**6))[:n]  # noqa: E731
     vocabulary = sorted({w.lower() for p in train for w in re.findall(r"[A-Za-z][A-Za-z'-]{2,}", p.text)})
     train_pairs = _with_negatives(pick(train, max_train), vocabulary, seed)
-    prior = _priors(train)
+    scored_of: dict[str, tuple[list[ValuePair], np.ndarray]] = {}  # per slice: its pairs, and its mix at a 10% error rate
+    for slice_name, valid in dev.items():
+        if valid:
+            scored = _with_negatives(pick(valid, max_dev), vocabulary, seed + 1)
+            y = np.array([p.wrong for p in scored])
+            pos, neg = np.flatnonzero(y == 0), np.flatnonzero(y == 1)
+            pick_wrong = np.random.default_rng(seed).choice(neg, size=min(len(neg), max(1, len(pos) // 9)), replace=False)
+            scored_of[slice_name] = (scored, np.concatenate([pos, pick_wrong]))
+    # the store being cleaned: every valid value of the data (a new type's products too: the stage
+    # reads them all) and the dev slices' wrong values at the realistic rate
+    catalogue = _Catalogue(pairs + (tested if test is not None else [])
+                           + [s[i] for s, mix in scored_of.values() for i in mix if s[i].wrong])
+    prior = _priors(catalogue)
     neural = _once_per_list(lambda m, ps: np.array(m.predict(ps)))  # the cross-encoder's scores
     features = _once_per_list(  # the stack's inputs, for its score and its per-pair cut
         lambda m, ps: Combiner.matrix(list(neural(m, ps)), ps, [prior(p) for p in ps]))
@@ -214,17 +245,16 @@ def evaluate_cleaning(data: Path, epochs: int = 2, seed: int = 0, max_train: int
             models["model: cross-encoder + catalogue prior (stacked)"] = (
                 lambda ps: stacked(cleaner, combiner, ps), lambda ps: Combiner.cut(features(cleaner, ps), known, new))
             models["model: stacked, one threshold for all types"] = (lambda ps: stacked(cleaner, combiner, ps), known)
+            models["model: stacked, the type's other values masked"] = (  # a type with no other product in the store
+                lambda ps: combiner.predict(Combiner.masked(features(cleaner, ps))), new)
     primary = next(iter(models)) if len(models) == 1 else "model: cross-encoder + catalogue prior (stacked)"
     cut_of = lambda thr, ps: np.broadcast_to(np.asarray(thr(ps) if callable(thr) else thr, dtype=float), (len(ps),))  # noqa: E731
-    baselines = _baselines(train)
+    baselines = _baselines(catalogue)
     base_thresholds = {name: float(np.quantile([f(p) for p in calib], 0.95)) if calib else 0.5 for name, f in baselines.items()}
     base_thresholds = {k: v if v < 1.0 else 1.0 for k, v in base_thresholds.items()}
 
     rows, suspects = [], []
-    for slice_name, valid in dev.items():
-        if not valid:
-            continue
-        scored = _with_negatives(pick(valid, max_dev), vocabulary, seed + 1)
+    for slice_name, (scored, realistic) in scored_of.items():
         y = np.array([p.wrong for p in scored])
         kinds = np.array([p.kind for p in scored])
         scores = {name: (f(scored), cut_of(thr, scored)) for name, (f, thr) in models.items()}
@@ -234,9 +264,6 @@ def evaluate_cleaning(data: Path, epochs: int = 2, seed: int = 0, max_train: int
         suspects += [{"slice": slice_name, "type": p.type_key, "attribute": p.attribute, "value": p.value,
                       "P(wrong)": float(s), "text": p.text[:160]}
                      for p, s, t in zip(scored, model_s, model_cut) if p.wrong == 0 and s >= t]
-        rng = np.random.default_rng(seed)
-        pos, neg = np.flatnonzero(y == 0), np.flatnonzero(y == 1)
-        realistic = np.concatenate([pos, rng.choice(neg, size=min(len(neg), max(1, len(pos) // 9)), replace=False)])
         for method, (s, thr) in scores.items():
             for kind in KINDS:
                 idx = np.flatnonzero((kinds == kind) | (y == 0))
@@ -247,7 +274,7 @@ def evaluate_cleaning(data: Path, epochs: int = 2, seed: int = 0, max_train: int
     suspects.sort(key=lambda r: -r["P(wrong)"])
     thresholds = {name: thr for name, (_, thr) in models.items() if not callable(thr)}
     if combiner is not None:
-        thresholds["stacked, types with the attribute in training"], thresholds["stacked, types without it"] = known, new
+        thresholds["stacked, types with other values of the attribute"], thresholds["stacked, types without them"] = known, new
     return {"rows": rows, "thresholds": thresholds, "primary model": primary,
             "combiner": combiner.to_json() if combiner is not None else None, "suspect labelled values": suspects[:60],
             "baseline thresholds": base_thresholds,

@@ -126,9 +126,7 @@ class Combiner:
         from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 
-        masked = x.copy()
-        masked[:, self.TYPE_PRIOR] = 0.0
-        xx, yy = np.vstack([x, masked]), np.concatenate([y, y])
+        xx, yy = np.vstack([x, self.masked(x)]), np.concatenate([y, y])
         groups = np.concatenate([np.arange(len(y)), np.arange(len(y))])
         folds = max(2, min(5, int(min(y.sum(), len(y) - y.sum()))))
         model = LogisticRegression(C=1.0, max_iter=1000)
@@ -137,6 +135,13 @@ class Combiner:
         model.fit(xx, yy)
         self.coef, self.intercept = [float(c) for c in model.coef_[0]], float(model.intercept_[0])
         return oof[: len(y)], oof[len(y):]
+
+    @classmethod
+    def masked(cls, x: np.ndarray) -> np.ndarray:
+        """x as a type the catalogue holds no other values of would have it."""
+        out = x.copy()
+        out[:, cls.TYPE_PRIOR] = 0.0
+        return out
 
     @staticmethod
     def thresholds(oof: np.ndarray, oof_masked: np.ndarray, y: np.ndarray, keep: float) -> tuple[float, float]:
