@@ -22,35 +22,13 @@ __all__ = ["accounting", "dev_precision", "load_metrics"]
 BOOKKEEPING = {"type shape", "property shape", "validation result", "quarantined", "canonical representative"}
 
 
-def _pick(rows: list[dict], **match) -> dict | None:
-    return next((r for r in rows if all(r.get(k) == v for k, v in match.items())), None)
-
-
 def dev_precision(stage: str, result: dict[str, Any]) -> float | None:
     """The precision at the operating point that a stage's evaluation measured on its dev split
-    (the row that describes the model the stage runs), or None when the result lacks it."""
-    tables = result.get("tables", {})
-    if stage == "synonyms":
-        row = _pick(tables.get("value/type synonyms (dev clusters)", []), slice="all", method="model: features + cross-encoder")
-        return row and row.get("P")
-    if stage == "imputation":
-        row = _pick(tables.get("value tagging (dev)", []), slice="known types",
-                    **{"data set": "all", "method": "tagger, no type (OpenTag-style)"})
-        return row and row.get("value P")
-    if stage == "cleaning":  # the share of kept values that are correct, at a 10% error rate
-        methods = ("model: cross-encoder + catalogue prior (stacked)", "model: cross-encoder")  # what the stage runs first
-        rows = tables.get("cleaning (dev)", [])
-        row = next(filter(None, (_pick(rows, slice="new titles, known types", negatives="all kinds, 10% error rate", method=m)
-                                 for m in methods)), None)
-        return row and row.get("kept correct")
-    if stage == "relations":
-        row = _pick(tables.get("applicability", []), slice="hidden types", method="model")
-        return row and row.get("precision")
-    if stage == "taxonomy":  # hypernym edges at the calibrated threshold, over the hidden leaves of every taxonomy
-        rows = [r for r in tables.get("hypernym", []) if r.get("method") == "model" and r.get("precision@thr") is not None]
-        n = sum(r["n"] * r["coverage@thr"] for r in rows)
-        return sum(r["precision@thr"] * r["n"] * r["coverage@thr"] for r in rows) / n if n else None
-    return None
+    (the row that describes the model the stage runs; each stage's evaluation knows which), or
+    None when the result lacks it."""
+    from .stages.registry import STAGES, stage_evaluation
+
+    return stage_evaluation(stage).dev_precision(result.get("tables", {})) if stage in STAGES else None
 
 
 def load_metrics(folder: Path | None) -> dict[str, dict[str, Any]]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .ingest import IngestResult, ingest_many, plan
 from .pipeline import MODELS_DIR, RunResult, is_current, run_stage, train_stage
+from .stages.registry import STAGES, stage_class
 from .accounting import accounting
 from .report import summary, write_report
 from .shapes import Validation, validate, write_shapes
@@ -20,20 +21,6 @@ from .vocab import PROJECT_DIR
 __all__ = ["DEMO_DATA", "DemoResult", "run_demo"]
 
 DEMO_DATA = PROJECT_DIR / "demo" / "data"
-
-
-STAGES = ("taxonomy", "relations", "imputation", "cleaning", "synonyms")  # the stages that exist, in pipeline order
-
-# Training sizes that keep the whole demo near 15 minutes on 2 CPU cores (measured); `autoknow
-# train STAGE` uses each stage's full-size defaults.
-DEMO_TRAINING: dict[str, dict] = {
-    "taxonomy": {"tagger_epochs": 2},
-    "imputation": {"max_texts": 1500, "epochs": 4},  # 600 x 2 with distant negatives tagged nothing at all
-    # 300 pairs x 1 epoch did not learn (held-in scores 0.79-0.80); 500 x 2 reached a held-in
-    # ROC-AUC of 0.74 on all held-in values (under the 0.75 floor), 800 x 2 0.80
-    "cleaning": {"max_positives": 800, "epochs": 2, "max_length": 64},
-    "synonyms": {"max_clusters": 800, "epochs": 2},  # 400 x 1 reached no held-in threshold of 0.9 precision
-}
 
 
 @dataclass
@@ -72,7 +59,7 @@ def run_demo(store_path: Path, report_path: Path, models_dir: Path = MODELS_DIR,
         lap("ingest")
         for name in STAGES:
             if retrain or not is_current(models_dir, name):
-                train_stage(store, name, models_dir, **DEMO_TRAINING.get(name, {}))
+                train_stage(store, name, models_dir, **stage_class(name).DEMO_CONFIG)
                 lap(f"train {name}")
             runs.append(run_stage(store, name, models_dir))
             lap(f"run {name}")

@@ -10,15 +10,16 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .provenance import run_activity
 from .stages.base import ModelInfo, Stage
-from .stages.registry import stage_class
+from .stages.registry import STAGES, stage_class, stage_evaluation
 from .store import KnowledgeStore
 from .vocab import graph_iri
 
-__all__ = ["MODELS_DIR", "RunResult", "train_stage", "is_current", "run_stage", "evaluation_store"]
+__all__ = ["MODELS_DIR", "RunResult", "train_stage", "is_current", "run_stage", "evaluate_stage"]
 
 MODELS_DIR = Path("models")
 
@@ -71,8 +72,6 @@ def inputs_fingerprint(store: KnowledgeStore, stage: str) -> str:
     """Which committed activities the store holds, apart from the runs of this stage and of the
     steps after it: the input identity of a run (neither its own earlier output nor a later
     stage's may make a re-run look new)."""
-    from .stages.registry import STAGES
-
     order = [*STAGES, *AFTER_STAGES]
     later = order[order.index(stage):] if stage in order else [stage]
     own = tuple(graph_iri("run", s).value + "/" for s in later)
@@ -93,12 +92,21 @@ def run_stage(store: KnowledgeStore, name: str, models_dir: Path = MODELS_DIR, r
     return RunResult(name, run_id, len(facts), quads)
 
 
-def evaluation_store(data: Path | list[Path], patterns: tuple[str, ...]) -> KnowledgeStore:
-    """An in-memory store holding the files of `data` (one or more shared/data-like folders) that match."""
-    from .ingest import ingest_many, plan
+def evaluate_stage(name: str, data: Path, test: Path | None = None, model: Path | None = None) -> dict[str, Any]:
+    """Metrics rows for a stage: dev splits carved from `data`, or trained on `data` and scored
+    on `test` (refused when the folders share items); `model`, a saved stage to score instead of
+    training. Each stage's protocol lives in its room (`stages/<name>/evaluate.py`)."""
+    from .errors import AutoknowError
+    from .evaluation.overlap import check_disjoint
 
-    files, _ = plan(data if isinstance(data, list) else [data])
-    chosen = [(p, a) for p, a in files if any(p.match(pat) for pat in patterns)]
-    store = KnowledgeStore()
-    ingest_many(store, chosen)
-    return store
+    evaluation = stage_evaluation(name)
+    if test is not None:
+        check_disjoint(Path(data), Path(test), evaluation.DATA_FILES)
+    if model is not None and not Path(model).is_dir():
+        raise AutoknowError(f"{model}: no such model folder (one written by `autoknow train {name}`)")
+    result = evaluation.evaluate(data, test=test, model=model)
+    if model is not None and test is None:
+        result.setdefault("skipped", []).append(
+            "note: a saved model scored on dev splits carved from --data may have been trained on them; "
+            "use --test with data it never saw")
+    return result

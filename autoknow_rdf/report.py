@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from .console import plain
+from .stages.registry import STAGES
 from .store import KnowledgeStore
 from .vocab import graph_iri
 
 __all__ = ["summary", "write_report"]
 
-STAGE_ORDER = ("taxonomy", "relations", "imputation", "cleaning", "synonyms")
 
 
 def summary(store: KnowledgeStore) -> dict[str, int]:
@@ -92,7 +92,7 @@ def _plots(store: KnowledgeStore, accounts: list[dict], metrics: dict[str, dict]
     for r in store.select("list_run_confidences"):
         conf.setdefault(r["stage"].value, []).append(float(r["confidence"].value))
     if conf:
-        stages = [s for s in STAGE_ORDER if s in conf] + sorted(set(conf) - set(STAGE_ORDER))
+        stages = [s for s in STAGES if s in conf] + sorted(set(conf) - set(STAGES))
         fig, axes = plt.subplots(1, len(stages), figsize=(2.6 * len(stages), 2.4), squeeze=False)
         for ax, s in zip(axes[0], stages):
             ax.hist(conf[s], bins=20, range=(0, 1), color="#55a868")
@@ -136,7 +136,7 @@ def write_report(store: KnowledgeStore, out: Path, metrics: dict[str, dict] | No
     for title, query, img in _plots(store, accounts, metrics):
         link = f"<p class=q>{_query_link(query)}</p>" if query else ""
         parts.append(f"<section><h2>{html.escape(title)}</h2>{link}{img}</section>")
-    for stage in [s for s in STAGE_ORDER if s in metrics] + sorted(set(metrics) - set(STAGE_ORDER)):
+    for stage in [s for s in STAGES if s in metrics] + sorted(set(metrics) - set(STAGES)):
         tables = metrics[stage].get("tables", {})
         body = "".join(f"<h3>{html.escape(name)}</h3>{_table(rows, 40)}" for name, rows in tables.items())
         parts.append(f"<section><h2>Metrics: {html.escape(stage)} (model beside its baselines)</h2>{body}</section>")
@@ -144,7 +144,7 @@ def write_report(store: KnowledgeStore, out: Path, metrics: dict[str, dict] | No
 
     samples = []
     graphs = [a["graph"] for a in store.select("list_activities")]
-    for stage in STAGE_ORDER:  # bound to each run's graph: one scan of the whole store per stage is minutes
+    for stage in STAGES:  # bound to each run's graph: one scan of the whole store per stage is minutes
         runs = [g for g in graphs if g.value.startswith(graph_iri("run", stage).value + "/")]
         rows = [r for g in runs for r in store.select("list_stage_samples", stage=Literal(stage), graph=g)][:6]
         if rows:

@@ -31,9 +31,10 @@ def main() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from autoknow_rdf.evaluation.imputation import allowed_attributes, labelled_products
-    from autoknow_rdf.models.encoder import embed, encoder_path
-    from autoknow_rdf.models.imputer import ValueTagger
+    from autoknow_rdf.stages.imputation.evaluate import allowed_attributes
+    from autoknow_rdf.evaluation.labelled import labelled_products
+    from autoknow_rdf.ml.encoder import embed, encoder_path
+    from autoknow_rdf.stages.imputation.model import ValueTagger
 
     products = labelled_products(args.data)
     if not products:

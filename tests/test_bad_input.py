@@ -13,7 +13,6 @@ from autoknow_rdf.ingest import ingest_file
 from autoknow_rdf.loaders import ADAPTERS
 from autoknow_rdf.store import KnowledgeStore
 
-from .conftest import quad_set
 
 GOOD_TAXONOMY = "id,label,parent\nfood,Food,\ndairy,Dairy,food\n"
 

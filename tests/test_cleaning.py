@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 def test_a_cleaner_below_its_held_in_auc_quarantines_nothing(store, cut_models):
     """The held-in ROC-AUC against planted wrong values is part of the model; under the floor the
     stage has not learned and must not quarantine (the cut's model runs with the floor at 0)."""
-    from autoknow_rdf.stages.cleaning import CleaningStage
+    from autoknow_rdf.stages.cleaning.stage import CleaningStage
 
     stage = CleaningStage.load(cut_models[0] / "cleaning")
     auc = stage.metrics_["held-in ROC-AUC"]
@@ -93,8 +93,8 @@ def test_cleaning_quarantines_and_a_release_restores_every_fact(tmp_path, cut_fi
 
 
 def test_cleaning_evaluation_reports_every_negative_kind_beside_both_baselines(tmp_path):
-    from autoknow_rdf.evaluation.cleaning import evaluate_cleaning
-    from autoknow_rdf.models.cleaner import KINDS
+    from autoknow_rdf.stages.cleaning.evaluate import evaluate_cleaning
+    from autoknow_rdf.stages.cleaning.model import KINDS
 
     if not (SHARED / "ae_110k_attributes").is_dir():
         pytest.skip("needs ../shared/data")
@@ -119,8 +119,8 @@ def test_cleaning_evaluation_reports_every_negative_kind_beside_both_baselines(t
 def test_the_catalogue_prior_counts_other_products_only(store):
     """A value's prior is the share of the type's *other* values of the attribute equal to it: a
     value only its own product has scores 0, planted on another product it scores above 0."""
-    from autoknow_rdf.models.cleaner import ValuePair
-    from autoknow_rdf.stages.cleaning import CleaningStage, read_inputs
+    from autoknow_rdf.stages.cleaning.model import ValuePair
+    from autoknow_rdf.stages.cleaning.stage import CleaningStage, read_inputs
 
     inputs = read_inputs(store)
     support = CleaningStage._support(inputs)
@@ -147,8 +147,8 @@ def test_the_attribute_prior_counts_other_types_only():
     """The attribute-wide priors count products of *other* types (so a known type's values are
     counted as a new type's would be, as the evaluation counts them), this attribute's values and
     another attribute's apart."""
-    from autoknow_rdf.models.cleaner import ValuePair
-    from autoknow_rdf.stages.cleaning import Candidate, CleaningInputs, CleaningStage
+    from autoknow_rdf.stages.cleaning.model import ValuePair
+    from autoknow_rdf.stages.cleaning.stage import Candidate, CleaningInputs, CleaningStage
 
     def value(product, attribute, label):
         return Candidate(f"p:{product}", f"a:{attribute}", f"v:{label}", attribute, label, f"{label} thing", "ingest")
@@ -170,7 +170,7 @@ def test_a_type_without_the_attribute_takes_the_masked_copies_threshold():
     copies let 95% of valid values pass, the others where the values themselves do."""
     import numpy as np
 
-    from autoknow_rdf.models.cleaner import Combiner
+    from autoknow_rdf.stages.cleaning.model import Combiner
 
     rng = np.random.default_rng(0)
     n = 400
@@ -189,8 +189,8 @@ def test_a_type_without_the_attribute_takes_the_masked_copies_threshold():
 def test_the_evaluation_counts_a_new_types_values_in_the_store_leaving_the_scored_fact_out():
     """As the stage does: a type the model never saw still has its products in the store, so a
     value its other products share scores above one that only the scored product has."""
-    from autoknow_rdf.evaluation.cleaning import _Catalogue, _priors
-    from autoknow_rdf.models.cleaner import ValuePair
+    from autoknow_rdf.stages.cleaning.evaluate import _Catalogue, _priors
+    from autoknow_rdf.stages.cleaning.model import ValuePair
 
     facts = [ValuePair("Oat milk 1 l", "Flavor", "oat", 0, "valid", "new"),
              ValuePair("Oat drink barista", "Flavor", "Oat", 0, "valid", "new"),

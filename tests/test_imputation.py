@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autoknow_rdf.evaluation.imputation import LabelledProduct, labelled_products, value_scores
-from autoknow_rdf.models.imputer import unescape_spans
-from autoknow_rdf.models.tagger import Span
+from autoknow_rdf.evaluation.labelled import LabelledProduct, labelled_products, value_scores
+from autoknow_rdf.ml.spans import unescape_spans
+from autoknow_rdf.ml.spans import Span
 from autoknow_rdf.pipeline import run_stage
 from autoknow_rdf.vocab import AK, RDF
 
@@ -62,7 +62,7 @@ def test_ae110k_entities_are_decoded_and_overlapping_spans_kept():
 
 @pytest.mark.slow
 def test_imputation_fills_only_missing_applicable_values_with_their_evidence(store, cut_models):
-    from autoknow_rdf.stages.imputation import read_inputs
+    from autoknow_rdf.stages.imputation.stage import read_inputs
 
     before = read_inputs(store)
     result = run_stage(store, "imputation", cut_models[0])
@@ -84,7 +84,7 @@ def test_imputation_fills_only_missing_applicable_values_with_their_evidence(sto
     assert not declared & before.individuals
     assert {r["v"].value for r in rows} <= declared | before.individuals
     # the single-valued attributes learned from the labels travel with the saved tagger
-    from autoknow_rdf.stages.imputation import ImputationStage
+    from autoknow_rdf.stages.imputation.stage import ImputationStage
 
     tagger = ImputationStage.load(cut_models[0] / "imputation").tagger_
     assert tagger.single_valued_ and tagger.single_valued_ <= set(tagger.attributes)
@@ -92,7 +92,7 @@ def test_imputation_fills_only_missing_applicable_values_with_their_evidence(sto
 
 @pytest.mark.slow
 def test_value_tagging_evaluation_runs_the_tagger_beside_its_baselines(tmp_path):
-    from autoknow_rdf.evaluation.imputation import evaluate_value_tagging
+    from autoknow_rdf.stages.imputation.evaluate import evaluate_value_tagging
 
     if not (SHARED / "ae_110k_attributes").is_dir():
         pytest.skip("needs ../shared/data")
@@ -113,7 +113,7 @@ def test_value_tagging_evaluation_runs_the_tagger_beside_its_baselines(tmp_path)
 def test_distant_labels_are_partial_and_keep_titles_without_the_value(store):
     """Off products carry brands without spans: their titles are labelled only for the attributes
     the product has, and a title that lacks its brand stays in as a negative for brand."""
-    from autoknow_rdf.stages.imputation import ImputationStage, read_inputs
+    from autoknow_rdf.stages.imputation.stage import ImputationStage, read_inputs
 
     inputs = read_inputs(store)
     examples = ImputationStage().examples(inputs)
@@ -134,7 +134,7 @@ def test_type_classification_task_moves_the_encoder_and_leaves_no_head_behind(tm
     the trained one does and records the task's weight."""
     import numpy as np
 
-    from autoknow_rdf.models.imputer import ValueExample, ValueTagger
+    from autoknow_rdf.stages.imputation.model import ValueExample, ValueTagger
 
     texts = [("Lavazza Dark Roast Coffee 12 oz", "coffee", 7), ("Lipton Green Tea 20 bags", "tea", 6),
              ("Folgers Classic Roast Coffee", "coffee", 7), ("Twinings Earl Grey Tea", "tea", 8)]

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from autoknow_rdf.cli import cli
 from autoknow_rdf.ingest import ingest_file
-from autoknow_rdf.models.applicability import ApplicabilityModel, RelationView, best_f1_threshold, mentions
-from autoknow_rdf.models.hypernym import TaxonomyView
+from autoknow_rdf.stages.relations.model import ApplicabilityModel, RelationView, best_f1_threshold, mentions
+from autoknow_rdf.stages.view import TaxonomyView
 from autoknow_rdf.shapes import generate_shapes, validate, write_shapes
 from autoknow_rdf.vocab import SH, attribute_iri, type_iri
 
@@ -45,7 +45,7 @@ def test_a_types_own_labels_never_enter_its_features():
     hidden.prepare(view.without_labels({"milk"}), embed, list(view.taxonomy.names))
     assert np.allclose(seen, hidden.features("milk", attrs))  # a labelled type looks like an unlabelled one
     # the parent declares fat and size; one of two labelled siblings declares flavor
-    from autoknow_rdf.models.applicability import FEATURES
+    from autoknow_rdf.stages.relations.model import FEATURES
 
     col = {n: i for i, n in enumerate(FEATURES)}
     assert seen[:, col["parent_has"]].tolist() == [1, 0, 1]

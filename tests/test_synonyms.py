@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autoknow_rdf.evaluation.synonyms import _split_clusters
-from autoknow_rdf.models.synonym import FEATURES, complete_linkage, pair_features, transitive_closure
+from autoknow_rdf.stages.synonyms.evaluate import _split_clusters
+from autoknow_rdf.stages.synonyms.model import FEATURES, complete_linkage, pair_features, transitive_closure
 from autoknow_rdf.pipeline import run_stage
-from autoknow_rdf.stages.synonyms import SynonymsStage, read_inputs
+from autoknow_rdf.stages.synonyms.stage import SynonymsStage, read_inputs
 from autoknow_rdf.vocab import AK, OWL
 
 from .conftest import SHARED, evaluate_json, head
@@ -145,8 +145,8 @@ def test_evaluate_synonyms_reports_models_and_baselines_on_a_real_cut(tmp_path):
 def test_negative_subsampling_leaves_the_combiners_pairs_at_their_own_rate():
     """With `negative_ratio`, only the cross-encoder's share is subsampled: the combiner and the
     threshold see every held-in pair, so the operating point keeps the data's match rate."""
-    from autoknow_rdf.models.encoder import embed
-    from autoknow_rdf.models.synonym import SynonymClassifier, SynonymPair
+    from autoknow_rdf.ml.encoder import embed
+    from autoknow_rdf.stages.synonyms.model import SynonymClassifier, SynonymPair
     from autoknow_rdf.splits import bucket
 
     names = [f"item {i} model x{i}00" for i in range(200)]

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from autoknow_rdf.evaluation.tagging import _type_spans, dictionary_tagger, span_scores, tagging_examples
-from autoknow_rdf.models.tagger import Span, SpanTagger
+from autoknow_rdf.stages.taxonomy.tagger import type_spans
+from autoknow_rdf.stages.taxonomy.evaluate_tagging import dictionary_tagger, span_scores, tagging_examples
+from autoknow_rdf.ml.spans import Span
+from autoknow_rdf.stages.taxonomy.tagger import SpanTagger
 
 from .conftest import DEMO
 
 
 def test_distant_type_span_takes_the_products_own_type_name():
     title = "Nespresso Capsules OriginalLine Ristretto, Coffee Pods, Dark Roast Espresso Coffee, 50 Count"
-    (span,) = _type_spans(title, ["Coffee"])
+    (span,) = type_spans(title, ["Coffee"])
     assert title[span.start:span.end] == "Coffee"
-    assert _type_spans("Green Teas, 20 bags", ["Tea"])[0] == Span("TYPE", 6, 10)
-    assert _type_spans("Teapot", ["Tea"]) == []
+    assert type_spans("Green Teas, 20 bags", ["Tea"])[0] == Span("TYPE", 6, 10)
+    assert type_spans("Teapot", ["Tea"]) == []
 
 
 def test_dictionary_baseline_and_span_scores():
@@ -42,7 +44,7 @@ def test_examples_from_real_titles_have_exact_spans(tmp_path):
 
 @pytest.mark.slow
 def test_tagger_learns_spans_and_round_trips_through_save(tmp_path):
-    from autoknow_rdf.models.tagger import TitleExample
+    from autoknow_rdf.stages.taxonomy.tagger import TitleExample
 
     text = "Acme Green Tea 20 bags"
 

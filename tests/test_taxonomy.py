@@ -10,8 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from autoknow_rdf.cli import cli
-from autoknow_rdf.evaluation.taxonomy import evaluate_product_typing, hidden_leaves
-from autoknow_rdf.models.hypernym import FEATURES, HypernymModel, TaxonomyView, head_word, words
+from autoknow_rdf.stages.taxonomy.evaluate import evaluate_product_typing, hidden_leaves
+from autoknow_rdf.stages.taxonomy.hypernym import FEATURES, HypernymModel
+from autoknow_rdf.stages.view import TaxonomyView, head_word, words
 
 from .conftest import DEMO, evaluate_json
 

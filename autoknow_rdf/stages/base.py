@@ -34,6 +34,9 @@ class Stage(ABC):
     name: ClassVar[str]
     requires: ClassVar[tuple[NamedNode, ...]]  # predicates the stage reads
     assigns: ClassVar[tuple[NamedNode, ...]]  # the only predicates its facts may use
+    # constructor arguments of the demo-sized model (the demo, the tests); `autoknow train` uses
+    # the constructor's full-size defaults
+    DEMO_CONFIG: ClassVar[dict[str, Any]] = {}
 
     @classmethod
     def allows(cls, predicate: NamedNode) -> bool:

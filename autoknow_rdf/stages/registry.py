@@ -1,49 +1,42 @@
-"""Stages by name: the registry key is the module, CLI verb, run graph and test file name."""
+"""Stages by name, in pipeline order: the one place that lists and orders them.
+
+The registry key is the stage's room (`stages/<name>/`), CLI verb, run graph and test file name.
+Each room holds `stage.py` (the Stage subclass named here) and `evaluate.py` (its protocol:
+`evaluate`, `DATA_FILES` and `dev_precision`). Demo, report, evaluation and accounting read
+the order from here.
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
+from types import ModuleType
+
 from .base import Stage
 
-__all__ = ["STAGES", "stage_class"]
+__all__ = ["STAGES", "stage_class", "stage_evaluation"]
+
+STAGES: dict[str, str] = {"taxonomy": "TaxonomyStage", "relations": "RelationsStage", "imputation": "ImputationStage",
+                          "cleaning": "CleaningStage", "synonyms": "SynonymsStage"}
 
 
-def _taxonomy() -> type[Stage]:
-    from .taxonomy import TaxonomyStage
-
-    return TaxonomyStage
-
-
-def _relations() -> type[Stage]:
-    from .relations import RelationsStage
-
-    return RelationsStage
-
-
-def _imputation() -> type[Stage]:
-    from .imputation import ImputationStage
-
-    return ImputationStage
-
-
-def _cleaning() -> type[Stage]:
-    from .cleaning import CleaningStage
-
-    return CleaningStage
-
-
-def _synonyms() -> type[Stage]:
-    from .synonyms import SynonymsStage
-
-    return SynonymsStage
-
-
-STAGES = {"taxonomy": _taxonomy, "relations": _relations, "imputation": _imputation, "cleaning": _cleaning,
-          "synonyms": _synonyms}
-
-
-def stage_class(name: str) -> type[Stage]:
+def _check(name: str) -> None:
     from ..errors import AutoknowError
 
     if name not in STAGES:
         raise AutoknowError(f"no stage {name!r}; stages: {', '.join(STAGES)}")
-    return STAGES[name]()
+
+
+def stage_class(name: str) -> type[Stage]:
+    """The Stage subclass in `stages/<name>/stage.py` (imported on first use: torch stays unloaded).
+
+    >>> stage_class("relations").name
+    'relations'
+    """
+    _check(name)
+    return getattr(import_module(f"{__package__}.{name}.stage"), STAGES[name])
+
+
+def stage_evaluation(name: str) -> ModuleType:
+    """The stage's evaluation module (`stages/<name>/evaluate.py`)."""
+    _check(name)
+    return import_module(f"{__package__}.{name}.evaluate")

@@ -9,16 +9,18 @@ leaf's name, its products and baskets — never its id or path.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
-from ..splits import bucket
-from ..models.hypernym import FEATURES, HypernymModel, TaxonomyView
+from ...splits import bucket
+from .hypernym import FEATURES, HypernymModel
+from ..view import TaxonomyView
 
 col = {name: i for i, name in enumerate(FEATURES)}
 
-__all__ = ["hidden_leaves", "evaluate_hypernyms", "evaluate_product_typing"]
+__all__ = ["hidden_leaves", "evaluate_hypernyms", "evaluate_product_typing", "evaluate", "dev_precision", "DATA_FILES"]
 
 
 def hidden_leaves(view: TaxonomyView, share: int = 10, min_candidates: int = 10) -> dict[str, list[str]]:
@@ -62,7 +64,7 @@ def evaluate_hypernyms(view: TaxonomyView, embed: Callable | None = None, target
     (default: a hash share of each taxonomy's leaves); `trained`: a saved model to score instead
     of training two.
     """
-    from ..models.encoder import embed as default_embed
+    from ...ml.encoder import embed as default_embed
 
     embed = embed or default_embed
     hidden = hidden if hidden is not None else hidden_leaves(view)
@@ -142,7 +144,7 @@ def evaluate_product_typing(view: TaxonomyView, hidden: list[str], embed: Callab
     import torch
     import torch.nn.functional as nnf
 
-    from ..models.encoder import embed as default_embed
+    from ...ml.encoder import embed as default_embed
 
     embed = embed or default_embed
     kids = view.children()
@@ -231,11 +233,12 @@ def evaluate_taxonomy(data: "Path", tagging: bool = True, test: "Path | None" = 
     (and tagger) are scored instead of training new ones. Each table comes with its split sizes."""
     from pathlib import Path
 
-    from ..errors import AutoknowError
-    from ..loaders.taxonomy import google_taxonomy, off_categories, shopify_categories
-    from ..pipeline import evaluation_store
-    from ..stages.taxonomy import TaxonomyStage, read_view
-    from .tagging import evaluate_tagging
+    from ...errors import AutoknowError
+    from ...loaders.taxonomy import google_taxonomy, off_categories, shopify_categories
+    from ...evaluation.labelled import evaluation_store
+    from .stage import TaxonomyStage
+    from ..view import read_view
+    from .evaluate_tagging import evaluate_tagging
 
     data = Path(data)
     saved = TaxonomyStage.load(Path(model)) if model is not None else None
@@ -278,3 +281,18 @@ def evaluate_taxonomy(data: "Path", tagging: bool = True, test: "Path | None" = 
     if instacart:
         result["tables"]["product typing (hidden Instacart aisles)"] = evaluate_product_typing(view, instacart)
     return result
+
+
+DATA_FILES = ("oa_mine_attributes/*.jsonl", "wdc_pave_attributes/*.jsonl")  # hidden leaves are new by construction: titles only
+
+
+def evaluate(data: Path, test: Path | None = None, model: Path | None = None) -> dict[str, Any]:
+    """The stage's protocol (`autoknow evaluate taxonomy`)."""
+    return evaluate_taxonomy(data, test=test, model=model)
+
+
+def dev_precision(tables: dict[str, list[dict]]) -> float | None:
+    """Hypernym edges at the calibrated threshold, over the hidden leaves of every taxonomy."""
+    rows = [r for r in tables.get("hypernym", []) if r.get("method") == "model" and r.get("precision@thr") is not None]
+    n = sum(r["n"] * r["coverage@thr"] for r in rows)
+    return sum(r["precision@thr"] * r["n"] * r["coverage@thr"] for r in rows) / n if n else None

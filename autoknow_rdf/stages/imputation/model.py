@@ -17,24 +17,21 @@ decoding keeps its most confident value per text, as the labels say a text has o
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import random
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..vocab import slug
-from .tagger import Span, _snap
+from ...vocab import slug
+from ...ml.spans import Span, snap_to_words
 
-__all__ = ["ValueExample", "ValueTagger", "unescape_spans", "trim_span", "single_valued", "keep_best_value"]
+__all__ = ["ValueExample", "ValueTagger", "trim_span", "single_valued", "keep_best_value"]
 
 TYPE_DIM = 384
 HEAD_LR = 10  # the output head starts from scratch: it learns at 10x the encoder's rate
 SINGLE_VALUED_SHARE = 0.05  # below this share of labelled texts with two values, an attribute has one per text
-_ENTITY = re.compile(r"&(?:#\d+;?|#x[0-9a-fA-F]+;?|(?:amp|quot|lt|gt|nbsp);?|[A-Za-z][A-Za-z0-9]*;)")  # "&amp" without ";" too
 
 
 @dataclass(frozen=True)
@@ -49,31 +46,6 @@ class ValueExample:
     # title teaches "no brand here", an attribute the product lacks teaches nothing.
     known: frozenset[str] | None = None
 
-
-def unescape_spans(text: str, spans: list[Span]) -> tuple[str, list[Span]]:
-    """HTML entities decoded, with span offsets moved to the decoded text (not dropped).
-
-    >>> unescape_spans("Tom &amp; Jerry Tee", [Span("Brand", 0, 15), Span("Type", 16, 19)])
-    ('Tom & Jerry Tee', [Span(label='Brand', start=0, end=11, score=1.0), Span(label='Type', start=12, end=15, score=1.0)])
-    >>> unescape_spans("Hats &amp Caps", [Span("Type", 10, 14)])
-    ('Hats & Caps', [Span(label='Type', start=7, end=11, score=1.0)])
-    """
-    if "&" not in text:
-        return text, spans
-    pieces, at, pos, last = [], [0] * (len(text) + 1), 0, 0  # at[i]: decoded offset of raw boundary i
-    for m in _ENTITY.finditer(text):
-        for i in range(last, m.start()):
-            at[i], pos = pos, pos + 1
-        decoded = html.unescape(m.group(0))
-        at[m.start()] = pos
-        for i in range(m.start() + 1, m.end()):
-            at[i] = pos + len(decoded)  # an end inside an entity takes the whole character
-        pieces.append(text[last:m.start()] + decoded)
-        pos, last = pos + len(decoded), m.end()
-    for i in range(last, len(text) + 1):
-        at[i], pos = pos, pos + 1
-    pieces.append(text[last:])
-    return "".join(pieces), [Span(s.label, at[s.start], at[s.end], s.score) for s in spans]
 
 
 _EDGE = " \t&,;:/+|-\u2013"  # what a value does not begin or end with
@@ -206,7 +178,7 @@ class ValueTagger:
         import torch
         from transformers import AutoTokenizer
 
-        from .encoder import device
+        from ...ml.encoder import device
 
         torch.manual_seed(self.seed)
         self.tokenizer_ = AutoTokenizer.from_pretrained(path)
@@ -232,7 +204,7 @@ class ValueTagger:
         import torch
         from torch.nn import functional as F
 
-        from .encoder import encoder_path
+        from ...ml.encoder import encoder_path
 
         self._load(encoder_path())
         self.single_valued_ = single_valued(examples) & set(self.attributes)
@@ -320,7 +292,7 @@ class ValueTagger:
                 else:
                     cur = [a, b, [float(row[t])]]
                     found.append(cur)
-            snapped = _snap(text, [Span(self.attributes[li], a, b, sum(ps) / len(ps)) for a, b, ps in found])
+            snapped = snap_to_words(text, [Span(self.attributes[li], a, b, sum(ps) / len(ps)) for a, b, ps in found])
             spans += [Span(s.label, *trim_span(text, s.start, s.end), s.score) for s in snapped]
             spans = [s for s in spans if s.end > s.start]
         return sorted(keep_best_value(text, spans, self.single_valued_), key=lambda s: (s.start, s.label))
@@ -351,7 +323,7 @@ class ValueTagger:
         single = set(config.pop("single_valued", ()))
         tagger = cls(**config)
         tagger.single_valued_ = single
-        from .encoder import encoder_path
+        from ...ml.encoder import encoder_path
 
         tagger._load(encoder_path())
         tagger.net_.load_state_dict(torch.load(folder / "imputer.pt", map_location=tagger.device_))

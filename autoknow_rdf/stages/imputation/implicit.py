@@ -7,19 +7,13 @@ when `conditioned`, of the product type's name: a tagger cannot find what is not
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 
+from ...evaluation.labelled import ImplicitExample
+
 __all__ = ["ImplicitExample", "ImplicitValueClassifier"]
 
-
-@dataclass(frozen=True)
-class ImplicitExample:
-    title: str
-    type_name: str
-    attribute: str
-    value: str | None = None  # gold, when known
 
 
 class ImplicitValueClassifier:

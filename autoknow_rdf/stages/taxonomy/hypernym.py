@@ -22,63 +22,18 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from ..view import TaxonomyView, head_word, words
 
 __all__ = ["TaxonomyView", "HypernymModel", "FEATURES", "head_word", "words"]
 
 FEATURES = ("name_cos", "kids_cos", "sibling_max", "title_cos", "name_title", "head", "contained", "jaccard", "fanout",
             "basket_share", "has_baskets")
 BEHAVIOUR = ("basket_share", "has_baskets")
-_WORD = re.compile(r"[a-z0-9]+")
 
-
-def words(text: str) -> list[str]:
-    """Lower-case words, each crudely singularised (so 'teas' meets 'tea').
-
-    >>> words("Black Teas & Herbal infusions")
-    ['black', 'tea', 'herbal', 'infusion']
-    """
-    out = []
-    for w in _WORD.findall(text.lower()):
-        if len(w) > 3 and w.endswith("ies"):
-            w = w[:-3] + "y"
-        elif len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
-            w = w[:-1]
-        out.append(w)
-    return out
-
-
-def head_word(text: str) -> str:
-    """The head of an English noun phrase: its last word ('ice creams' -> 'cream')."""
-    ws = words(text.split(",")[0])
-    return ws[-1] if ws else ""
-
-
-@dataclass
-class TaxonomyView:
-    """A taxonomy as plain data: names, parent links, product titles and baskets per type."""
-
-    names: dict[str, str]
-    parents: dict[str, set[str]]
-    scheme: dict[str, str]
-    titles: dict[str, list[str]] = field(default_factory=dict)
-    baskets: dict[str, set[str]] = field(default_factory=dict)  # basket -> types
-
-    def children(self) -> dict[str, set[str]]:
-        kids: dict[str, set[str]] = {}
-        for c, ps in self.parents.items():
-            for p in ps:
-                kids.setdefault(p, set()).add(c)
-        return kids
-
-    def without(self, hidden: set[str]) -> "TaxonomyView":
-        """The view with `hidden` types' parent links removed (their names and products stay)."""
-        return TaxonomyView(self.names, {c: ps for c, ps in self.parents.items() if c not in hidden},
-                            self.scheme, self.titles, self.baskets)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

@@ -14,10 +14,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from ..splits import bucket
-from ..models.tagger import Span, TitleExample
+from ...splits import bucket
+from ...ml.spans import Span
+from .tagger import TitleExample, label_of, type_spans
 
 __all__ = ["tagging_examples", "dictionary_tagger", "span_scores", "evaluate_tagging"]
 
@@ -26,25 +27,13 @@ TOP_ATTRIBUTES = 8
 
 
 
-def label_of(attribute: str) -> str:
-    return re.sub(r"[^A-Z0-9]+", "_", attribute.upper()).strip("_")
-
-
-def _type_spans(title: str, names: Iterable[str]) -> list[Span]:
-    """Distant TYPE spans: the longest occurrence of one of the product's own type names."""
-    best = None
-    for n in sorted(set(names), key=len, reverse=True):
-        m = re.search(r"(?<![A-Za-z0-9])" + re.escape(n) + r"(?:e?s)?(?![A-Za-z0-9])", title, re.I)
-        if m and (best is None or (m.end() - m.start()) > (best.end - best.start)):
-            best = Span("TYPE", m.start(), m.end())
-    return [best] if best else []
 
 
 def tagging_examples(data: Path, labels: list[str] | None = None) -> tuple[list[TitleExample], list[str], dict[str, str]]:
     """(examples, labels, provenance per example text: 'human' or 'distant') from OA-Mine + WDC-PAVE;
     the labels are the most frequent attributes, or the given `labels` (a test folder's titles
     are labelled with the training folder's labels)."""
-    from ..loaders.catalogue import extractgpt_titles, wdc_pave
+    from ...loaders.catalogue import extractgpt_titles, wdc_pave
 
     records = []
     for path in sorted(data.glob("oa_mine_attributes/oa_mine_*.jsonl")):
@@ -61,7 +50,7 @@ def tagging_examples(data: Path, labels: list[str] | None = None) -> tuple[list[
                  and (s.attribute in top or s.attribute == "Product Type")]
         kind = "human"
         if origin == "oa-mine":
-            distant = _type_spans(r.title, [t.label for t in r.types if t.label])
+            distant = type_spans(r.title, [t.label for t in r.types if t.label])
             spans = [s for s in spans if not any(s.start < d.end and s.end > d.start for d in distant)] + distant
             kind = "human+distant" if distant else "human"
         examples.append(TitleExample(r.title, tuple(sorted(spans, key=lambda s: s.start))))
@@ -119,7 +108,7 @@ def evaluate_tagging(data: Path, taxonomy_names: set[str] | None = None, epochs:
     `test`: train on every title of `data`, score on the titles of `test` (type names of the test
     folder that no training title has make the "never seen" slice). `trained`: a saved SpanTagger
     to score instead of training one (gold spans of labels it does not know are dropped)."""
-    from ..models.tagger import SpanTagger
+    from .tagger import SpanTagger
 
     examples, labels, source = tagging_examples(data, list(trained.labels) if trained is not None else None)
     if trained is not None:

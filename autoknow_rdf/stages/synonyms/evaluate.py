@@ -32,11 +32,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..models.synonym import SynonymClassifier, SynonymPair, best_f1_threshold, complete_linkage, nearest_other_names, \
-    pairs_from_clusters, transitive_closure
-from ..splits import bucket
+from ...evaluation import pick
+from .model import SynonymClassifier, SynonymPair, best_f1_threshold, complete_linkage, nearest_other_names, pairs_from_clusters, transitive_closure
+from ...splits import bucket
 
-__all__ = ["term_clusters", "offer_pairs", "evaluate_synonyms"]
+__all__ = ["term_clusters", "offer_pairs", "evaluate_synonyms", "evaluate", "dev_precision", "DATA_FILES"]
 
 LANGS = ("en", "fr", "de", "es", "it", "nl")  # English and the Latin-script languages OFF has most of
 MAX_CLUSTERS = {"train": 2400, "dev": 300}  # per source (CPU time; 800 training clusters measured PR-AUC 0.735, 2,400 0.763)
@@ -286,7 +286,7 @@ def offer_text(record) -> str:
 
 def offer_pairs(data: Path) -> dict[str, dict[str, list[SynonymPair]]]:
     """Per matching data set: its train and valid pairs as offer strings."""
-    from ..loaders.pairs import match_pairs
+    from ...loaders.pairs import match_pairs
 
     out: dict[str, dict[str, list[SynonymPair]]] = {}
     files = sorted(data.glob("er_magellan_products/*/*.csv")) + sorted(data.glob("wdc_lspc_v2_products/*/*.csv"))
@@ -377,13 +377,13 @@ def evaluate_synonyms(data: Path, seed: int = 0, epochs: int = 2, embed: Callabl
     """`autoknow evaluate synonyms --data DIR` (dev splits carved from DIR), or `--train DIR --test
     DIR` (trained on one, scored on the other); `model`: a saved synonyms stage whose classifier
     is scored instead of training one (for terms and offers alike)."""
-    from ..console import progress_bar
-    from ..models.encoder import embed as default_embed
+    from ...console import progress_bar
+    from ...ml.encoder import embed as default_embed
 
     embed = embed or default_embed
     trained = None
     if model is not None:
-        from ..stages.synonyms import SynonymsStage
+        from .stage import SynonymsStage
 
         trained = SynonymsStage.load(Path(model)).classifier_
     result: dict[str, Any] = {"tables": {}, "skipped": []}
@@ -406,7 +406,19 @@ def evaluate_synonyms(data: Path, seed: int = 0, epochs: int = 2, embed: Callabl
     if not offers:
         result["skipped"].append("product matching: no ER-Magellan or WDC pairs" + (" in both folders" if test else ""))
     if not result["tables"]:
-        from ..errors import AutoknowError
+        from ...errors import AutoknowError
 
         raise AutoknowError(f"{data}: no synonym or matching data (openfoodfacts_*, wordnet_consumables, er_magellan_products, wdc_lspc_v2_products)")
     return result
+
+
+
+
+def evaluate(data: Path, test: Path | None = None, model: Path | None = None) -> dict[str, Any]:
+    """The stage's protocol (`autoknow evaluate synonyms`)."""
+    return evaluate_synonyms(data, test=test, model=model)
+
+
+def dev_precision(tables: dict[str, list[dict]]) -> float | None:
+    row = pick(tables.get("value/type synonyms (dev clusters)", []), slice="all", method="model: features + cross-encoder")
+    return row and row.get("P")

@@ -21,8 +21,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..splits import bucket
-from .cross_encoder import CrossEncoder
+from ...splits import bucket
+from ...ml.cross_encoder import CrossEncoder
 
 __all__ = ["SynonymPair", "pair_features", "codes", "FEATURES", "SynonymClassifier", "best_f1_threshold", "pairs_from_clusters",
            "complete_linkage", "transitive_closure", "nearest_other_names"]
@@ -175,7 +175,7 @@ class SynonymClassifier:
         from sklearn.ensemble import GradientBoostingClassifier
         from sklearn.model_selection import cross_val_predict
 
-        from .encoder import embed as default_embed
+        from ...ml.encoder import embed as default_embed
 
         embed = embed or default_embed
         held = [p for p in pairs if bucket("combiner" + p.group) < self.combiner_share]
@@ -215,7 +215,7 @@ class SynonymClassifier:
 
     def predict(self, pairs: list[SynonymPair], embed: Callable | None = None) -> np.ndarray:
         """P(same) per pair."""
-        from .encoder import embed as default_embed
+        from ...ml.encoder import embed as default_embed
 
         if not pairs:
             return np.zeros(0)

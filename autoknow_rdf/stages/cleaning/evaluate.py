@@ -33,11 +33,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..models.cleaner import KINDS, Combiner, ValuePair, negatives, value_in_text
-from ..splits import bucket
-from .imputation import labelled_products, normalise_value
+from ...evaluation import pick
+from .model import KINDS, Combiner, ValuePair, negatives, value_in_text
+from ...splits import bucket
+from ...evaluation.labelled import labelled_products, normalise_value
 
-__all__ = ["valid_pairs", "evaluate_cleaning"]
+__all__ = ["valid_pairs", "evaluate_cleaning", "evaluate", "dev_precision", "DATA_FILES"]
 
 MAX_TRAIN_POSITIVES = 5000  # 2,500 measured title n-gram ROC-AUC 0.95 on new titles, 5,000 0.98 (seeds 0 and 1)
 MAX_DEV_POSITIVES = 800
@@ -56,14 +57,14 @@ def valid_pairs(data: Path) -> list[ValuePair]:
                     out.append(ValuePair(text, a, v, 0, "valid", p.type_key))
     implicit = next(iter(data.glob("implicitave_attributes/implicitave_trainval.tsv*")), None)
     if implicit is not None:
-        from .implicit import implicit_examples
+        from ...evaluation.labelled import implicit_examples
 
         train, val, _ = implicit_examples(implicit)
         rows = sorted(train + val, key=lambda e: bucket("clean" + e.title))[:IMPLICIT_ROWS]
         out += [ValuePair(e.title, e.attribute.split("/", 1)[1], normalise_value(e.value), 0, "valid", "implicitave:" + e.type_name)
                 for e in rows]
     for path in sorted(data.glob("openfoodfacts_products/off_products.jsonl*")):
-        from ..loaders.catalogue import off_products
+        from ...loaders.catalogue import off_products
 
         for r in off_products(path):
             if not r.title:
@@ -180,7 +181,7 @@ def evaluate_cleaning(data: Path, epochs: int = 2, seed: int = 0, max_train: int
     with `test`, trained and calibrated on `data` only and scored on the test folder's values
     (split into types the training data has and types it has not). `model`: a saved cleaning
     stage scored at its own threshold instead of training one."""
-    from ..models.cleaner import ValueCleaner
+    from .model import ValueCleaner
 
     pairs = valid_pairs(Path(data))
     part = lambda p: bucket("clean" + p.type_key + p.text)  # noqa: E731
@@ -222,7 +223,7 @@ def evaluate_cleaning(data: Path, epochs: int = 2, seed: int = 0, max_train: int
     models: dict[str, tuple[Callable[[list[ValuePair]], np.ndarray], Any]] = {}
     calib_scores, combiner = np.array([]), None
     if model is not None:
-        from ..stages.cleaning import CleaningStage
+        from .stage import CleaningStage
 
         saved = CleaningStage.load(Path(model))
         if saved.combiner_ is not None:
@@ -281,3 +282,20 @@ def evaluate_cleaning(data: Path, epochs: int = 2, seed: int = 0, max_train: int
             "train pairs": len(train_pairs), "calibration values": len(calib_scores),
             "dev values": {k: min(len(v), max_dev) for k, v in dev.items()}, "unseen types": len(unseen_types),
             "valid values available": len(pairs), "epochs": epochs}
+
+
+
+
+def evaluate(data: Path, test: Path | None = None, model: Path | None = None) -> dict[str, Any]:
+    """The stage's protocol (`autoknow evaluate cleaning`)."""
+    result = evaluate_cleaning(data, test=test, model=model)
+    return {"tables": {"cleaning (dev)": result.pop("rows")}, "cleaning (dev)": result}
+
+
+def dev_precision(tables: dict[str, list[dict]]) -> float | None:
+    """The share of kept values that are correct, at a 10% error rate, for the model the stage runs."""
+    methods = ("model: cross-encoder + catalogue prior (stacked)", "model: cross-encoder")  # what the stage runs first
+    rows = tables.get("cleaning (dev)", [])
+    row = next(filter(None, (pick(rows, slice="new titles, known types", negatives="all kinds, 10% error rate", method=m)
+                             for m in methods)), None)
+    return row and row.get("kept correct")

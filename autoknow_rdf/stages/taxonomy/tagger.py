@@ -9,18 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
-__all__ = ["Span", "TitleExample", "SpanTagger"]
+from ...ml.spans import Span, snap_to_words
 
-
-@dataclass(frozen=True)
-class Span:
-    label: str
-    start: int
-    end: int
-    score: float = 1.0
+__all__ = ["TitleExample", "SpanTagger", "label_of", "type_spans"]
 
 
 @dataclass(frozen=True)
@@ -47,27 +43,6 @@ def _bio(offsets, spans: tuple[Span, ...], label_id: dict[str, int]) -> list[int
     return out
 
 
-def _snap(text: str, spans: list[Span]) -> list[Span]:
-    """Widen spans to whole words (a word-piece tag must not cut 'Truffles' to 'uffles') and
-    merge spans of one label that then touch or overlap.
-
-    >>> _snap("Chocolate Truffles 5oz", [Span("TYPE", 12, 18, 0.9)])
-    [Span(label='TYPE', start=10, end=18, score=0.9)]
-    """
-    out: list[Span] = []
-    for s in sorted(spans, key=lambda s: s.start):
-        a, b = s.start, s.end
-        while a > 0 and text[a - 1].isalnum():
-            a -= 1
-        while b < len(text) and text[b].isalnum():
-            b += 1
-        if out and out[-1].label == s.label and a <= out[-1].end:
-            prev = out.pop()
-            out.append(Span(s.label, prev.start, max(b, prev.end), (prev.score + s.score) / 2))
-        else:
-            out.append(Span(s.label, a, b, s.score))
-    return out
-
 
 class SpanTagger:
     """Token classifier over BIO tags for `labels` (e.g. TYPE, BRAND, FLAVOR)."""
@@ -83,7 +58,7 @@ class SpanTagger:
         from transformers import AutoModelForTokenClassification, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
-        from .encoder import device
+        from ...ml.encoder import device
 
         hf_logging.set_verbosity_error()  # the new classifier head is expected, not news
         hf_logging.disable_progress_bar()
@@ -99,7 +74,7 @@ class SpanTagger:
     def fit(self, examples: list[TitleExample], progress=None) -> "SpanTagger":
         import torch
 
-        from .encoder import encoder_path
+        from ...ml.encoder import encoder_path
 
         self._load(encoder_path())
         label_id = {t: i for i, t in enumerate(self.tags)}
@@ -165,7 +140,7 @@ class SpanTagger:
                 cur = (label, a, b, [float(row[t])])
         if cur:
             spans.append(cur)
-        return _snap(text, [Span(l, s, e, sum(ps) / len(ps)) for l, s, e, ps in spans])
+        return snap_to_words(text, [Span(l, s, e, sum(ps) / len(ps)) for l, s, e, ps in spans])
 
     def save(self, folder: Path) -> str:
         folder.mkdir(parents=True, exist_ok=True)
@@ -187,3 +162,23 @@ class SpanTagger:
         tagger._load(str(folder))
         tagger.model_.eval()
         return tagger
+
+
+def label_of(attribute: str) -> str:
+    """A tag label from an attribute name.
+
+    >>> label_of("Item Form")
+    'ITEM_FORM'
+    """
+    return re.sub(r"[^A-Z0-9]+", "_", attribute.upper()).strip("_")
+
+
+def type_spans(title: str, names: Iterable[str]) -> list[Span]:
+    """Distant TYPE spans: the longest occurrence of one of the product's own type names."""
+    best = None
+    for n in sorted(set(names), key=len, reverse=True):
+        m = re.search(r"(?<![A-Za-z0-9])" + re.escape(n) + r"(?:e?s)?(?![A-Za-z0-9])", title, re.I)
+        if m and (best is None or (m.end() - m.start()) > (best.end - best.start)):
+            best = Span("TYPE", m.start(), m.end())
+    return [best] if best else []
+

@@ -9,48 +9,24 @@ cosine between the title and each option's name.
 
 from __future__ import annotations
 
-import gzip
 import statistics
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Callable
 
 
-from ..models.implicit import ImplicitExample, ImplicitValueClassifier
-from ..splits import bucket
+from ...evaluation.labelled import implicit_examples
+from .implicit import ImplicitValueClassifier
+from ...splits import bucket
 
-__all__ = ["implicit_examples", "evaluate_implicit"]
+__all__ = ["evaluate_implicit"]
 
 TRAIN_SAMPLE = 12_000
 
 
-def implicit_examples(path: Path) -> tuple[list[ImplicitExample], list[ImplicitExample], dict[str, list[str]]]:
-    """(train, val, options per domain-attribute) from implicitave_trainval.tsv(.gz)."""
-    import csv
-    import json
-
-    opener = gzip.open if path.suffix == ".gz" else open
-    train, val = [], []
-    with opener(path, "rt", encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh, delimiter="\t"):
-            e = ImplicitExample(row["texts"].removeprefix("[Title] ").strip(), row["category"],
-                                f"{row['domain']}/{row['attribute_names']}", row["attribute_values"])
-            (val if row["split"] == "val" else train).append(e)
-    options: dict[str, set[str]] = defaultdict(set)
-    files = {"Clothing": "Clothing_Shoes_and_Jewelry", "Footwear": "Clothing_Shoes_and_Jewelry",
-             "Jewlery_and_General_Apparel": "Clothing_Shoes_and_Jewelry", "Food": "Food", "Home": "Home"}
-    listed = path.parent / "implicitave_value_options.json"
-    vocab = json.loads(listed.read_text(encoding="utf-8")) if listed.is_file() else {}
-    for a in {e.attribute for e in train + val}:
-        domain, attr = a.split("/", 1)
-        options[a] |= set(vocab.get(f"options_{files.get(domain, '')}.json", {}).get(attr, []))
-    for e in train:
-        options[e.attribute].add(e.value)
-    return train, val, {a: sorted(v) for a, v in options.items()}
-
 
 def evaluate_implicit(path: Path, embed: Callable | None = None, sample: int = TRAIN_SAMPLE) -> dict[str, Any]:
-    from ..models.encoder import embed as default_embed
+    from ...ml.encoder import embed as default_embed
 
     embed = embed or default_embed
     train, val, options = implicit_examples(path)

@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 from pyoxigraph import NamedNode
 
-from ..provenance import Evidence, Fact
-from ..splits import bucket
-from ..store import KnowledgeStore
-from ..vocab import AK, OWL, scheme_iri
-from .base import ModelInfo, Stage
+from ...provenance import Evidence, Fact
+from ...splits import bucket
+from ...store import KnowledgeStore
+from ...vocab import AK, OWL, scheme_iri
+from ..base import ModelInfo, Stage
 
 __all__ = ["SynonymsStage", "SynonymInputs", "read_inputs"]
 
@@ -94,6 +94,7 @@ def _english(names: list[tuple[str, str]]) -> list[str]:
 
 class SynonymsStage(Stage):
     name = "synonyms"
+    DEMO_CONFIG = {"max_clusters": 800, "epochs": 2}  # 400 x 1 reached no held-in threshold of 0.9 precision
     requires = (AK.ofAttribute, AK.containsProduct)
     assigns = (OWL.sameAs, OWL.equivalentClass, AK.canonical)
 
@@ -112,7 +113,7 @@ class SynonymsStage(Stage):
     def gold_pairs(self, inputs: SynonymInputs, embed) -> list:
         """Synonym pairs from the store: a term's names (English and cross-language), against a
         sibling's name, the nearest other name and a random one; labelled offer pairs too."""
-        from ..models.synonym import SynonymPair, nearest_other_names, pairs_from_clusters
+        from .model import SynonymPair, nearest_other_names, pairs_from_clusters
 
         multi = sorted((t for t, ns in inputs.names.items() if _english(ns) and len({n.lower() for _, n in ns}) > 1),
                        key=lambda t: bucket("gold" + t, 10**6))[: self.max_clusters]
@@ -130,8 +131,8 @@ class SynonymsStage(Stage):
         return pairs
 
     def fit(self, inputs: SynonymInputs) -> "SynonymsStage":
-        from ..models.encoder import embed
-        from ..models.synonym import SynonymClassifier
+        from ...ml.encoder import embed
+        from .model import SynonymClassifier
 
         pairs = self.gold_pairs(inputs, embed)
         self.classifier_ = SynonymClassifier(epochs=self.epochs, max_length=48, seed=self.seed)
@@ -263,8 +264,8 @@ class SynonymsStage(Stage):
     # ---- prediction ------------------------------------------------------------------------
     def predict(self, inputs: SynonymInputs) -> list[Fact]:
         """Links inside complete-linkage clusters of accepted candidate pairs, and canonicals."""
-        from ..models.encoder import embed
-        from ..models.synonym import SynonymPair, complete_linkage
+        from ...ml.encoder import embed
+        from .model import SynonymPair, complete_linkage
 
         if self.classifier_ is None:
             return []
@@ -315,7 +316,7 @@ class SynonymsStage(Stage):
         `autoknow evaluate synonyms` gives the dev-split figures)."""
         from sklearn.metrics import average_precision_score
 
-        from ..models.encoder import embed
+        from ...ml.encoder import embed
 
         pairs = self.gold_pairs(inputs, embed)
         if self.classifier_ is None or len({p.label for p in pairs}) < 2:
@@ -343,8 +344,8 @@ class SynonymsStage(Stage):
 
     @classmethod
     def load(cls, folder: Path) -> "SynonymsStage":
-        from ..errors import AutoknowError
-        from ..models.synonym import SynonymClassifier
+        from ...errors import AutoknowError
+        from .model import SynonymClassifier
 
         if not (folder / "synonyms.json").is_file():
             raise AutoknowError(f"{folder}: no trained synonyms model; run `autoknow train synonyms`")

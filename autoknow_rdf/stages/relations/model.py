@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .hypernym import TaxonomyView, words
+from ..view import TaxonomyView, words
 
 __all__ = ["RelationView", "ApplicabilityModel", "FEATURES", "STRUCTURE", "mentions", "buyer_targets"]
 
@@ -250,7 +250,7 @@ class ApplicabilityModel:
         threshold that maximises F1 on the labelled `calibration` types."""
         from sklearn.ensemble import HistGradientBoostingClassifier
 
-        from ..splits import bucket
+        from ...splits import bucket
 
         types = sorted(types, key=lambda t: bucket("sample" + t, 10**6))[: self.max_types]
         X, y, _ = self._pairs(types)

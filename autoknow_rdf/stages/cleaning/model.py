@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cross_encoder import CrossEncoder
+from ...ml.cross_encoder import CrossEncoder
 
 __all__ = ["ValuePair", "negatives", "ValueCleaner", "KINDS", "Combiner", "value_in_text"]
 

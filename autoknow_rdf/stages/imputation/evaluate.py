@@ -21,117 +21,28 @@ import re
 import statistics
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ..models.imputer import ValueExample, unescape_spans
-from ..models.tagger import Span
-from ..splits import bucket
+from ...evaluation import pick
+from ...evaluation.labelled import LabelledProduct, labelled_products, value_scores
+from .model import ValueExample
+from ...ml.spans import Span
+from ...splits import bucket
 
-__all__ = ["LabelledProduct", "labelled_products", "value_scores", "evaluate_imputation", "normalise_value"]
+__all__ = ["evaluate_imputation", "evaluate_value_tagging", "evaluate", "dev_precision", "DATA_FILES"]
 
 SEEDS = (0, 1, 2)
 EPOCHS = 5
 HELD_OUT_SHARE = 0.15  # of a data set's products, whose types training never sees
 SLICES = ("known types", "unseen types")
-LEFT_OUT = {"Product Type"}  # the taxonomy stage's label
 
-
-@dataclass
-class LabelledProduct:
-    dataset: str
-    id: str
-    category: str
-    texts: dict[str, str]  # field ("title", "description") -> text
-    spans: dict[str, list[Span]] = field(default_factory=dict)  # field -> spans (label = attribute)
-    gold: dict[str, set[str]] = field(default_factory=dict)  # attribute -> normalised values
-
-    @property
-    def type_key(self) -> str:
-        return f"{self.dataset}:{self.category}"
-
-
-def normalise_value(value: str) -> str:
-    """The form values are compared in: case, spacing and edge punctuation do not count.
-
-    >>> normalise_value("  Red  Patent, "), normalise_value("Women's")
-    ('red patent', "women's")
-    """
-    return re.sub(r"\s+", " ", value).strip(" .,;:-()[]\"'").lower()
-
-
-def labelled_products(data: Path) -> list[LabelledProduct]:
-    """OA-Mine, AE-110K (entities decoded, offsets moved) and WDC-PAVE (titles and descriptions)."""
-    from ..loaders.catalogue import extractgpt_titles, wdc_pave
-
-    sources = [("oa-mine", p, extractgpt_titles) for p in sorted(data.glob("oa_mine_attributes/oa_mine_*.jsonl"))]
-    sources += [("ae-110k", p, extractgpt_titles) for p in sorted(data.glob("ae_110k_attributes/ae_110k_*.jsonl"))]
-    sources += [("wdc-pave", p, lambda path, scheme: wdc_pave(path)) for p in sorted(data.glob("wdc_pave_attributes/wdc_pave_train.jsonl"))]
-    out = []
-    for dataset, path, read in sources:
-        for r in read(path, dataset):
-            texts = {"title": r.title, **({"description": r.description} if r.description else {})}
-            raw: dict[str, list[Span]] = defaultdict(list)
-            gold: dict[str, set[str]] = defaultdict(set)
-            for s in r.attributes:
-                if s.attribute in LEFT_OUT:
-                    continue
-                gold[s.attribute].add(normalise_value(_decoded(s.value)))
-                if s.start is not None and s.field in texts:
-                    raw[s.field].append(Span(s.attribute, s.start, s.end))
-            spans = {}
-            for f, text in list(texts.items()):
-                texts[f], spans[f] = text, raw.get(f, [])
-                for _ in range(3):  # some titles are escaped twice ("&amp;amp")
-                    decoded = unescape_spans(texts[f], spans[f])
-                    if decoded[0] == texts[f]:
-                        break
-                    texts[f], spans[f] = decoded
-            out.append(LabelledProduct(dataset, r.id, r.types[0].label or r.types[0].id, texts, spans, dict(gold)))
-    return out
-
-
-def _decoded(value: str) -> str:
-    import html
-
-    return html.unescape(html.unescape(value))
 
 
 def _examples(products: list[LabelledProduct]) -> list[ValueExample]:
     return [ValueExample(text, p.type_key, tuple(sorted(p.spans.get(f, []), key=lambda s: s.start)))
             for p in products for f, text in p.texts.items()]
 
-
-def value_scores(products: list[LabelledProduct], predicted: list[dict[str, list[Span]]]) -> dict[str, Any]:
-    """Exact-span and value-match P/R/F1 (micro), value-match F1 per attribute and its macro mean."""
-    span = Counter()
-    value = Counter()
-    per_attr: dict[str, Counter] = defaultdict(Counter)
-    for p, pred in zip(products, predicted):
-        for f in p.texts:
-            gs = {(s.label, s.start, s.end) for s in p.spans.get(f, [])}
-            ps = {(s.label, s.start, s.end) for s in pred.get(f, [])}
-            span.update(tp=len(gs & ps), fp=len(ps - gs), fn=len(gs - ps))
-        found: dict[str, set[str]] = defaultdict(set)
-        for f, spans in pred.items():
-            for s in spans:
-                found[s.label].add(normalise_value(p.texts[f][s.start:s.end]))
-        for a in set(found) | set(p.gold):
-            g, q = p.gold.get(a, set()), found.get(a, set())
-            c = Counter(tp=len(g & q), fp=len(q - g), fn=len(g - q))
-            value.update(c)
-            per_attr[a].update(c)
-
-    def prf(c: Counter) -> dict[str, float]:
-        prec = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 0.0
-        rec = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 0.0
-        return {"precision": prec, "recall": rec, "f1": 2 * prec * rec / (prec + rec) if prec + rec else 0.0,
-                "support": c["tp"] + c["fn"]}
-
-    attrs = {a: prf(c) for a, c in per_attr.items() if c["tp"] + c["fn"] > 0}
-    return {"span": prf(span), "value": prf(value), "attributes": attrs,
-            "macro_f1": statistics.fmean(a["f1"] for a in attrs.values()) if attrs else 0.0}
 
 
 def dictionary_baseline(train: list[LabelledProduct], allowed: dict[str, set[str]] | None = None
@@ -203,8 +114,8 @@ def evaluate_value_tagging(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: i
     """Conditioned vs unconditioned tagger (each over `seeds`) and the dictionary, same split
     (20% of `data` by hash, or every labelled product of the `test` folder); `trained`, a saved
     ValueTagger, is scored instead of training any (its attributes only)."""
-    from ..models.encoder import embed as default_embed
-    from ..models.imputer import ValueTagger
+    from ...ml.encoder import embed as default_embed
+    from .model import ValueTagger
 
     embed = embed or default_embed
     products = labelled_products(data)
@@ -301,14 +212,14 @@ def evaluate_imputation(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: int 
     """`autoknow evaluate imputation --data DIR` (dev carved from DIR) or `--train DIR --test DIR`:
     value tagging tables, and implicit values (ImplicitAVE: with --data only, on its val split).
     `model`: a saved imputation stage whose tagger is scored instead of training taggers."""
-    from .implicit import evaluate_implicit
+    from .evaluate_implicit import evaluate_implicit
 
     data = Path(data)
     result: dict[str, Any] = {"tables": {}, "skipped": []}
     if _has_spans(data) and (test is None or _has_spans(Path(test))):
         trained = None
         if model is not None:
-            from ..stages.imputation import ImputationStage
+            from .stage import ImputationStage
 
             trained = ImputationStage.load(Path(model)).tagger_
         tag = evaluate_value_tagging(data, seeds, epochs, test=test, trained=trained)
@@ -329,3 +240,16 @@ def evaluate_imputation(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: int 
         result["tables"]["implicit values (ImplicitAVE val)"] = imp.pop("rows")
         result["implicit values (ImplicitAVE val)"] = imp
     return result
+
+
+
+
+def evaluate(data: Path, test: Path | None = None, model: Path | None = None) -> dict[str, Any]:
+    """The stage's protocol (`autoknow evaluate imputation`)."""
+    return evaluate_imputation(data, test=test, model=model)
+
+
+def dev_precision(tables: dict[str, list[dict]]) -> float | None:
+    row = pick(tables.get("value tagging (dev)", []), slice="known types",
+               **{"data set": "all", "method": "tagger, no type (OpenTag-style)"})
+    return row and row.get("value P")

@@ -25,12 +25,12 @@ from typing import Any
 import numpy as np
 from pyoxigraph import Literal, NamedNode
 
-from ..models.tagger import Span
-from ..provenance import Evidence, Fact
-from ..splits import bucket
-from ..store import KnowledgeStore
-from ..vocab import AK, RDF, RDFS, SCHEMA, is_attribute_iri, value_iri
-from .base import ModelInfo, Stage
+from ...ml.spans import Span
+from ...provenance import Evidence, Fact
+from ...splits import bucket
+from ...store import KnowledgeStore
+from ...vocab import AK, RDF, RDFS, SCHEMA, is_attribute_iri, value_iri
+from ..base import ModelInfo, Stage
 
 __all__ = ["ImputationStage", "ImputationInputs", "read_inputs"]
 
@@ -66,7 +66,7 @@ class ImputationInputs:
 
 def read_inputs(store: KnowledgeStore) -> ImputationInputs:
     """Texts, types, values, labelled spans, applicability and type names, via named queries."""
-    from .taxonomy import read_view
+    from ..view import read_view
 
     inputs = ImputationInputs()
     for r in store.select("list_product_texts"):
@@ -136,6 +136,7 @@ def _distant(title: str, attribute: str, labels: set[str]) -> list[Span]:
 
 class ImputationStage(Stage):
     name = "imputation"
+    DEMO_CONFIG = {"max_texts": 1500, "epochs": 4}  # 600 x 2 with distant negatives tagged nothing at all
     requires = (SCHEMA.name, SCHEMA.description, AK.hasAttributeValue, AK.applicable, AK.ofAttribute)
     assigns = (AK.hasAttributeValue, RDF.type, AK.ofAttribute, RDFS.label)  # + attribute sub-properties
 
@@ -158,7 +159,7 @@ class ImputationStage(Stage):
         are labelled: a title that lacks the product's brand is a negative for brand. Without
         those negatives the tagger learned "the first words are the brand" (12.5% precision on
         the demo's Instacart titles)."""
-        from ..models.imputer import ValueExample
+        from .model import ValueExample
 
         out = []
         for p in products if products is not None else sorted(inputs.texts):
@@ -185,8 +186,8 @@ class ImputationStage(Stage):
     def fit(self, inputs: ImputationInputs, embed=None) -> "ImputationStage":
         """Train on up to `max_texts` labelled texts (a deterministic sample); attributes with
         fewer than `min_examples` labelled values are not learned."""
-        from ..models.encoder import embed as default_embed
-        from ..models.imputer import ValueExample, ValueTagger
+        from ...ml.encoder import embed as default_embed
+        from .model import ValueExample, ValueTagger
 
         examples = sorted(self.examples(inputs), key=lambda e: bucket("imputation" + e.text))[: self.max_texts]
         counts = Counter(s.label for e in examples for s in e.spans)
@@ -205,7 +206,7 @@ class ImputationStage(Stage):
 
     def predict(self, inputs: ImputationInputs) -> list[Fact]:
         """Values for applicable attributes each product lacks, above the confidence threshold."""
-        from ..models.encoder import embed
+        from ...ml.encoder import embed
 
         known = set(self.tagger_.attributes)
         if not known:
@@ -250,8 +251,8 @@ class ImputationStage(Stage):
     def score(self, inputs: ImputationInputs, products: list[str] | None = None) -> dict[str, Any]:
         """Exact-span and value-match scores of the trained tagger on the labelled spans of
         `products` (a split the caller held out of training)."""
-        from ..evaluation.imputation import LabelledProduct, value_scores
-        from ..models.encoder import embed
+        from ...evaluation.labelled import LabelledProduct, value_scores
+        from ...ml.encoder import embed
 
         chosen = [p for p in (products or sorted(inputs.spans)) if p in inputs.spans]
         labelled = []
@@ -287,8 +288,8 @@ class ImputationStage(Stage):
 
     @classmethod
     def load(cls, folder: Path) -> "ImputationStage":
-        from ..errors import AutoknowError
-        from ..models.imputer import ValueTagger
+        from ...errors import AutoknowError
+        from .model import ValueTagger
 
         if not (folder / "imputation.json").is_file():
             raise AutoknowError(f"{folder}: no trained imputation model; run `autoknow train imputation`")

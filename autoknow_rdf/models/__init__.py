@@ -1,1 +1,0 @@
-"""Models: torch / scikit-learn estimators with save/load. They never see the store."""

@@ -1,0 +1,85 @@
+"""The taxonomy as the stages read it: names, parent links, product titles and baskets per type.
+
+Shared by the taxonomy, relations and imputation stages (plain data; `read_view` is its one
+reader of the store).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..store import KnowledgeStore
+
+__all__ = ["TaxonomyView", "read_view", "words", "head_word"]
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words, each crudely singularised (so 'teas' meets 'tea').
+
+    >>> words("Black Teas & Herbal infusions")
+    ['black', 'tea', 'herbal', 'infusion']
+    """
+    out = []
+    for w in _WORD.findall(text.lower()):
+        if len(w) > 3 and w.endswith("ies"):
+            w = w[:-3] + "y"
+        elif len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+            w = w[:-1]
+        out.append(w)
+    return out
+
+
+def head_word(text: str) -> str:
+    """The head of an English noun phrase: its last word ('ice creams' -> 'cream')."""
+    ws = words(text.split(",")[0])
+    return ws[-1] if ws else ""
+
+
+@dataclass
+class TaxonomyView:
+    """A taxonomy as plain data: names, parent links, product titles and baskets per type."""
+
+    names: dict[str, str]
+    parents: dict[str, set[str]]
+    scheme: dict[str, str]
+    titles: dict[str, list[str]] = field(default_factory=dict)
+    baskets: dict[str, set[str]] = field(default_factory=dict)  # basket -> types
+
+    def children(self) -> dict[str, set[str]]:
+        kids: dict[str, set[str]] = {}
+        for c, ps in self.parents.items():
+            for p in ps:
+                kids.setdefault(p, set()).add(c)
+        return kids
+
+    def without(self, hidden: set[str]) -> "TaxonomyView":
+        """The view with `hidden` types' parent links removed (their names and products stay)."""
+        return TaxonomyView(self.names, {c: ps for c, ps in self.parents.items() if c not in hidden},
+                            self.scheme, self.titles, self.baskets)
+
+
+
+def read_view(store: KnowledgeStore) -> TaxonomyView:
+    """Types (English or untagged names), parent links, product titles and baskets per type."""
+    names: dict[str, str] = {}
+    scheme: dict[str, str] = {}
+    for r in store.select("list_type_names"):
+        t = r["type"].value
+        scheme[t] = r["scheme"].value
+        if r["preferred"].value == "true" or t not in names:
+            names[t] = r["name"].value
+    parents: dict[str, set[str]] = {}
+    for r in store.select("list_subclass_edges"):
+        if r["child"].value in names and r["parent"].value in names:
+            parents.setdefault(r["child"].value, set()).add(r["parent"].value)
+    titles: dict[str, list[str]] = {}
+    for r in store.select("list_product_titles_by_type"):
+        titles.setdefault(r["type"].value, []).append(r["title"].value)
+    baskets: dict[str, set[str]] = {}
+    for r in store.select("list_basket_types"):
+        baskets.setdefault(r["basket"].value, set()).add(r["type"].value)
+    return TaxonomyView(names, parents, scheme, titles, baskets)
+
