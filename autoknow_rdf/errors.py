@@ -3,12 +3,13 @@
     AutoknowError            anything this package raises on purpose
     ├── InputError           a bad input file: names the file, the line and the problem
     ├── StoreError           the store cannot be opened or written (locked, read-only)
-    └── QueryError           an unknown named query or a failing SPARQL query
+    ├── QueryError           an unknown named query or a failing SPARQL query
+    └── ModelError           a saved model folder that is missing, incomplete or changed
 """
 
 from __future__ import annotations
 
-__all__ = ["AutoknowError", "InputError", "StoreError", "QueryError"]
+__all__ = ["AutoknowError", "InputError", "StoreError", "QueryError", "ModelError"]
 
 
 class AutoknowError(Exception):
@@ -34,3 +35,7 @@ class StoreError(AutoknowError):
 
 class QueryError(AutoknowError):
     """A named query does not exist, or SPARQL text failed to parse or run."""
+
+
+class ModelError(AutoknowError):
+    """A model folder is missing, was left incomplete, or a file it loads is absent or changed."""

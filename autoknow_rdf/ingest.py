@@ -23,7 +23,7 @@ from .loaders.records import (
 from .provenance import Evidence, Fact, file_checksum, ingest_activity
 from .store import KnowledgeStore
 from .vocab import (
-    AK, OWL, RDF, RDFS, SCHEMA, SKOS, XSD, applicability_iri, attribute_iri, node_iri, product_iri, scheme_iri,
+    AK, OWL, RDF, RDFS, SCHEMA, SKOS, applicability_iri, attribute_iri, node_iri, product_iri, scheme_iri,
     type_iri, value_iri,
 )
 

@@ -36,33 +36,26 @@ class RunResult:
         return self.quads == 0
 
 
-MODEL_INFO = "model-info.json"  # beside a saved stage: the name, version and checksum it was saved with
-
-
 def train_stage(store: KnowledgeStore, name: str, models_dir: Path = MODELS_DIR, **config) -> ModelInfo:
-    """Fit a stage (with `config` for its constructor) on what the store holds and save it."""
-    import json
-
+    """Fit a stage (with `config` for its constructor) on what the store holds and save it
+    (atomically: a killed training leaves the previous model or none)."""
     stage = stage_class(name)(**config)
     stage.fit(stage.read(store))
-    info = stage.save(models_dir / name)
-    (models_dir / name / MODEL_INFO).write_text(json.dumps(info.__dict__, indent=2), encoding="utf-8")
-    return info
+    return stage.write(models_dir / name)
 
 
 def is_current(models_dir: Path, name: str) -> bool:
-    """Whether a stage's saved model exists and was saved by this version of the stage's model
-    (a model of an older version cannot be loaded: the demo trains it again)."""
-    import json
+    """Whether a stage's saved model is complete (its manifest verifies) and of this version of
+    the stage's model (an older one cannot be loaded: the demo trains it again)."""
+    from .errors import ModelError
+    from .ml.persistence import manifest, verify
 
-    path = models_dir / name / MODEL_INFO
-    if not path.is_file():
-        return False
+    folder = models_dir / name
     try:
-        saved = json.loads(path.read_text(encoding="utf-8"))["version"]
-    except (ValueError, KeyError):
+        verify(folder)
+        return manifest(folder).get("version") == stage_class(name).model_version
+    except ModelError:
         return False
-    return saved == stage_class(name)().model_info().version
 
 
 AFTER_STAGES = ("shapes", "validate", "review")  # steps that read every stage's output (review: quarantine decisions)
@@ -81,7 +74,7 @@ def inputs_fingerprint(store: KnowledgeStore, stage: str) -> str:
 
 def run_stage(store: KnowledgeStore, name: str, models_dir: Path = MODELS_DIR, run_id: str | None = None) -> RunResult:
     """Predict with a trained stage and write its facts in one run graph (a no-op if present)."""
-    stage: Stage = stage_class(name).load(models_dir / name)
+    stage: Stage = stage_class(name).open(models_dir / name)
     info = stage.model_info()
     run_id = run_id or hashlib.sha256(f"{info.checksum}\n{inputs_fingerprint(store, name)}".encode()).hexdigest()[:16]
     activity = run_activity(name, run_id, info.name, info.version, info.checksum, __version__)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 from .errors import QueryError
 from .vocab import PROJECT_DIR

@@ -15,6 +15,15 @@ DEMO = PROJECT_DIR / "demo" / "data"
 SHARED = PROJECT_DIR.parent / "shared" / "data"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def embedding_cache(tmp_path_factory):
+    """One embedding cache for the session (shared by its stages, as in production), never the
+    user's: a test run starts from an empty cache (the variable reaches CLI subprocesses too)."""
+    import os
+
+    os.environ.setdefault("AUTOKNOW_CACHE", str(tmp_path_factory.mktemp("embedding-cache")))
+
+
 def head(src: Path, dst: Path, n: int) -> Path:
     """The first n lines of a real file (header included), as a smaller real input."""
     import gzip

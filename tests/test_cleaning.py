@@ -27,7 +27,7 @@ def test_a_cleaner_below_its_held_in_auc_quarantines_nothing(store, cut_models):
     stage has not learned and must not quarantine (the cut's model runs with the floor at 0)."""
     from autoknow_rdf.stages.cleaning.stage import CleaningStage
 
-    stage = CleaningStage.load(cut_models[0] / "cleaning")
+    stage = CleaningStage.open(cut_models[0] / "cleaning")
     auc = stage.metrics_["held-in ROC-AUC"]
     assert 0.0 <= auc <= 1.0 and stage.min_held_in_auc == 0.0
     inputs = stage.read(store)

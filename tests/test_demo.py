@@ -73,14 +73,15 @@ def test_a_saved_model_of_another_version_is_trained_again(cut_models, tmp_path)
     import json
     import shutil
 
-    from autoknow_rdf.pipeline import MODEL_INFO, is_current
+    from autoknow_rdf.ml.persistence import MANIFEST
+    from autoknow_rdf.pipeline import is_current
 
     models, infos = cut_models
     assert all(is_current(models, name) for name in infos)
     old = tmp_path / "models"
     shutil.copytree(models / "cleaning", old / "cleaning")
-    info = json.loads((old / "cleaning" / MODEL_INFO).read_text())
-    (old / "cleaning" / MODEL_INFO).write_text(json.dumps({**info, "version": "0.0.1"}))
+    info = json.loads((old / "cleaning" / MANIFEST).read_text())
+    (old / "cleaning" / MANIFEST).write_text(json.dumps({**info, "version": "0.0.1"}))
     assert not is_current(old, "cleaning")
-    (old / "cleaning" / MODEL_INFO).unlink()
+    (old / "cleaning" / MANIFEST).unlink()
     assert not is_current(old, "cleaning") and not is_current(old, "synonyms")

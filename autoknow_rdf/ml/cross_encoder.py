@@ -3,15 +3,13 @@
 Shared by the cleaning model (`attribute: value` vs. product text) and the synonym model (term
 vs. term, offer vs. offer). Pairs are padded to the batch's longest pair, not to a fixed length
 (CPU time), truncated on the longer side; training batches hold pairs of similar length
-(shuffled as batches) unless a subclass says otherwise; AdamW with warm-up and linear decay.
-Weights are saved with a sha256 checksum that `load` verifies.
+(shuffled as batches) unless a subclass says otherwise; the project's one trainer (`ml.trainer`).
+The stage that owns it saves it into its sealed model folder (`ml.persistence`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import random
 from pathlib import Path
 from typing import Callable, ClassVar
 
@@ -58,68 +56,42 @@ class CrossEncoder:
         import torch
 
         from .encoder import encoder_path
+        from .trainer import fit
 
         self._load(encoder_path())
-        rng = random.Random(self.seed)
-        optim = torch.optim.AdamW(self.model_.parameters(), lr=self.lr)
-        steps = self.epochs * ((len(labels) + self.batch_size - 1) // self.batch_size)
-        sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda s: min(1.0, (s + 1) / max(1, steps // 10)) * max(0.0, 1 - s / max(1, steps)))
-        self.model_.train()
-        order = list(range(len(labels)))
-        chunks = lambda o: [o[i:i + self.batch_size] for i in range(0, len(o), self.batch_size)]  # noqa: E731
-        if self.LENGTH_BATCHES:
-            batches = chunks(sorted(order, key=lambda j: (len(firsts[j]) + len(seconds[j]), rng.random())))
-        for _ in range(self.epochs):
-            if self.LENGTH_BATCHES:
-                rng.shuffle(batches)
-            else:
-                rng.shuffle(order)
-                batches = chunks(order)
-            for idx in batches:
-                enc = self._encode([firsts[j] for j in idx], [seconds[j] for j in idx])
-                enc["labels"] = torch.tensor([labels[j] for j in idx])
-                loss = self.model_(**{k: v.to(self.device_) for k, v in enc.items()}).loss
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(self.model_.parameters(), 1.0)
-                optim.step()
-                sched.step()
-                optim.zero_grad()
-                if progress is not None:
-                    progress(len(idx))
-        self.model_.eval()
+
+        def loss_of(idx: list[int]):
+            enc = self._encode([firsts[j] for j in idx], [seconds[j] for j in idx])
+            enc["labels"] = torch.tensor([labels[j] for j in idx])
+            return self.model_(**{k: v.to(self.device_) for k, v in enc.items()}).loss
+
+        lengths = [len(a) + len(b) for a, b in zip(firsts, seconds)] if self.LENGTH_BATCHES else None
+        fit(self.model_, len(labels), loss_of, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
+            seed=self.seed, lengths=lengths, progress=progress)
         return self
 
     def predict_texts(self, firsts: list[str], seconds: list[str], batch_size: int = 128) -> list[float]:
         """P(class 1) per pair; pairs are batched by length so padding stays short."""
-        import torch
+        from .trainer import predict_in_length_order
 
-        order = sorted(range(len(firsts)), key=lambda i: len(firsts[i]) + len(seconds[i]))
-        out = [0.0] * len(firsts)
-        with torch.no_grad():
-            for i in range(0, len(order), batch_size):
-                idx = order[i:i + batch_size]
-                enc = self._encode([firsts[j] for j in idx], [seconds[j] for j in idx])
-                p = self.model_(**{k: v.to(self.device_) for k, v in enc.items()}).logits.softmax(-1)[:, 1].cpu().tolist()
-                for j, v in zip(idx, p):
-                    out[j] = v
-        return out
+        def run(idx: list[int]) -> list[float]:
+            enc = self._encode([firsts[j] for j in idx], [seconds[j] for j in idx])
+            return self.model_(**{k: v.to(self.device_) for k, v in enc.items()}).logits.softmax(-1)[:, 1].cpu().tolist()
 
-    def save(self, folder: Path) -> str:
-        """Weights, tokenizer and config; returns the weights' sha256."""
+        return predict_in_length_order([len(a) + len(b) for a, b in zip(firsts, seconds)], batch_size, run)
+
+    def save(self, folder: Path) -> None:
+        """Weights, tokenizer and config."""
         folder.mkdir(parents=True, exist_ok=True)
         self.model_.save_pretrained(folder)
         self.tokenizer_.save_pretrained(folder)
-        checksum = hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest()
         config = {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr, "max_length": self.max_length,
-                  "seed": self.seed, "checksum": "sha256:" + checksum}
+                  "seed": self.seed}
         (folder / self.CONFIG_FILE).write_text(json.dumps(config, indent=2), encoding="utf-8")
-        return checksum
 
     @classmethod
     def load(cls, folder: Path) -> "CrossEncoder":
         config = json.loads((folder / cls.CONFIG_FILE).read_text(encoding="utf-8"))
-        if "sha256:" + hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest() != config.pop("checksum"):
-            raise ValueError(f"{folder}: weights do not match their checksum")
         model = cls(**config)
         model._load(str(folder))
         model.model_.eval()

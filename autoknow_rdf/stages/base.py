@@ -37,6 +37,8 @@ class Stage(ABC):
     # constructor arguments of the demo-sized model (the demo, the tests); `autoknow train` uses
     # the constructor's full-size defaults
     DEMO_CONFIG: ClassVar[dict[str, Any]] = {}
+    model_name: ClassVar[str]  # provenance: what the run's model is called
+    model_version: ClassVar[str]  # a saved model of another version is refused (trained again by the demo)
 
     @classmethod
     def allows(cls, predicate: NamedNode) -> bool:
@@ -67,14 +69,39 @@ class Stage(ABC):
         """Metrics on a labelled split, beside the stage's named baselines."""
 
     @abstractmethod
-    def save(self, folder: Path) -> ModelInfo:
-        """Write the trained model with its config, metrics and checksum."""
+    def save(self, folder: Path) -> None:
+        """Write the trained model's files (config, weights, metrics) into an empty `folder`."""
 
     @classmethod
     @abstractmethod
     def load(cls, folder: Path) -> "Stage":
-        """A trained stage from `save`'s folder."""
+        """Read the files `save` wrote (`open` has verified them)."""
 
-    @abstractmethod
+    def write(self, folder: Path) -> ModelInfo:
+        """Save into a temporary folder, seal every file under one checksum, rename it onto
+        `folder`: a killed `train` leaves the previous model or none, never a half one."""
+        from ..ml.persistence import replace_folder, seal
+
+        with replace_folder(folder) as tmp:
+            self.save(tmp)
+            self.checksum_ = seal(tmp, self.model_name, self.model_version)
+        return self.model_info()
+
+    @classmethod
+    def open(cls, folder: Path) -> "Stage":
+        """A trained stage from `write`'s folder, every file verified before anything is loaded."""
+        from ..errors import ModelError
+        from ..ml.persistence import manifest, verify
+
+        checksum = verify(folder)
+        saved = manifest(folder)
+        if (saved.get("name"), saved.get("version")) != (cls.model_name, cls.model_version):
+            raise ModelError(f"{folder}: a {saved.get('name')} {saved.get('version')} model, not {cls.model_name} "
+                             f"{cls.model_version}; run `autoknow train {cls.name}` again")
+        stage = cls.load(folder)
+        stage.checksum_ = checksum
+        return stage
+
     def model_info(self) -> ModelInfo:
         """Name, version and checksum of the trained model, for provenance."""
+        return ModelInfo(self.model_name, self.model_version, getattr(self, "checksum_", "unsaved"))

@@ -225,7 +225,7 @@ def evaluate_cleaning(data: Path, epochs: int = 2, seed: int = 0, max_train: int
     if model is not None:
         from .stage import CleaningStage
 
-        saved = CleaningStage.load(Path(model))
+        saved = CleaningStage.open(Path(model))
         if saved.combiner_ is not None:
             models["model: saved stage (cross-encoder + catalogue prior)"] = (
                 lambda ps: stacked(saved.cleaner_, saved.combiner_, ps),

@@ -221,7 +221,7 @@ def evaluate_imputation(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: int 
         if model is not None:
             from .stage import ImputationStage
 
-            trained = ImputationStage.load(Path(model)).tagger_
+            trained = ImputationStage.open(Path(model)).tagger_
         tag = evaluate_value_tagging(data, seeds, epochs, test=test, trained=trained)
         result["tables"]["value tagging (dev)"] = tag.pop("rows")
         rare = [r for r in tag["per_attribute"] if r["support"] >= 5]

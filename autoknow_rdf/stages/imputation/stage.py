@@ -14,7 +14,6 @@ the surface string, field and character offsets stay as the fact's evidence.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections import Counter
@@ -30,7 +29,7 @@ from ...provenance import Evidence, Fact
 from ...splits import bucket
 from ...store import KnowledgeStore
 from ...vocab import AK, RDF, RDFS, SCHEMA, is_attribute_iri, value_iri
-from ..base import ModelInfo, Stage
+from ..base import Stage
 
 __all__ = ["ImputationStage", "ImputationInputs", "read_inputs"]
 
@@ -136,6 +135,7 @@ def _distant(title: str, attribute: str, labels: set[str]) -> list[Span]:
 
 class ImputationStage(Stage):
     name = "imputation"
+    model_name, model_version = MODEL_NAME, MODEL_VERSION
     DEMO_CONFIG = {"max_texts": 1500, "epochs": 4}  # 600 x 2 with distant negatives tagged nothing at all
     requires = (SCHEMA.name, SCHEMA.description, AK.hasAttributeValue, AK.applicable, AK.ofAttribute)
     assigns = (AK.hasAttributeValue, RDF.type, AK.ofAttribute, RDFS.label)  # + attribute sub-properties
@@ -274,40 +274,21 @@ class ImputationStage(Stage):
         return value_scores(labelled, pred)
 
     # ---- persistence -------------------------------------------------------------------------
-    def save(self, folder: Path) -> ModelInfo:
-        folder.mkdir(parents=True, exist_ok=True)
-        digest = self.tagger_.save(folder / "tagger") if self.tagger_.attributes else "empty"
+    def save(self, folder: Path) -> None:
+        if self.tagger_.attributes:
+            self.tagger_.save(folder / "tagger")
         config = {"conditioned": self.conditioned, "epochs": self.epochs, "max_texts": self.max_texts,
                   "min_examples": self.min_examples, "threshold": self.threshold, "seed": self.seed,
                   "metrics": self.metrics_}
         (folder / "imputation.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
-        checksum = "sha256:" + hashlib.sha256((digest + json.dumps(config, sort_keys=True)).encode()).hexdigest()
-        (folder / "checksum.txt").write_text(checksum + "\n", encoding="utf-8")
-        self._checksum = checksum
-        return ModelInfo(MODEL_NAME, MODEL_VERSION, checksum)
 
     @classmethod
     def load(cls, folder: Path) -> "ImputationStage":
-        from ...errors import AutoknowError
         from .model import ValueTagger
 
-        if not (folder / "imputation.json").is_file():
-            raise AutoknowError(f"{folder}: no trained imputation model; run `autoknow train imputation`")
         config = json.loads((folder / "imputation.json").read_text(encoding="utf-8"))
         metrics = config.pop("metrics", {})
         stage = cls(**config)
         stage.metrics_ = metrics
-        try:
-            stage.tagger_ = ValueTagger.load(folder / "tagger") if (folder / "tagger").is_dir() else ValueTagger([])
-        except ValueError as e:
-            raise AutoknowError(str(e)) from e
-        digest = json.loads((folder / "tagger" / "imputer.json").read_text())["checksum"][7:] if (folder / "tagger").is_dir() else "empty"
-        config["metrics"] = metrics
-        checksum = (folder / "checksum.txt").read_text(encoding="utf-8").strip()
-        if checksum != "sha256:" + hashlib.sha256((digest + json.dumps(config, sort_keys=True)).encode()).hexdigest():
-            raise AutoknowError(f"{folder}: model checksum does not match its files")
-        stage._checksum = checksum
+        stage.tagger_ = ValueTagger.load(folder / "tagger") if (folder / "tagger").is_dir() else ValueTagger([])
         return stage
-
-    def model_info(self) -> ModelInfo:
-        return ModelInfo(MODEL_NAME, MODEL_VERSION, getattr(self, "_checksum", "unsaved"))

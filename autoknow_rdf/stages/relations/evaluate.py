@@ -158,7 +158,7 @@ def evaluate_relations(data: Path, test: Path | None = None, model: Path | None 
     from ...evaluation.labelled import evaluation_store
     from .stage import RelationsStage, read_relations
 
-    saved = RelationsStage.load(Path(model)).model_ if model is not None else None
+    saved = RelationsStage.open(Path(model)).model_ if model is not None else None
     hidden = None
     if test is None:
         view = read_relations(evaluation_store(Path(data), EVALUATION_FILES))

@@ -24,7 +24,6 @@ of buyer texts about t that mention a, so it can be predicted for types no buyer
 
 from __future__ import annotations
 
-import hashlib
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -291,14 +290,12 @@ class ApplicabilityModel:
         return [(attrs[i], float(prob[i]), float(imp[i]), F[i]) for i in order]
 
     # ---- persistence -------------------------------------------------------------------------
-    def save(self, folder: Path) -> str:
-        """Pickle the fitted trees and threshold; returns the file's sha256."""
+    def save(self, folder: Path) -> None:
+        """Pickle the fitted trees and threshold."""
         folder.mkdir(parents=True, exist_ok=True)
         state = {"structure": self.structure, "seed": self.seed, "threshold": self.threshold_,
                  "clf": self.clf_, "reg": getattr(self, "reg_", None)}
-        data = pickle.dumps(state)
-        (folder / "applicability.pkl").write_bytes(data)
-        return hashlib.sha256(data).hexdigest()
+        (folder / "applicability.pkl").write_bytes(pickle.dumps(state))
 
     @classmethod
     def load(cls, folder: Path) -> "ApplicabilityModel":

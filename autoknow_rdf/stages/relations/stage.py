@@ -11,7 +11,6 @@ importance; declared pairs get an importance only. Shapes are generated from the
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from ...provenance import Evidence, Fact
 from ...splits import bucket
 from ...store import KnowledgeStore
 from ...vocab import AK, RDF, applicability_iri
-from ..base import ModelInfo, Stage
+from ..base import Stage
 
 __all__ = ["RelationsStage", "read_relations"]
 
@@ -63,6 +62,7 @@ def _evidence(features) -> Evidence:
 
 class RelationsStage(Stage):
     name = "relations"
+    model_name, model_version = MODEL_NAME, MODEL_VERSION
     requires = (AK.forType, AK.forAttribute, AK.applicable, AK.ofAttribute, AK.queryText)
     assigns = (RDF.type, AK.forType, AK.forAttribute, AK.applicable, AK.probability, AK.importance)
 
@@ -140,33 +140,16 @@ class RelationsStage(Stage):
                 "recall": sum(said) / sum(y) if sum(y) else None, "pairs": len(y)}
 
     # ---- persistence -------------------------------------------------------------------------
-    def save(self, folder: Path) -> ModelInfo:
-        folder.mkdir(parents=True, exist_ok=True)
-        digest = self.model_.save(folder)
+    def save(self, folder: Path) -> None:
+        self.model_.save(folder)
         config = {"seed": self.seed, "max_types": self.max_types, "min_buyer_texts": self.min_buyer_texts,
                   "metrics": self.metrics_, "features": list(FEATURES)}
         (folder / "relations.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
-        checksum = "sha256:" + hashlib.sha256((digest + json.dumps(config, sort_keys=True)).encode()).hexdigest()
-        (folder / "checksum.txt").write_text(checksum + "\n", encoding="utf-8")
-        self._checksum = checksum
-        return ModelInfo(MODEL_NAME, MODEL_VERSION, checksum)
 
     @classmethod
     def load(cls, folder: Path) -> "RelationsStage":
-        from ...errors import AutoknowError
-
-        if not (folder / "applicability.pkl").is_file():
-            raise AutoknowError(f"{folder}: no trained relations model; run `autoknow train relations`")
         config = json.loads((folder / "relations.json").read_text(encoding="utf-8"))
         stage = cls(config["seed"], config["max_types"], config["min_buyer_texts"])
         stage.model_ = ApplicabilityModel.load(folder)
         stage.metrics_ = config.get("metrics", {})
-        checksum = (folder / "checksum.txt").read_text(encoding="utf-8").strip()
-        digest = hashlib.sha256((folder / "applicability.pkl").read_bytes()).hexdigest()
-        if checksum != "sha256:" + hashlib.sha256((digest + json.dumps(config, sort_keys=True)).encode()).hexdigest():
-            raise AutoknowError(f"{folder}: model checksum does not match its files")
-        stage._checksum = checksum
         return stage
-
-    def model_info(self) -> ModelInfo:
-        return ModelInfo(MODEL_NAME, MODEL_VERSION, getattr(self, "_checksum", "unsaved"))

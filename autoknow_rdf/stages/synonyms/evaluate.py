@@ -385,7 +385,7 @@ def evaluate_synonyms(data: Path, seed: int = 0, epochs: int = 2, embed: Callabl
     if model is not None:
         from .stage import SynonymsStage
 
-        trained = SynonymsStage.load(Path(model)).classifier_
+        trained = SynonymsStage.open(Path(model)).classifier_
     result: dict[str, Any] = {"tables": {}, "skipped": []}
     with progress_bar("synonyms: fine-tuning") as advance:
         terms = _evaluate_terms(Path(data), test, trained, embed, seed, epochs, advance)

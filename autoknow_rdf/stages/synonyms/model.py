@@ -11,7 +11,6 @@ those same held-in pairs, so nothing is tuned on a dev or test split.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import pickle
 import re
@@ -221,43 +220,34 @@ class SynonymClassifier:
             return np.zeros(0)
         return self.combiner_.predict_proba(self._matrix(pairs, embed or default_embed))[:, 1]
 
-    def save(self, folder: Path) -> str:
-        """Cross-encoder, combiner and config; returns a checksum over all of them."""
+    def save(self, folder: Path) -> None:
+        """Cross-encoder, combiner and config."""
         folder.mkdir(parents=True, exist_ok=True)
-        digest = self.encoder_.save(folder / "cross_encoder") if self.cross_encoder else "none"
-        combiner = pickle.dumps(self.combiner_)
-        (folder / "combiner.pkl").write_bytes(combiner)
+        if self.cross_encoder:
+            self.encoder_.save(folder / "cross_encoder")
+        (folder / "combiner.pkl").write_bytes(pickle.dumps(self.combiner_))
         config = {"epochs": self.epochs, "max_length": self.max_length, "combiner_share": self.combiner_share,
                   "seed": self.seed, "cross_encoder": self.cross_encoder, "negative_ratio": self.negative_ratio,
                   "threshold": self.threshold_,
                   "precision_thresholds": self.precision_thresholds_, "sizes": self.sizes_}
         (folder / "synonym.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
-        return hashlib.sha256((digest + hashlib.sha256(combiner).hexdigest() + json.dumps(config, sort_keys=True)).encode()).hexdigest()
 
     @classmethod
-    def load(cls, folder: Path, expected: str | None = None) -> tuple["SynonymClassifier", str]:
-        """The classifier and its checksum; with `expected`, a mismatch raises before anything is
-        unpickled (the cross-encoder's weights are verified on load too)."""
+    def load(cls, folder: Path) -> "SynonymClassifier":
+        """The classifier `save` wrote (its stage's manifest was verified before)."""
         config = json.loads((folder / "synonym.json").read_text(encoding="utf-8"))
         model = cls(config["epochs"], config["max_length"], config["combiner_share"], config["seed"], config["cross_encoder"],
                     config.get("negative_ratio"))
         model.threshold_, model.sizes_ = config["threshold"], config["sizes"]
         model.precision_thresholds_ = config.get("precision_thresholds", {})
-        digest = "none"
-        if model.cross_encoder:
-            digest = json.loads((folder / "cross_encoder" / CrossEncoder.CONFIG_FILE).read_text())["checksum"][7:]
-        combiner = (folder / "combiner.pkl").read_bytes()
-        checksum = hashlib.sha256((digest + hashlib.sha256(combiner).hexdigest() + json.dumps(config, sort_keys=True)).encode()).hexdigest()
-        if expected is not None and checksum != expected:
-            raise ValueError(f"{folder}: model files do not match their checksum")
         if model.cross_encoder:
             model.encoder_ = CrossEncoder.load(folder / "cross_encoder")
-        model.combiner_ = pickle.loads(combiner)
+        model.combiner_ = pickle.loads((folder / "combiner.pkl").read_bytes())
         expected_columns = len(FEATURES) + 1 + int(model.cross_encoder)  # features, cosine, cross-encoder
         if getattr(model.combiner_, "n_features_in_", expected_columns) != expected_columns:
             raise ValueError(f"{folder}: a synonym model of an older version ({model.combiner_.n_features_in_} combiner "
                              f"inputs, {expected_columns} now); train it again")
-        return model, checksum
+        return model
 
 
 def pairs_from_clusters(clusters: dict[str, list[str]], siblings: dict[str, list[str]], nearest: dict[str, str],

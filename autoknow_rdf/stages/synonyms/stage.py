@@ -13,7 +13,6 @@ inside each cluster, with score and evidence, plus `ak:canonical` to the most us
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from ...provenance import Evidence, Fact
 from ...splits import bucket
 from ...store import KnowledgeStore
 from ...vocab import AK, OWL, scheme_iri
-from ..base import ModelInfo, Stage
+from ..base import Stage
 
 __all__ = ["SynonymsStage", "SynonymInputs", "read_inputs"]
 
@@ -94,6 +93,7 @@ def _english(names: list[tuple[str, str]]) -> list[str]:
 
 class SynonymsStage(Stage):
     name = "synonyms"
+    model_name, model_version = MODEL_NAME, MODEL_VERSION
     DEMO_CONFIG = {"max_clusters": 800, "epochs": 2}  # 400 x 1 reached no held-in threshold of 0.9 precision
     requires = (AK.ofAttribute, AK.containsProduct)
     assigns = (OWL.sameAs, OWL.equivalentClass, AK.canonical)
@@ -331,39 +331,24 @@ class SynonymsStage(Stage):
                 "target_precision": self.target_precision,
                 "seed": self.seed}
 
-    def _checksum_of(self, digest: str) -> str:
-        return "sha256:" + hashlib.sha256((digest + json.dumps(self._config(), sort_keys=True)).encode()).hexdigest()
-
-    def save(self, folder: Path) -> ModelInfo:
-        folder.mkdir(parents=True, exist_ok=True)
-        digest = self.classifier_.save(folder / "classifier") if self.classifier_ is not None else "untrained"
+    def save(self, folder: Path) -> None:
+        if self.classifier_ is not None:
+            self.classifier_.save(folder / "classifier")
         (folder / "synonyms.json").write_text(json.dumps({**self._config(), "metrics": self.metrics_}, indent=2), encoding="utf-8")
-        self._checksum = self._checksum_of(digest)
-        (folder / "checksum.txt").write_text(f"{self._checksum}\n{digest}\n", encoding="utf-8")
-        return ModelInfo(MODEL_NAME, MODEL_VERSION, self._checksum)
 
     @classmethod
     def load(cls, folder: Path) -> "SynonymsStage":
         from ...errors import AutoknowError
         from .model import SynonymClassifier
 
-        if not (folder / "synonyms.json").is_file():
-            raise AutoknowError(f"{folder}: no trained synonyms model; run `autoknow train synonyms`")
         config = json.loads((folder / "synonyms.json").read_text(encoding="utf-8"))
         metrics = config.pop("metrics", {})
         stage = cls(**config)
         stage.metrics_ = metrics
-        checksum, digest = (folder / "checksum.txt").read_text(encoding="utf-8").split()
-        if checksum != stage._checksum_of(digest):
-            raise AutoknowError(f"{folder}: model checksum does not match its config")
         stage.classifier_ = None
-        if digest != "untrained":
+        if (folder / "classifier").is_dir():
             try:
-                stage.classifier_, _ = SynonymClassifier.load(folder / "classifier", expected=digest)
+                stage.classifier_ = SynonymClassifier.load(folder / "classifier")
             except ValueError as e:
                 raise AutoknowError(str(e)) from e
-        stage._checksum = checksum
         return stage
-
-    def model_info(self) -> ModelInfo:
-        return ModelInfo(MODEL_NAME, MODEL_VERSION, getattr(self, "_checksum", "unsaved"))

@@ -241,7 +241,7 @@ def evaluate_taxonomy(data: "Path", tagging: bool = True, test: "Path | None" = 
     from .evaluate_tagging import evaluate_tagging
 
     data = Path(data)
-    saved = TaxonomyStage.load(Path(model)) if model is not None else None
+    saved = TaxonomyStage.open(Path(model)) if model is not None else None
     result: dict[str, Any] = {"tables": {}, "skipped": []}
     if tagging and _tagging_files(data) and (test is None or _tagging_files(Path(test))):
         names: set[str] = set()

@@ -19,7 +19,6 @@ last two so their worth can be measured.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import pickle
 from pathlib import Path
@@ -245,25 +244,19 @@ class HypernymModel:
         return threshold
 
     # ---- persistence -------------------------------------------------------------------------
-    def save(self, folder: Path, extra: dict | None = None) -> str:
+    def save(self, folder: Path, extra: dict | None = None) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        weights = folder / "hypernym.pkl"
-        weights.write_bytes(pickle.dumps(self.clf_))
-        checksum = hashlib.sha256(weights.read_bytes()).hexdigest()
+        (folder / "hypernym.pkl").write_bytes(pickle.dumps(self.clf_))
         config = {"use_behaviour": self.use_behaviour, "negatives": self.negatives,
                   "random_negatives": self.random_negatives, "seed": self.seed,
                   "threshold": self.threshold_, "features": list(FEATURES if self.use_behaviour else FEATURES[:-2]),
-                  "checksum": "sha256:" + checksum, **(extra or {})}
+                  **(extra or {})}
         (folder / "hypernym.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
-        return checksum
 
     @classmethod
     def load(cls, folder: Path) -> "HypernymModel":
         config = json.loads((folder / "hypernym.json").read_text(encoding="utf-8"))
-        weights = (folder / "hypernym.pkl").read_bytes()
-        if "sha256:" + hashlib.sha256(weights).hexdigest() != config["checksum"]:
-            raise ValueError(f"{folder}: weights do not match their checksum")
         model = cls(config["use_behaviour"], config["negatives"], config["random_negatives"], config["seed"])
-        model.clf_ = pickle.loads(weights)
+        model.clf_ = pickle.loads((folder / "hypernym.pkl").read_bytes())
         model.threshold_ = config["threshold"]
         return model

@@ -26,7 +26,7 @@ from ..view import TaxonomyView, read_view, words
 from ...provenance import Evidence, Fact
 from ...store import KnowledgeStore
 from ...vocab import AK, OWL, RDF, RDFS, SCHEMA, SKOS, scheme_iri, slug, type_iri
-from ..base import ModelInfo, Stage
+from ..base import Stage
 
 __all__ = ["TaxonomyStage", "read_view"]
 
@@ -73,6 +73,7 @@ def candidates_in(view: TaxonomyView, schemes: set[str]) -> list[str]:
 
 class TaxonomyStage(Stage):
     name = "taxonomy"
+    model_name, model_version = MODEL_NAME, MODEL_VERSION
     DEMO_CONFIG = {"tagger_epochs": 2}
     requires = (RDFS.subClassOf, RDFS.label, SKOS.altLabel, SKOS.inScheme, SCHEMA.name, AK.containsProduct, RDF.type)
     assigns = (RDFS.subClassOf, RDF.type, RDFS.label, SKOS.inScheme)
@@ -221,19 +222,13 @@ class TaxonomyStage(Stage):
                 "coverage@thr": len(kept) / len(top) if top else None, "children": len(top)}
 
     # ---- persistence -----------------------------------------------------------------------------
-    def save(self, folder: Path) -> ModelInfo:
-        """The hypernym ranker and (when trained) the tagger; the model checksum covers both."""
-        import hashlib
-
-        parts = [self.model_.save(folder, {"schemes": self.schemes_, "target_precision": self.target_precision,
+    def save(self, folder: Path) -> None:
+        """The hypernym ranker and (when trained) the tagger."""
+        self.model_.save(folder, {"schemes": self.schemes_, "target_precision": self.target_precision,
                                            "max_parents": self.max_parents, "metrics": self.metrics_,
-                                           "type_threshold": self.type_threshold, "tag_types": self.tag_types})]
+                                  "type_threshold": self.type_threshold, "tag_types": self.tag_types})
         if self.tagger_ is not None:
-            parts.append(self.tagger_.save(folder / "tagger"))
-        checksum = "sha256:" + hashlib.sha256("".join(parts).encode()).hexdigest()
-        (folder / "checksum.txt").write_text(checksum + "\n", encoding="utf-8")
-        self._checksum = checksum
-        return ModelInfo(MODEL_NAME, MODEL_VERSION, checksum)
+            self.tagger_.save(folder / "tagger")
 
     @classmethod
     def load(cls, folder: Path) -> "TaxonomyStage":
@@ -248,11 +243,7 @@ class TaxonomyStage(Stage):
             from .tagger import SpanTagger
 
             stage.tagger_ = SpanTagger.load(folder / "tagger")
-        stage._checksum = (folder / "checksum.txt").read_text(encoding="utf-8").strip()
         return stage
-
-    def model_info(self) -> ModelInfo:
-        return ModelInfo(MODEL_NAME, MODEL_VERSION, getattr(self, "_checksum", "unsaved"))
 
 
 def _embed_default():

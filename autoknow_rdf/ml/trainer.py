@@ -1,0 +1,89 @@
+"""The one fine-tuning loop and the one predict loop for every MiniLM model of the project
+(the taxonomy's span tagger, the imputation's value tagger, the cross-encoders of cleaning and
+synonyms).
+
+Training: AdamW, linear warm-up over the first 10% of steps then linear decay, gradients clipped
+to norm 1, one seeded `random.Random` for the batch order. Batches are padded to their own
+longest text (dynamic padding, done by the caller's tokenizer call); with `lengths`, a batch holds
+texts of similar length (shuffled as batches), which saves most of the padding on CPU. A model
+whose batches must mix lengths (the cleaner: one length is one product and its negatives) passes
+none. Predicting runs in length order under `torch.inference_mode` and returns results in input
+order.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Callable, Sequence
+
+__all__ = ["fit", "predict_in_length_order", "batches_by_length"]
+
+WARMUP = 0.1  # share of the steps over which the learning rate rises from 0
+CLIP = 1.0  # gradient norm
+
+
+def batches_by_length(lengths: Sequence[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Indices in batches of similar length (ties broken at random, so equal lengths mix).
+
+    >>> batches_by_length([5, 1, 4, 2], 2, random.Random(0))
+    [[1, 3], [2, 0]]
+    """
+    order = sorted(range(len(lengths)), key=lambda j: (lengths[j], rng.random()))
+    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def fit(module, n: int, loss_of: Callable[[list[int]], Any], *, epochs: int, batch_size: int, seed: int,
+        lr: float | None = None, param_groups: list[dict] | None = None, lengths: Sequence[int] | None = None,
+        progress: Callable[[int], None] | None = None) -> None:
+    """Fine-tune `module` over `n` examples for `epochs`; `loss_of(indices)` returns a batch's loss
+    (or None: nothing to learn from in that batch). `param_groups` (each with its own "lr")
+    replace `lr` over all trainable parameters."""
+    import torch
+
+    rng = random.Random(seed)
+    groups = param_groups or [{"params": [p for p in module.parameters() if p.requires_grad], "lr": lr}]
+    params = [p for g in groups for p in g["params"]]
+    optim = torch.optim.AdamW(groups)
+    steps = max(1, epochs * ((n + batch_size - 1) // batch_size))
+    warm = max(1, int(steps * WARMUP))
+    sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda s: min(1.0, (s + 1) / warm) * max(0.0, 1 - s / steps))
+    fixed = batches_by_length(lengths, batch_size, rng) if lengths is not None else None
+    module.train()
+    for _ in range(epochs):
+        if fixed is not None:
+            rng.shuffle(fixed)
+            batches = fixed
+        else:
+            order = list(range(n))
+            rng.shuffle(order)
+            batches = [order[i:i + batch_size] for i in range(0, n, batch_size)]
+        for idx in batches:
+            loss = loss_of(idx)
+            if loss is None:
+                continue
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, CLIP)
+            optim.step()
+            sched.step()
+            optim.zero_grad()
+            if progress is not None:
+                progress(len(idx))
+    module.eval()
+
+
+def predict_in_length_order(lengths: Sequence[int], batch_size: int, run: Callable[[list[int]], list]) -> list:
+    """`run(indices)` over batches of similar length (little padding); results in input order.
+
+    >>> predict_in_length_order([3, 1, 2], 2, lambda idx: [f"item {i}" for i in idx])
+    ['item 0', 'item 1', 'item 2']
+    """
+    import torch
+
+    order = sorted(range(len(lengths)), key=lambda j: lengths[j])
+    out: list = [None] * len(lengths)
+    with torch.inference_mode():
+        for i in range(0, len(order), batch_size):
+            idx = order[i:i + batch_size]
+            for j, result in zip(idx, run(idx)):
+                out[j] = result
+    return out
