@@ -191,6 +191,9 @@ def demo(store_path: Path, report_path: Path, models_dir: Path, no_restricted: b
                    f"({'conforms' if v.conforms else 'violations found'}; autoknow query list_validation_results)")
     click.echo("time: " + ", ".join(f"{step} {seconds:.0f} s" for step, seconds in result.timings.items())
                + f" (total {sum(result.timings.values()) / 60:.1f} min)")
+    c = result.cache
+    click.echo(f"embedding cache: {c['hits']:,} of {c['hits'] + c['misses']:,} texts served from it ({100 * c['hit_rate']:.0f}%), "
+               f"{c['encode_seconds']:.0f} s spent encoding the rest")
     click.echo(f"{sum(1 for r in result.ingested if not r.skipped)} files ingested, "
                f"{sum(1 for r in result.ingested if r.skipped)} already there; report: {result.report}")
 
@@ -273,13 +276,15 @@ def run_command(store_path: Path, stage: str, models_dir: Path, run_id: str | No
               help="... and score on this one only (refused if it shares items or texts with --train).")
 @click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Score this saved stage model (a folder written by `autoknow train STAGE`) instead of training one.")
+@click.option("--profile", type=click.Choice(["quick", "full"]), default="full", show_default=True,
+              help="quick: one seed, sampled splits, fewer epochs (minutes, for iterating); full: the protocol to report.")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Also write every metric as JSON.")
 def evaluate(stage: str, data: Path | None, train_dir: Path | None, test_dir: Path | None, model_dir: Path | None,
-             json_out: Path | None) -> None:
+             profile: str, json_out: Path | None) -> None:
     """Evaluate a stage (or `all`) beside its baselines in the same run: on dev splits carved
     from --data, or trained on --train and scored on --test.
 
-    Examples: autoknow evaluate taxonomy --data ../shared/data;
+    Examples: autoknow evaluate taxonomy --data ../shared/data --profile quick;
     autoknow evaluate synonyms --train ../shared/data --test my-labelled-data --json synonyms.json;
     autoknow evaluate cleaning --train ../shared/data --test my-labelled-data --model models/cleaning
     """
@@ -300,17 +305,18 @@ def evaluate(stage: str, data: Path | None, train_dir: Path | None, test_dir: Pa
         raise click.UsageError("--model names one stage's saved model: give that stage, not `all`")
     results = {}
     for name in names:
-        result = evaluate_stage(name, data or train_dir, test_dir, model_dir)
+        result = evaluate_stage(name, data or train_dir, test_dir, model_dir, profile)
         result["data"] = {"train": str(data or train_dir), "test": str(test_dir) if test_dir else "dev splits carved from --data"}
         results[name] = result
         for table, rows in result["tables"].items():
             rows = [{k: None if v is None else Literal(round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}
                     for r in rows]
-            render_rows(rows, title=f"{name} / {table}")
+            render_rows(rows, title=f"{name} / {table} ({profile} profile)")
             sizes = {k: v for k, v in result.get(table, {}).items() if not isinstance(v, (dict, list))}
             click.echo("  " + ", ".join(f"{k}={v}" for k, v in sizes.items()))
         for skipped in result.get("skipped", []):
             click.echo(f"  skipped: {skipped}")
+        click.echo(f"{name}: {profile} profile ({result['profile']['about']}), {result['profile']['seconds']:.0f} s")
     if json_out is not None:
         json_out.write_text(json.dumps(results if stage == "all" else results[stage], indent=2, default=str), encoding="utf-8")
 

@@ -34,6 +34,7 @@ class DemoResult:
     report: Path
     validation: Validation
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step (ingest, train X, run X, ...)
+    cache: dict[str, float] = field(default_factory=dict)  # embedding cache: hits, misses, hit rate, encoding seconds
 
 
 def run_demo(store_path: Path, report_path: Path, models_dir: Path = MODELS_DIR, data: Path = DEMO_DATA,
@@ -72,4 +73,6 @@ def run_demo(store_path: Path, report_path: Path, models_dir: Path = MODELS_DIR,
         lap("summary and report")
     finally:
         store.close()
-    return DemoResult(store_path, results, runs, counts, added, quarantined, report_path, validation, timings)
+    from .ml.encoder import cache_stats
+
+    return DemoResult(store_path, results, runs, counts, added, quarantined, report_path, validation, timings, cache_stats())

@@ -85,19 +85,30 @@ def run_stage(store: KnowledgeStore, name: str, models_dir: Path = MODELS_DIR, r
     return RunResult(name, run_id, len(facts), quads)
 
 
-def evaluate_stage(name: str, data: Path, test: Path | None = None, model: Path | None = None) -> dict[str, Any]:
+def evaluate_stage(name: str, data: Path, test: Path | None = None, model: Path | None = None,
+                   profile: str = "full") -> dict[str, Any]:
     """Metrics rows for a stage: dev splits carved from `data`, or trained on `data` and scored
     on `test` (refused when the folders share items); `model`, a saved stage to score instead of
-    training. Each stage's protocol lives in its room (`stages/<name>/evaluate.py`)."""
+    training; `profile`, quick or full (`evaluation.PROFILES`), named in the result with its
+    sizes and the time it took. Each stage's protocol lives in its room (`stages/<name>/evaluate.py`)."""
+    import time
+
     from .errors import AutoknowError
+    from .evaluation import PROFILES
     from .evaluation.overlap import check_disjoint
+
+    if profile not in PROFILES:
+        raise AutoknowError(f"no evaluation profile {profile!r}; profiles: {', '.join(PROFILES)}")
+    start = time.perf_counter()
 
     evaluation = stage_evaluation(name)
     if test is not None:
         check_disjoint(Path(data), Path(test), evaluation.DATA_FILES)
     if model is not None and not Path(model).is_dir():
         raise AutoknowError(f"{model}: no such model folder (one written by `autoknow train {name}`)")
-    result = evaluation.evaluate(data, test=test, model=model)
+    result = evaluation.evaluate(data, test=test, model=model, profile=profile)
+    result["profile"] = {"name": profile, "about": PROFILES[profile], "settings": evaluation.PROFILES[profile],
+                         "seconds": round(time.perf_counter() - start, 1)}
     if model is not None and test is None:
         result.setdefault("skipped", []).append(
             "note: a saved model scored on dev splits carved from --data may have been trained on them; "

@@ -139,7 +139,9 @@ def write_report(store: KnowledgeStore, out: Path, metrics: dict[str, dict] | No
     for stage in [s for s in STAGES if s in metrics] + sorted(set(metrics) - set(STAGES)):
         tables = metrics[stage].get("tables", {})
         body = "".join(f"<h3>{html.escape(name)}</h3>{_table(rows, 40)}" for name, rows in tables.items())
-        parts.append(f"<section><h2>Metrics: {html.escape(stage)} (model beside its baselines)</h2>{body}</section>")
+        profile = metrics[stage].get("profile", {}).get("name", "full")
+        parts.append(f"<section><h2>Metrics: {html.escape(stage)} (model beside its baselines; {html.escape(profile)} "
+                     f"profile)</h2>{body}</section>")
     from pyoxigraph import Literal
 
     samples = []

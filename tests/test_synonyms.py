@@ -128,7 +128,8 @@ def test_evaluate_synonyms_reports_models_and_baselines_on_a_real_cut(tmp_path):
         head(SHARED / "wordnet_consumables" / name, data / "wordnet_consumables" / name, 600)
     for name in ("train.csv", "valid.csv"):
         head(SHARED / "er_magellan_products/beer" / name, data / "er_magellan_products/beer" / name, 300)
-    result = evaluate_json("synonyms", data, tmp_path)
+    result = evaluate_json("synonyms", data, tmp_path, "--profile", "quick")
+    assert result["profile"]["name"] == "quick" and result["profile"]["settings"]["epochs"] == 1
     rows = result["tables"]["value/type synonyms (dev clusters)"]
     methods = {r["method"] for r in rows}
     assert {"model: features + cross-encoder", "baseline: rapidfuzz token-set ratio", "baseline: embedding cosine"} <= methods

@@ -96,16 +96,20 @@ def test_evaluate_taxonomy_prints_model_and_baselines_per_taxonomy(data_dir, tmp
     assert all(row["products"] > 0 and 0 <= row["acc@1"] <= row["hit@5"] <= 1 for row in typing)
 
 
-def test_train_and_run_from_the_cli(tmp_path, cut):
+def test_run_from_the_cli_verifies_the_saved_model(tmp_path, cut, cut_models):
+    """`autoknow run taxonomy` with the cut's model (trained through the same `train_stage` as
+    `autoknow train`, which tests/test_relations.py runs from the CLI): a re-run is a no-op, and a
+    changed file of the model is refused by name."""
     store, models = tmp_path / "kg", tmp_path / "models"
     assert CliRunner().invoke(cli, ["ingest", "--store", str(store), str(cut)]).exit_code == 0
-    r = CliRunner().invoke(cli, ["train", "taxonomy", "--store", str(store), "--models", str(models)])
-    assert r.exit_code == 0, r.output
+    shutil.copytree(cut_models[0] / "taxonomy", models / "taxonomy")
     cfg = json.loads((models / "taxonomy/hypernym.json").read_text(encoding="utf-8"))
-    assert cfg["checksum"].startswith("sha256:") and 0 < cfg["threshold"] <= 1
+    manifest = json.loads((models / "taxonomy/manifest.json").read_text(encoding="utf-8"))
+    assert manifest["checksum"].startswith("sha256:") and 0 < cfg["threshold"] <= 1
+    assert {"hypernym.json", "hypernym.pkl", "tagger/model.safetensors"} <= set(manifest["files"])  # the threshold too
     r1 = CliRunner().invoke(cli, ["run", "taxonomy", "--store", str(store), "--models", str(models)])
     r2 = CliRunner().invoke(cli, ["run", "taxonomy", "--store", str(store), "--models", str(models)])
     assert r1.exit_code == 0 and r2.exit_code == 0 and "already in the store" in r2.output
     (models / "taxonomy/hypernym.pkl").write_bytes(b"tampered")
     r3 = CliRunner().invoke(cli, ["run", "taxonomy", "--store", str(store), "--models", str(models)])
-    assert r3.exit_code != 0 and "checksum" in str(r3.exception)
+    assert r3.exit_code != 0 and "hypernym.pkl: changed" in r3.output + str(r3.exception)

@@ -286,9 +286,12 @@ def evaluate_cleaning(data: Path, epochs: int = 2, seed: int = 0, max_train: int
 
 
 
-def evaluate(data: Path, test: Path | None = None, model: Path | None = None) -> dict[str, Any]:
+PROFILES = {"full": {}, "quick": {"epochs": 1, "max_train": 1500, "max_dev": 400}}
+
+
+def evaluate(data: Path, test: Path | None = None, model: Path | None = None, profile: str = "full") -> dict[str, Any]:
     """The stage's protocol (`autoknow evaluate cleaning`)."""
-    result = evaluate_cleaning(data, test=test, model=model)
+    result = evaluate_cleaning(data, test=test, model=model, **PROFILES[profile])
     return {"tables": {"cleaning (dev)": result.pop("rows")}, "cleaning (dev)": result}
 
 

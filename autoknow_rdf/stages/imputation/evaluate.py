@@ -24,7 +24,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Callable
 
-from ...evaluation import pick
+from ...evaluation import pick, sample
 from ...evaluation.labelled import LabelledProduct, labelled_products, value_scores
 from .model import ValueExample
 from ...ml.spans import Span
@@ -110,7 +110,8 @@ def _rows(dataset: str, method: str, s: dict[str, Any]) -> dict[str, Any]:
 
 def evaluate_value_tagging(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: int = EPOCHS,
                            embed: Callable | None = None, progress=None, test: Path | None = None,
-                           trained=None) -> dict[str, Any]:
+                           trained=None, typed: tuple[bool, ...] = (True, False), max_train: int | None = None,
+                           max_dev: int | None = None) -> dict[str, Any]:
     """Conditioned vs unconditioned tagger (each over `seeds`) and the dictionary, same split
     (20% of `data` by hash, or every labelled product of the `test` folder); `trained`, a saved
     ValueTagger, is scored instead of training any (its attributes only)."""
@@ -126,6 +127,8 @@ def evaluate_value_tagging(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: i
     else:
         train, dev = products, labelled_products(test)
         products = train + dev
+    train = sample(train, max_train, lambda p: p.dataset + p.texts["title"])
+    dev = sample(dev, max_dev, lambda p: p.dataset + p.texts["title"])
     allowed = allowed_attributes(train)
     attributes = sorted({a for v in allowed.values() for a in v})
     trained_attributes = set(attributes)
@@ -147,7 +150,7 @@ def evaluate_value_tagging(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: i
                                {k: a & known for k, a in allowed.items()})
         runs["saved model" + (" (type-conditioned)" if trained.conditioned else "")] = [
             _score_slices(dev, _per_product(dev, flat), datasets, unseen)]
-    for conditioned in (() if trained is not None else (True, False)):
+    for conditioned in (() if trained is not None else typed):
         method = "tagger + type" if conditioned else "tagger, no type (OpenTag-style)"
         for seed in seeds:
             start = time.perf_counter()
@@ -208,7 +211,8 @@ def _has_spans(folder: Path) -> bool:
 
 
 def evaluate_imputation(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: int = EPOCHS, test: Path | None = None,
-                        model: Path | None = None) -> dict[str, Any]:
+                        model: Path | None = None, tagging_sizes: dict[str, Any] | None = None,
+                        implicit_sample: int | None = None) -> dict[str, Any]:
     """`autoknow evaluate imputation --data DIR` (dev carved from DIR) or `--train DIR --test DIR`:
     value tagging tables, and implicit values (ImplicitAVE: with --data only, on its val split).
     `model`: a saved imputation stage whose tagger is scored instead of training taggers."""
@@ -222,7 +226,7 @@ def evaluate_imputation(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: int 
             from .stage import ImputationStage
 
             trained = ImputationStage.open(Path(model)).tagger_
-        tag = evaluate_value_tagging(data, seeds, epochs, test=test, trained=trained)
+        tag = evaluate_value_tagging(data, seeds, epochs, test=test, trained=trained, **(tagging_sizes or {}))
         result["tables"]["value tagging (dev)"] = tag.pop("rows")
         rare = [r for r in tag["per_attribute"] if r["support"] >= 5]
         result["tables"]["value F1 per attribute (support >= 5)"] = sorted(rare, key=lambda r: (r["slice"], r["data set"], r["attribute"], r["method"]))
@@ -236,7 +240,7 @@ def evaluate_imputation(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: int 
     elif implicit is not None and model is not None:
         result["skipped"].append("implicit values: the saved imputation stage holds no implicit-value classifier")
     elif implicit is not None:
-        imp = evaluate_implicit(implicit)
+        imp = evaluate_implicit(implicit, **({"sample": implicit_sample} if implicit_sample else {}))
         result["tables"]["implicit values (ImplicitAVE val)"] = imp.pop("rows")
         result["implicit values (ImplicitAVE val)"] = imp
     return result
@@ -244,9 +248,14 @@ def evaluate_imputation(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: int 
 
 
 
-def evaluate(data: Path, test: Path | None = None, model: Path | None = None) -> dict[str, Any]:
+# quick: one seed of the tagger the stage runs (no type input) beside the dictionary, on samples
+PROFILES = {"full": {}, "quick": {"seeds": (0,), "epochs": 3, "implicit_sample": 3000,
+                                  "tagging_sizes": {"typed": (False,), "max_train": 3000, "max_dev": 1500}}}
+
+
+def evaluate(data: Path, test: Path | None = None, model: Path | None = None, profile: str = "full") -> dict[str, Any]:
     """The stage's protocol (`autoknow evaluate imputation`)."""
-    return evaluate_imputation(data, test=test, model=model)
+    return evaluate_imputation(data, test=test, model=model, **PROFILES[profile])
 
 
 def dev_precision(tables: dict[str, list[dict]]) -> float | None:

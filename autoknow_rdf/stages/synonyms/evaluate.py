@@ -300,12 +300,12 @@ def offer_pairs(data: Path) -> dict[str, dict[str, list[SynonymPair]]]:
 
 
 def _evaluate_terms(data: Path, test: Path | None, trained: SynonymClassifier | None, embed: Callable, seed: int,
-                    epochs: int, progress) -> dict[str, Any]:
+                    epochs: int, progress, max_clusters: dict[str, int] = MAX_CLUSTERS) -> dict[str, Any]:
     sources = term_clusters(data)
     test_sources = term_clusters(test) if test is not None else None
     if not sources or test_sources == {}:
         return {}
-    split, leaked = _split_clusters(sources, test_sources=test_sources)
+    split, leaked = _split_clusters(sources, max_clusters, test_sources=test_sources)
     parents = {s: {**p, **(test_sources or {}).get(s, ({}, {}))[1]} for s, (_, p) in {**(test_sources or {}), **sources}.items()}
     train, _ = _pairs(split["train"], parents, embed, seed)
     dev, slices = _pairs(split["dev"], parents, embed, seed)
@@ -328,7 +328,9 @@ def _evaluate_terms(data: Path, test: Path | None, trained: SynonymClassifier | 
 
 
 def _evaluate_offers(data: Path, test: Path | None, trained: SynonymClassifier | None, embed: Callable, seed: int,
-                     epochs: int, progress) -> dict[str, Any]:
+                     epochs: int, progress, max_train: int | None = None) -> dict[str, Any]:
+    """Product matching per data set; `max_train` caps every set's training pairs (the quick
+    profile; by default the sets with a Ditto figure train on all)."""
     sets = offer_pairs(data)
     if test is not None:  # train on every pair of the training folder, score every pair of the test folder
         tests = offer_pairs(test)
@@ -342,7 +344,8 @@ def _evaluate_offers(data: Path, test: Path | None, trained: SynonymClassifier |
     train = []
     for name, splits in sorted(sets.items()):
         pairs = splits.get("train", [])  # a uniform sample keeps the set's match rate (threshold, priors)
-        train += pairs if name in DITTO_F1 else rng.sample(pairs, min(len(pairs), MAX_OFFER_TRAIN))
+        cap = max_train if max_train is not None else (None if name in DITTO_F1 else MAX_OFFER_TRAIN)
+        train += pairs if cap is None else rng.sample(pairs, min(len(pairs), cap))
     start = time.perf_counter()
     model = trained or SynonymClassifier(epochs=epochs, max_length=96, seed=seed, negative_ratio=OFFER_NEGATIVE_RATIO).fit(
         train, embed, progress)
@@ -373,7 +376,8 @@ DATA_FILES = ("openfoodfacts_categories/synonyms.tsv", "openfoodfacts_value_taxo
 
 
 def evaluate_synonyms(data: Path, seed: int = 0, epochs: int = 2, embed: Callable | None = None, test: Path | None = None,
-                      model: Path | None = None) -> dict[str, Any]:
+                      model: Path | None = None, max_clusters: dict[str, int] = MAX_CLUSTERS,
+                      max_offer_train: int | None = None) -> dict[str, Any]:
     """`autoknow evaluate synonyms --data DIR` (dev splits carved from DIR), or `--train DIR --test
     DIR` (trained on one, scored on the other); `model`: a saved synonyms stage whose classifier
     is scored instead of training one (for terms and offers alike)."""
@@ -388,8 +392,8 @@ def evaluate_synonyms(data: Path, seed: int = 0, epochs: int = 2, embed: Callabl
         trained = SynonymsStage.open(Path(model)).classifier_
     result: dict[str, Any] = {"tables": {}, "skipped": []}
     with progress_bar("synonyms: fine-tuning") as advance:
-        terms = _evaluate_terms(Path(data), test, trained, embed, seed, epochs, advance)
-        offers = _evaluate_offers(Path(data), test, trained, embed, seed, epochs, advance)
+        terms = _evaluate_terms(Path(data), test, trained, embed, seed, epochs, advance, max_clusters)
+        offers = _evaluate_offers(Path(data), test, trained, embed, seed, epochs, advance, max_offer_train)
     if terms:
         result["tables"]["value/type synonyms (dev clusters)"] = terms["rows"]
         result["tables"]["value/type synonyms by negative kind (all dev positives)"] = terms["by negative kind"]
@@ -414,9 +418,12 @@ def evaluate_synonyms(data: Path, seed: int = 0, epochs: int = 2, embed: Callabl
 
 
 
-def evaluate(data: Path, test: Path | None = None, model: Path | None = None) -> dict[str, Any]:
+PROFILES = {"full": {}, "quick": {"epochs": 1, "max_clusters": {"train": 600, "dev": 150}, "max_offer_train": 800}}
+
+
+def evaluate(data: Path, test: Path | None = None, model: Path | None = None, profile: str = "full") -> dict[str, Any]:
     """The stage's protocol (`autoknow evaluate synonyms`)."""
-    return evaluate_synonyms(data, test=test, model=model)
+    return evaluate_synonyms(data, test=test, model=model, **PROFILES[profile])
 
 
 def dev_precision(tables: dict[str, list[dict]]) -> float | None:

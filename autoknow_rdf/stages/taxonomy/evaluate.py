@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ...evaluation import sample
 from ...splits import bucket
 from .hypernym import FEATURES, HypernymModel
 from ..view import TaxonomyView
@@ -56,13 +57,15 @@ def _rank_of_gold(order: list[str], gold: set[str]) -> int:
 
 def evaluate_hypernyms(view: TaxonomyView, embed: Callable | None = None, target_precision: float = 0.877,
                        slices: dict[str, set[str]] | None = None, seed: int = 0,
-                       hidden: dict[str, list[str]] | None = None, trained: HypernymModel | None = None) -> dict[str, Any]:
+                       hidden: dict[str, list[str]] | None = None, trained: HypernymModel | None = None,
+                       max_children: int | None = None) -> dict[str, Any]:
     """Rows of metrics per taxonomy (and named slices) for model, no-behaviour model and baselines.
 
     `slices` maps a slice name to a set of hidden leaf IRIs reported separately (e.g. Shopify
     leaves whose name is not in the Google taxonomy). `hidden`: the leaves to attach per taxonomy
     (default: a hash share of each taxonomy's leaves); `trained`: a saved model to score instead
-    of training two.
+    of training two; `max_children`, a hash sample of the training (and, in proportion, the
+    calibration) leaves (the quick profile).
     """
     from ...ml.encoder import embed as default_embed
 
@@ -77,6 +80,8 @@ def evaluate_hypernyms(view: TaxonomyView, embed: Callable | None = None, target
     children = sorted(c for c, ps in train_view.parents.items() if ps and view.scheme[c] in by_scheme and c not in kids)
     calib = [c for c in children if bucket("calib" + c) < 15]
     train = [c for c in children if bucket("calib" + c) >= 15]
+    if max_children is not None:
+        calib, train = sample(calib, max_children * 15 // 85, str), sample(train, max_children, str)
     cands = lambda c: by_scheme[view.scheme[c]]  # noqa: E731
 
     results: dict[str, Any] = {"rows": [], "hidden": {s: len(h) for s, h in hidden.items()},
@@ -109,13 +114,12 @@ def evaluate_hypernyms(view: TaxonomyView, embed: Callable | None = None, target
             ranks, tops, oks = [], [], []
             for leaf in leaves:
                 gold = view.parents[leaf]
-                pool = [p for p in cands(leaf) if p != leaf]
                 if method in models:
-                    ranked = models[method].rank(leaf, pool)
+                    ranked = models[method].rank(leaf, cands(leaf))
                     order = [p for p, _, _ in ranked]
                     tops.append(ranked[0][1])
                 else:
-                    F = shared.features(leaf, pool)
+                    pool, F = shared.candidate_features(leaf, cands(leaf))
                     if method == "baseline: name embedding":
                         key = -F[:, col["name_cos"]]
                     else:  # lexical: same head word, then parent's words contained, then overlap
@@ -225,12 +229,14 @@ def new_leaves(train: TaxonomyView, merged: TaxonomyView) -> tuple[dict[str, lis
     return hidden, left_out
 
 
-def evaluate_taxonomy(data: "Path", tagging: bool = True, test: "Path | None" = None, model: "Path | None" = None) -> dict[str, Any]:
+def evaluate_taxonomy(data: "Path", tagging: bool = True, test: "Path | None" = None, model: "Path | None" = None,
+                      tagging_sizes: dict[str, Any] | None = None, max_children: int | None = None) -> dict[str, Any]:
     """`autoknow evaluate taxonomy --data DIR`: the span tagger against the dictionary baseline,
     and hypernym attachment on hidden leaves (Shopify leaves whose name is not in the Google
     taxonomy as their own row). With `test`: the tagger is scored on the test folder's titles and
     the types the test taxonomies add are attached. `model`: a saved taxonomy stage whose ranker
-    (and tagger) are scored instead of training new ones. Each table comes with its split sizes."""
+    (and tagger) are scored instead of training new ones; `tagging_sizes`, the tagger's epochs and
+    sample sizes (the quick profile). Each table comes with its split sizes."""
     from pathlib import Path
 
     from ...errors import AutoknowError
@@ -249,7 +255,8 @@ def evaluate_taxonomy(data: "Path", tagging: bool = True, test: "Path | None" = 
             names |= {r.ref.label for r in off_categories(path) if r.label_lang == "en" and r.ref.label}
         for path in data.glob("shopify_product_taxonomy/categories.tsv"):
             names |= {r.ref.label for r in shopify_categories(path)}
-        tag = evaluate_tagging(data, names, test=test, trained=saved.tagger_ if saved is not None else None)
+        tag = evaluate_tagging(data, names, test=test, trained=saved.tagger_ if saved is not None else None,
+                               **(tagging_sizes or {}))
         result["tables"]["tagging"] = tag.pop("rows")
         result["tagging"] = tag
     elif tagging:
@@ -272,7 +279,8 @@ def evaluate_taxonomy(data: "Path", tagging: bool = True, test: "Path | None" = 
     if hidden != {}:
         stage = saved or TaxonomyStage()
         hyper = evaluate_hypernyms(view, target_precision=stage.target_precision, slices=slices, seed=stage.seed,
-                                   hidden=hidden, trained=saved.model_ if saved is not None else None)
+                                   hidden=hidden, trained=saved.model_ if saved is not None else None,
+                                   max_children=max_children)
         result["tables"]["hypernym"] = hyper.pop("rows")
         result["hypernym"] = hyper
     else:
@@ -286,9 +294,14 @@ def evaluate_taxonomy(data: "Path", tagging: bool = True, test: "Path | None" = 
 DATA_FILES = ("oa_mine_attributes/*.jsonl", "wdc_pave_attributes/*.jsonl")  # hidden leaves are new by construction: titles only
 
 
-def evaluate(data: Path, test: Path | None = None, model: Path | None = None) -> dict[str, Any]:
-    """The stage's protocol (`autoknow evaluate taxonomy`)."""
-    return evaluate_taxonomy(data, test=test, model=model)
+PROFILES = {"full": {}, "quick": {"tagging_sizes": {"epochs": 3, "max_train": 2500, "max_dev": 1500},
+                                  "max_children": 2500}}
+
+
+def evaluate(data: Path, test: Path | None = None, model: Path | None = None, profile: str = "full") -> dict[str, Any]:
+    """The stage's protocol (`autoknow evaluate taxonomy`); `quick` trains the span tagger and the
+    hypernym ranker on samples (the tagger for fewer epochs), scored on the same hidden leaves."""
+    return evaluate_taxonomy(data, test=test, model=model, **PROFILES[profile])
 
 
 def dev_precision(tables: dict[str, list[dict]]) -> float | None:

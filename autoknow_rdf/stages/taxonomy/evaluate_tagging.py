@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ...splits import bucket
+from ...evaluation import sample
 from ...ml.spans import Span
 from .tagger import TitleExample, label_of, type_spans
 
@@ -102,7 +103,8 @@ def span_scores(gold: list[list[Span]], pred: list[list[Span]], labels: list[str
 
 
 def evaluate_tagging(data: Path, taxonomy_names: set[str] | None = None, epochs: int = 8, lr: float = 1e-4,
-                     seed: int = 0, progress=None, test: Path | None = None, trained=None) -> dict[str, Any]:
+                     seed: int = 0, progress=None, test: Path | None = None, trained=None,
+                     max_train: int | None = None, max_dev: int | None = None) -> dict[str, Any]:
     """Train the tagger on the training part, score it and the dictionary on dev, same run.
 
     `test`: train on every title of `data`, score on the titles of `test` (type names of the test
@@ -124,6 +126,7 @@ def evaluate_tagging(data: Path, taxonomy_names: set[str] | None = None, epochs:
         dev, _, _ = tagging_examples(test, labels)
         held_out = {e.text[s.start:s.end].lower() for e in dev for s in e.spans if s.label == "TYPE"} - known
         train = examples
+    train, dev = sample(train, max_train, lambda e: e.text), sample(dev, max_dev, lambda e: e.text)
     entries: dict[str, set[str]] = {label: set() for label in labels}
     for e in train:
         for s in e.spans:

@@ -192,7 +192,7 @@ class TaxonomyStage(Stage):
         cands = candidates_in(view, set(self.schemes_) or set(view.scheme.values()))
         orphans = sorted(t for t in view.names if not view.parents.get(t) and t not in view.children())
         for t in orphans:
-            ranked = self.model_.rank(t, cands)
+            ranked = self.model_.rank(t, cands, limit=self.max_parents)
             for parent, prob, feats in ranked[: self.max_parents]:
                 if prob < (self.model_.threshold_ or 0.5):
                     break
@@ -214,7 +214,7 @@ class TaxonomyStage(Stage):
             pool = [p for p in by_scheme.get(view.scheme.get(c), []) if p != c]
             gold = view.parents.get(c, set())
             if pool and gold & set(pool):
-                best, p, _ = self.model_.rank(c, pool)[0]
+                best, p, _ = self.model_.rank(c, pool, limit=1)[0]
                 top.append((p >= self.model_.threshold_, best in gold))
         kept = [ok for passed, ok in top if passed]
         return {"acc@1": sum(ok for _, ok in top) / len(top) if top else None,
