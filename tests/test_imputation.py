@@ -78,7 +78,7 @@ def test_imputation_fills_only_missing_applicable_values_with_their_evidence(sto
         assert a in before.allowed(before.type_key(p)), "imputed an attribute that does not apply"
         text = before.texts[p][r["field"].value]
         assert text[int(r["s"].value):int(r["e"].value)] == r["text"].value
-        assert 0.3 <= float(r["c"].value) <= 1
+        assert 0.5 <= float(r["c"].value) <= 1  # the production threshold
     # a value individual is declared once: existing ones are reused, not declared again
     declared = {q.subject.value for q in store.store.quads_for_pattern(None, RDF.type, AK.AttributeValue, graph)}
     assert not declared & before.individuals

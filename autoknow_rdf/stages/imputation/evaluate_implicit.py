@@ -25,12 +25,17 @@ TRAIN_SAMPLE = 12_000
 
 
 
-def evaluate_implicit(path: Path, embed: Callable | None = None, sample: int = TRAIN_SAMPLE) -> dict[str, Any]:
+def evaluate_implicit(path: Path, embed: Callable | None = None, sample: int = TRAIN_SAMPLE,
+                      max_val: int | None = None) -> dict[str, Any]:
+    """The classifier with and without the type, beside both baselines, on the val split (a hash
+    sample of `max_val` of it under the quick profile)."""
+    from ...evaluation import sample as hash_sample
     from ...ml.encoder import embed as default_embed
 
     embed = embed or default_embed
     train, val, options = implicit_examples(path)
     train = sorted(train, key=lambda e: bucket("implicit" + e.title))[:sample]
+    val = hash_sample(val, max_val, lambda e: e.title + e.attribute)
     preds: dict[str, list[str | None]] = {}
     for conditioned in (True, False):
         model = ImplicitValueClassifier(conditioned=conditioned).fit(train, embed)

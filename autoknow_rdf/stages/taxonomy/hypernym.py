@@ -109,9 +109,11 @@ class _Structure:
         member = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n, n))  # child x parent
         self.kids_n = np.asarray(member.sum(0)).ravel()
         self.kids_sum = np.asarray(member.T @ ix.name_vec)
+        self.kids_sq = (self.kids_sum.astype(np.float64) ** 2).sum(1)  # squared norms: a candidate's sum less one child needs no copy
         titled = ix.title_vec * ix.has_titles[:, None]
         self.title_sum = np.asarray(member.T @ titled) + titled
         self.title_n = np.asarray(member.T @ ix.has_titles.astype(np.float32)).ravel() + ix.has_titles
+        self.title_sq = (self.title_sum.astype(np.float64) ** 2).sum(1)
         self.under = member + sparse.identity(n, dtype=np.float32, format="csr")  # type x (itself or parent)
         self.kids_of = member.T.tocsr()  # parent x child
 
@@ -168,13 +170,19 @@ class HypernymModel:
 
     def _features(self, c: int, cand: np.ndarray) -> np.ndarray:
         ix, st = self._index, self._structure
-        is_kid, kids_cos, kids_n = self._kids(c, cand)
         v = ix.name_vec[c]
-        own_t = ix.title_vec[c] * ix.has_titles[c]
-        sub = st.title_sum[cand] - is_kid[:, None] * own_t
-        sub_norm = np.maximum(np.linalg.norm(sub, axis=1), 1e-9)
-        title_cos = (sub @ ix.title_vec[c]) / sub_norm if ix.has_titles[c] else np.zeros(len(cand), np.float32)
-        name_title = (sub @ v) / sub_norm
+        raw = ix.name_vec @ v  # the child's name against every type's name
+        is_kid, kids_cos, kids_n = self._kids(c, cand, raw)
+        # the candidate's subtree titles less the child's own (when the candidate is its parent):
+        # dot products and norms by expansion, one copy of the candidates' rows
+        has = float(ix.has_titles[c])
+        t = ix.title_vec[c]
+        proj = st.title_sum[cand] @ np.stack([t, v], axis=1)
+        own_tt, own_tv = has * float(t @ t), has * float(t @ v)
+        sub_norm = np.sqrt(np.maximum(st.title_sq[cand] - 2 * is_kid * has * proj[:, 0] + is_kid * has * own_tt, 0.0))
+        sub_norm = np.maximum(sub_norm, 1e-9)
+        title_cos = (proj[:, 0] - is_kid * own_tt) / sub_norm if has else np.zeros(len(cand), np.float32)
+        name_title = (proj[:, 1] - is_kid * own_tv) / sub_norm
         shared = np.asarray((ix.W[cand] @ ix.W[c].T).todense()).ravel()
         union = ix.wlen[cand] + ix.wlen[c] - shared
         jaccard = shared / np.maximum(union, 1)
@@ -186,23 +194,26 @@ class HypernymModel:
             share, has = mass / total, 1.0
         else:
             share, has = np.zeros(len(cand), np.float32), 0.0
-        sims = ix.name_vec @ v + 1.0  # shifted to (0, 2] so a sparse max ignores absent children
+        sims = raw + 1.0  # shifted to (0, 2] so a sparse max ignores absent children
         sims[c] = 0.0  # the child is not its own sibling
         sibling_max = st.kids_of[cand].multiply(sims[None, :]).max(axis=1).toarray().ravel() - 1.0
-        cols = [ix.name_vec[cand] @ v, kids_cos, sibling_max, title_cos, name_title, head, contained, jaccard,
+        cols = [raw[cand], kids_cos, sibling_max, title_cos, name_title, head, contained, jaccard,
                 np.log1p(kids_n), share, np.full(len(cand), has, np.float32)]
         X = np.stack(cols, axis=1).astype(np.float32)
         return X if self.use_behaviour else X[:, : len(FEATURES) - len(BEHAVIOUR)]
 
-    def _kids(self, c: int, cand: np.ndarray):
+    def _kids(self, c: int, cand: np.ndarray, raw: np.ndarray | None = None):
         """(candidate is the child's parent, cosine of the child's name to the sum of each
-        candidate's other children, their count), for child index `c` and candidate indices."""
+        candidate's other children, their count), for child index `c` and candidate indices;
+        `raw`, the child's name against every name, when the caller has it."""
         ix, st = self._index, self._structure
         is_kid = np.isin(cand, list(st.parents.get(c, ()))).astype(np.float32)
-        v = ix.name_vec[c]
-        kids = st.kids_sum[cand] - is_kid[:, None] * v
+        raw = ix.name_vec @ ix.name_vec[c] if raw is None else raw
+        vv = float(raw[c])
+        dot = (st.kids_of @ raw)[cand]  # each candidate's children's name sum · the child's name
         kids_n = st.kids_n[cand] - is_kid
-        kids_cos = (kids @ v) / np.maximum(np.linalg.norm(kids, axis=1), 1e-9) * (kids_n > 0)
+        norm = np.sqrt(np.maximum(st.kids_sq[cand] - 2 * is_kid * dot + is_kid * vv, 0.0))
+        kids_cos = (dot - is_kid * vv) / np.maximum(norm, 1e-9) * (kids_n > 0)
         return is_kid, kids_cos, kids_n
 
     def quick_scores(self, child: str, candidates: list[str]) -> np.ndarray:
@@ -211,8 +222,9 @@ class HypernymModel:
         return self._quick_scores(self._index.pos[child], self._positions(candidates))
 
     def _quick_scores(self, c: int, cand: np.ndarray) -> np.ndarray:
-        _, kids_cos, _ = self._kids(c, cand)
-        return self._index.name_vec[cand] @ self._index.name_vec[c] + kids_cos
+        raw = self._index.name_vec @ self._index.name_vec[c]
+        _, kids_cos, _ = self._kids(c, cand, raw)
+        return raw[cand] + kids_cos
 
     # ---- learning --------------------------------------------------------------------------
     def fit(self, children: list[str], candidates_of) -> "HypernymModel":
