@@ -19,22 +19,15 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import ModelError
+from ..provenance import file_checksum
 
 __all__ = ["MANIFEST", "seal", "verify", "manifest", "replace_folder"]
 
 MANIFEST = "manifest.json"
 
 
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _files(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): _digest(p) for p in sorted(folder.rglob("*"))
+    return {p.relative_to(folder).as_posix(): file_checksum(p) for p in sorted(folder.rglob("*"))
             if p.is_file() and p.name != MANIFEST}
 
 

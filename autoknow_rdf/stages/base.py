@@ -77,6 +77,24 @@ class Stage(ABC):
     def load(cls, folder: Path) -> "Stage":
         """Read the files `save` wrote (`open` has verified them)."""
 
+    def save_config(self, folder: Path, config: dict[str, Any]) -> None:
+        """The stage's constructor arguments and metrics as `<name>.json` in its model folder."""
+        import json
+
+        (folder / f"{self.name}.json").write_text(json.dumps({**config, "metrics": getattr(self, "metrics_", {})}, indent=2),
+                                                   encoding="utf-8")
+
+    @classmethod
+    def from_config(cls, folder: Path) -> "Stage":
+        """A stage built from `save_config`'s file, its metrics restored."""
+        import json
+
+        config = json.loads((folder / f"{cls.name}.json").read_text(encoding="utf-8"))
+        metrics = config.pop("metrics", {})
+        stage = cls(**config)
+        stage.metrics_ = metrics
+        return stage
+
     def write(self, folder: Path) -> ModelInfo:
         """Save into a temporary folder, seal every file under one checksum, rename it onto
         `folder`: a killed `train` leaves the previous model or none, never a half one."""

@@ -14,7 +14,6 @@ the surface string, field and character offsets stay as the fact's evidence.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -277,18 +276,13 @@ class ImputationStage(Stage):
     def save(self, folder: Path) -> None:
         if self.tagger_.attributes:
             self.tagger_.save(folder / "tagger")
-        config = {"conditioned": self.conditioned, "epochs": self.epochs, "max_texts": self.max_texts,
-                  "min_examples": self.min_examples, "threshold": self.threshold, "seed": self.seed,
-                  "metrics": self.metrics_}
-        (folder / "imputation.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+        self.save_config(folder, {"conditioned": self.conditioned, "epochs": self.epochs, "max_texts": self.max_texts,
+                                  "min_examples": self.min_examples, "threshold": self.threshold, "seed": self.seed})
 
     @classmethod
     def load(cls, folder: Path) -> "ImputationStage":
         from .model import ValueTagger
 
-        config = json.loads((folder / "imputation.json").read_text(encoding="utf-8"))
-        metrics = config.pop("metrics", {})
-        stage = cls(**config)
-        stage.metrics_ = metrics
+        stage = cls.from_config(folder)
         stage.tagger_ = ValueTagger.load(folder / "tagger") if (folder / "tagger").is_dir() else ValueTagger([])
         return stage

@@ -13,7 +13,6 @@ inside each cluster, with score and evidence, plus `ak:canonical` to the most us
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -334,17 +333,14 @@ class SynonymsStage(Stage):
     def save(self, folder: Path) -> None:
         if self.classifier_ is not None:
             self.classifier_.save(folder / "classifier")
-        (folder / "synonyms.json").write_text(json.dumps({**self._config(), "metrics": self.metrics_}, indent=2), encoding="utf-8")
+        self.save_config(folder, self._config())
 
     @classmethod
     def load(cls, folder: Path) -> "SynonymsStage":
         from ...errors import AutoknowError
         from .model import SynonymClassifier
 
-        config = json.loads((folder / "synonyms.json").read_text(encoding="utf-8"))
-        metrics = config.pop("metrics", {})
-        stage = cls(**config)
-        stage.metrics_ = metrics
+        stage = cls.from_config(folder)
         stage.classifier_ = None
         if (folder / "classifier").is_dir():
             try:
