@@ -34,11 +34,12 @@ def encoder_path() -> str:
 @lru_cache(maxsize=1)
 def encoder_checksum() -> str:
     """sha256 over the encoder's weight files: the key that ties cached vectors to the encoder."""
+    from ..provenance import file_checksum
+
     h = hashlib.sha256()
     for p in sorted(Path(encoder_path()).rglob("*")):
         if p.is_file() and p.suffix in (".safetensors", ".bin", ".json"):
-            h.update(p.name.encode())
-            h.update(p.read_bytes())
+            h.update(f"{p.name}\t{file_checksum(p)}\n".encode())
     return h.hexdigest()[:16]
 
 
