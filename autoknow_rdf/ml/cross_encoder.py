@@ -76,7 +76,7 @@ class CrossEncoder:
 
         def run(idx: list[int]) -> list[float]:
             enc = self._encode([firsts[j] for j in idx], [seconds[j] for j in idx])
-            return self.model_(**{k: v.to(self.device_) for k, v in enc.items()}).logits.softmax(-1)[:, 1].cpu().tolist()
+            return self.model_(**{k: v.to(self.device_) for k, v in enc.items()}).logits.float().softmax(-1)[:, 1].cpu().tolist()
 
         return predict_in_length_order([len(a) + len(b) for a, b in zip(firsts, seconds)], batch_size, run)
 

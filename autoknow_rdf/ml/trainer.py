@@ -5,12 +5,12 @@ synonyms).
 Training: AdamW (fused: six times faster a step on CPU than the per-tensor loop), linear warm-up
 over the first 10% of steps then linear decay, gradients clipped to norm 1, one seeded
 `random.Random` for the batch order, forward passes under bfloat16 autocast where the hardware
-has native bf16 (`encoder.bf16_training`). Batches are padded to their own
+has native bf16 (`encoder.bf16_autocast`). Batches are padded to their own
 longest text (dynamic padding, done by the caller's tokenizer call); with `lengths`, a batch holds
 texts of similar length (shuffled as batches), which saves most of the padding on CPU. A model
 whose batches must mix lengths (the cleaner: one length is one product and its negatives) passes
-none. Predicting runs in length order under `torch.inference_mode` and returns results in input
-order.
+none. Predicting runs in length order under `torch.inference_mode` (and bf16 autocast likewise)
+and returns results in input order.
 """
 
 from __future__ import annotations
@@ -42,13 +42,13 @@ def fit(module, n: int, loss_of: Callable[[list[int]], Any], *, epochs: int, bat
     replace `lr` over all trainable parameters."""
     import torch
 
-    from .encoder import bf16_training, device
+    from .encoder import bf16_autocast, device
 
     rng = random.Random(seed)
     groups = param_groups or [{"params": [p for p in module.parameters() if p.requires_grad], "lr": lr}]
     params = [p for g in groups for p in g["params"]]
     optim = torch.optim.AdamW(groups, fused=True)
-    bf16 = bf16_training()
+    bf16 = bf16_autocast()
     steps = max(1, epochs * ((n + batch_size - 1) // batch_size))
     warm = max(1, int(steps * WARMUP))
     sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda s: min(1.0, (s + 1) / warm) * max(0.0, 1 - s / steps))
@@ -85,9 +85,11 @@ def predict_in_length_order(lengths: Sequence[int], batch_size: int, run: Callab
     """
     import torch
 
+    from .encoder import bf16_autocast, device
+
     order = sorted(range(len(lengths)), key=lambda j: lengths[j])
     out: list = [None] * len(lengths)
-    with torch.inference_mode():
+    with torch.inference_mode(), torch.autocast(device(), dtype=torch.bfloat16, enabled=bf16_autocast()):
         for i in range(0, len(order), batch_size):
             idx = order[i:i + batch_size]
             for j, result in zip(idx, run(idx)):

@@ -249,7 +249,7 @@ class ValueTagger:
             chunk = [texts[j] for j in idx]
             enc, offsets, tv, mask = self._batch(chunk, [keys[j] for j in idx], vectors, allowed)
             logits = self.net_(enc["input_ids"].to(self.device_), enc["attention_mask"].to(self.device_), tv.to(self.device_))
-            probs = logits.softmax(-1).cpu().numpy()
+            probs = logits.float().softmax(-1).cpu().numpy()
             return [self._decode(text, offs, p, m) for text, offs, p, m in zip(chunk, offsets, probs, mask.numpy())]
 
         return predict_in_length_order([len(t) for t in texts], batch_size, run)

@@ -99,7 +99,7 @@ class SpanTagger:
             enc = self.tokenizer_(chunk, return_offsets_mapping=True, truncation=True,
                                   max_length=self.max_length, padding=True, return_tensors="pt")
             offsets = enc.pop("offset_mapping").tolist()
-            probs = self.model_(**{k: v.to(self.device_) for k, v in enc.items()}).logits.softmax(-1).cpu()
+            probs = self.model_(**{k: v.to(self.device_) for k, v in enc.items()}).logits.float().softmax(-1).cpu()
             return [self._decode(text, offs, p) for text, offs, p in zip(chunk, offsets, probs)]
 
         return predict_in_length_order([len(t) for t in texts], batch_size, run)
