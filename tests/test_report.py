@@ -70,3 +70,22 @@ def test_report_renders_with_its_plots_in_headless_chromium(grown, tmp_path):
 
     pixels = matplotlib.image.imread(shot)
     assert pixels.shape[0] >= 1000 and pixels.std() > 0.05  # not a blank page
+
+
+def test_the_fast_accounting_query_answers_as_the_plain_one(grown):
+    """count_facts_by_kind groups before it classifies (for speed); the plain formulation in
+    tests/reference classifies every reifier. Same rows, same counts, same mean confidences."""
+    from pathlib import Path
+
+    from autoknow_rdf.console import plain
+    from autoknow_rdf.store import rows
+
+    store, _ = grown
+    reference = (Path(__file__).parent / "reference" / "count_facts_by_kind.rq").read_text(encoding="utf-8")
+    key = lambda r: (plain(r["stage"]), plain(r["run"]), plain(r["kind"]))  # noqa: E731
+    fast = {key(r): (plain(r["facts"]), plain(r["meanConfidence"])) for r in store.select("count_facts_by_kind")}
+    plain_ = {key(r): (plain(r["facts"]), plain(r["meanConfidence"])) for r in rows(store.run(reference))}
+    assert fast.keys() == plain_.keys() and len(fast) >= 5
+    assert {k: v[0] for k, v in fast.items()} == {k: v[0] for k, v in plain_.items()}
+    for k, (_, mean) in fast.items():
+        assert (mean is None) == (plain_[k][1] is None) and (mean is None or abs(mean - plain_[k][1]) < 1e-9), k

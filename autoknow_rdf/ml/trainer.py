@@ -16,9 +16,10 @@ and returns results in input order.
 from __future__ import annotations
 
 import random
+import re
 from typing import Any, Callable, Sequence
 
-__all__ = ["fit", "predict_in_length_order", "batches_by_length"]
+__all__ = ["fit", "predict_in_length_order", "batches_by_length", "freeze_lower_layers"]
 
 WARMUP = 0.1  # share of the steps over which the learning rate rises from 0
 CLIP = 1.0  # gradient norm
@@ -34,18 +35,32 @@ def batches_by_length(lengths: Sequence[int], batch_size: int, rng: random.Rando
     return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
 
 
+def freeze_lower_layers(module, layers: int) -> None:
+    """Stop gradients into the encoder's embeddings and its lowest `layers` transformer layers:
+    backward passes end above them, so a step costs less (on 2 cores, 3 of MiniLM's 6 layers
+    frozen: 3.9 -> 2.9 s for 8 batches of 32 pairs)."""
+    if layers <= 0:
+        return
+    for name, p in module.named_parameters():
+        m = re.search(r"(?:^|\.)encoder\.layer\.(\d+)\.", name)
+        if re.search(r"(?:^|\.)embeddings\.", name) or (m and int(m.group(1)) < layers):
+            p.requires_grad_(False)
+
+
 def fit(module, n: int, loss_of: Callable[[list[int]], Any], *, epochs: int, batch_size: int, seed: int,
         lr: float | None = None, param_groups: list[dict] | None = None, lengths: Sequence[int] | None = None,
-        progress: Callable[[int], None] | None = None) -> None:
+        progress: Callable[[int], None] | None = None, frozen_layers: int = 0) -> None:
     """Fine-tune `module` over `n` examples for `epochs`; `loss_of(indices)` returns a batch's loss
     (or None: nothing to learn from in that batch). `param_groups` (each with its own "lr")
-    replace `lr` over all trainable parameters."""
+    replace `lr` over all trainable parameters; `frozen_layers` as `freeze_lower_layers`."""
     import torch
 
     from .encoder import bf16_autocast, device
 
     rng = random.Random(seed)
-    groups = param_groups or [{"params": [p for p in module.parameters() if p.requires_grad], "lr": lr}]
+    freeze_lower_layers(module, frozen_layers)
+    groups = param_groups or [{"params": list(module.parameters()), "lr": lr}]
+    groups = [{**g, "params": [p for p in g["params"] if p.requires_grad]} for g in groups]
     params = [p for g in groups for p in g["params"]]
     optim = torch.optim.AdamW(groups, fused=True)
     bf16 = bf16_autocast()
