@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from autoknow_rdf.cli import cli
 from autoknow_rdf.ingest import ingest_file
-from autoknow_rdf.stages.relations.model import ApplicabilityModel, RelationView, best_f1_threshold, mentions
+from autoknow_rdf.ml.metrics import best_f1_threshold
+from autoknow_rdf.stages.relations.model import ApplicabilityModel, RelationView, mentions
 from autoknow_rdf.stages.view import TaxonomyView
 from autoknow_rdf.shapes import generate_shapes, validate, write_shapes
 from autoknow_rdf.vocab import SH, attribute_iri, type_iri
@@ -55,7 +56,7 @@ def test_a_types_own_labels_never_enter_its_features():
 
 def test_mentions_and_threshold():
     assert mentions(["Organic Whole Milk"], {"fat": {"whole"}, "size": {"gallon"}}).tolist() == [[True, False]]
-    assert best_f1_threshold(np.array([0.9, 0.2, 0.8]), np.array([True, False, True])) == 0.8
+    assert best_f1_threshold(np.array([True, False, True]), np.array([0.9, 0.2, 0.8])) == 0.8
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from autoknow_rdf.ml import encoder
-from autoknow_rdf.ml.cross_encoder import CrossEncoder
+from autoknow_rdf.stages.cleaning.model import ValueCleaner
 
 FIRSTS = ["flavor: vanilla", "flavor: garlic", "brand: Lipton", "brand: Nescafe"] * 4
 SECONDS = ["Vanilla bean ice cream", "Vanilla bean ice cream", "Lipton green tea, 20 bags", "Lipton green tea, 20 bags"] * 4
@@ -17,10 +17,10 @@ LABELS = [1, 0, 1, 0] * 4
 
 @pytest.fixture(scope="module")
 def trained():
-    model = CrossEncoder(epochs=1, batch_size=8, max_length=32, seed=0)
+    model = ValueCleaner(epochs=1, batch_size=8, max_length=32, seed=0)
     assert model.FROZEN_LAYERS == 2
     model.fit_texts(FIRSTS, SECONDS, LABELS)
-    base = CrossEncoder(seed=0)
+    base = ValueCleaner(seed=0)
     base._load(encoder.encoder_path())
     return model, dict(base.model_.named_parameters())
 

@@ -34,6 +34,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ...evaluation import pick
+from ...ml.metrics import average_precision, roc_auc
 from .model import KINDS, Combiner, ValuePair, negatives, value_in_text
 from ...splits import bucket
 from ...evaluation.labelled import labelled_products, normalise_value
@@ -145,13 +146,10 @@ def _priors(catalogue: _Catalogue) -> Callable[[ValuePair], tuple[float, ...]]:
 
 
 def _metrics(y: np.ndarray, s: np.ndarray, threshold: float) -> dict[str, float]:
-    from sklearn.metrics import average_precision_score, roc_auc_score
-
     decide = s >= threshold
     tp, fp = int((decide & (y == 1)).sum()), int((decide & (y == 0)).sum())
     kept = ~decide
-    return {"ROC-AUC": float(roc_auc_score(y, s)) if len(set(y)) > 1 else None,
-            "PR-AUC (wrong)": float(average_precision_score(y, s)) if len(set(y)) > 1 else None,
+    return {"ROC-AUC": roc_auc(y, s), "PR-AUC (wrong)": average_precision(y, s),
             "P (wrong)": tp / (tp + fp) if tp + fp else 0.0, "R (wrong)": tp / max(1, int((y == 1).sum())),
             "kept correct": float((y[kept] == 0).mean()) if kept.any() else 1.0,
             "correct quarantined": float(decide[y == 0].mean()) if (y == 0).any() else 0.0}

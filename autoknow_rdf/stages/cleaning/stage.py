@@ -25,6 +25,7 @@ import numpy as np
 from pyoxigraph import Literal, NamedNode, Triple
 
 from .model import ValuePair, negatives
+from ...ml.metrics import roc_auc
 from ...provenance import Evidence, Fact
 from ...splits import bucket
 from ...store import KnowledgeStore
@@ -142,13 +143,13 @@ class CleaningStage(Stage):
             checks += [(c, n) for c in held for n in negatives(_pair(c), rng, vocabulary, self._others(by_attribute, c))]
             y = np.array([p.wrong for _, p in checks])
             neural = self.cleaner_.predict([p for _, p in checks])
-            auc = self._auc(y, neural)
+            auc = roc_auc(y, neural)
             support = self._support(inputs)
             x = Combiner.matrix(neural, [p for _, p in checks], [self._prior(inputs, support, c, p) for c, p in checks])
             if 0 < y.sum() < len(y):
                 self.combiner_ = Combiner()
                 oof, oof_masked = self.combiner_.fit(x, y, self.seed)
-                combined_auc = self._auc(y, oof)
+                combined_auc = roc_auc(y, oof)
                 self.threshold_, self.threshold_new_type_ = (max(0.5, t) for t in Combiner.thresholds(oof, oof_masked, y, self.keep_valid))
         self.metrics_ = {"positives": len(train), "pairs": len(pairs), "held_in": len(held), "threshold": self.threshold_,
                          "threshold, types without the attribute": self.threshold_new_type_,
@@ -159,12 +160,6 @@ class CleaningStage(Stage):
     @staticmethod
     def _others(by_attribute: dict[str, list[str]], c: Candidate) -> list[str]:
         return sorted({v for a, vs in by_attribute.items() if a != c.attribute for v in vs[:50]})
-
-    @staticmethod
-    def _auc(y, s) -> float | None:
-        from sklearn.metrics import roc_auc_score
-
-        return float(roc_auc_score(y, s)) if 0 < int(np.sum(y)) < len(y) else None
 
     @staticmethod
     def _support(inputs: CleaningInputs) -> tuple[Counter, Counter, Counter, Counter, Counter]:
@@ -254,14 +249,12 @@ class CleaningStage(Stage):
     def score(self, inputs: CleaningInputs) -> dict[str, Any]:
         """ROC-AUC of the cross-encoder alone on the inputs' frequent values against planted
         negatives (in-sample: a sanity check; `autoknow evaluate cleaning` scores the stack)."""
-        from sklearn.metrics import roc_auc_score
-
         valid = [_pair(c) for c in self.positives(inputs)]
         words = sorted({w.lower() for p in valid for w in re.findall(r"[A-Za-z]{3,}", p.text)})
         pairs = valid + [n for p in valid for n in negatives(p, random.Random(self.seed), words, [])]
         s = self.cleaner_.predict(pairs)
         y = [p.wrong for p in pairs]
-        return {"ROC-AUC": float(roc_auc_score(y, s)) if len(set(y)) > 1 else None, "pairs": len(pairs)}
+        return {"ROC-AUC": roc_auc(y, s), "pairs": len(pairs)}
 
     # ---- persistence -------------------------------------------------------------------------
     def _config(self) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ...evaluation import pick
+from ...ml.metrics import average_precision, roc_auc
 from .model import FEATURES, ApplicabilityModel, RelationView, buyer_targets
 from ...splits import bucket
 
@@ -32,13 +33,10 @@ EVALUATION_FILES = (
 
 
 def _scores(y: np.ndarray, s: np.ndarray, decide: np.ndarray) -> dict[str, float]:
-    from sklearn.metrics import average_precision_score, roc_auc_score
-
     tp = float((decide & y).sum())
     p = tp / max(decide.sum(), 1)
     r = tp / max(y.sum(), 1)
-    return {"roc_auc": float(roc_auc_score(y, s)) if 0 < y.sum() < len(y) else None,
-            "pr_auc": float(average_precision_score(y, s)) if y.any() else None,
+    return {"roc_auc": roc_auc(y, s), "pr_auc": average_precision(y, s),
             "precision": float(p), "recall": float(r), "f1": float(2 * p * r / (p + r)) if p + r else 0.0}
 
 

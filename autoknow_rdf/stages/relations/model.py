@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...ml.metrics import best_f1_threshold
 from ..view import TaxonomyView, words
 
 __all__ = ["RelationView", "ApplicabilityModel", "FEATURES", "STRUCTURE", "mentions", "buyer_targets"]
@@ -258,7 +259,7 @@ class ApplicabilityModel:
         Xc, yc, _ = self._pairs(calibration)
         if len(yc) and yc.any():
             p = self.clf_.predict_proba(Xc[:, self.columns])[:, 1]
-            self.threshold_ = best_f1_threshold(p, yc)
+            self.threshold_ = best_f1_threshold(yc, p)
         return self
 
     def fit_importance(self, targets: dict[str, np.ndarray]) -> "ApplicabilityModel":
@@ -303,16 +304,3 @@ class ApplicabilityModel:
         m = cls(state["structure"], state["seed"])
         m.threshold_, m.clf_, m.reg_ = state["threshold"], state["clf"], state["reg"]
         return m
-
-
-def best_f1_threshold(p: np.ndarray, y: np.ndarray) -> float:
-    """The probability cut that maximises F1 on a labelled (calibration) split.
-
-    >>> best_f1_threshold(np.array([0.9, 0.8, 0.3, 0.1]), np.array([True, True, False, False]))
-    0.8
-    """
-    order = np.argsort(-p, kind="stable")
-    ps, ys = p[order], y[order]
-    tp = np.cumsum(ys)
-    f1 = 2 * tp / (np.arange(1, len(ys) + 1) + ys.sum())
-    return float(ps[int(np.argmax(f1))])

@@ -125,7 +125,7 @@ class RelationsStage(Stage):
         """ROC-AUC and precision/recall at the trained threshold of the applicability decisions on
         labelled `types` (default: every labelled type, in-sample: a sanity check; `autoknow
         evaluate relations` hides types from training and scores them beside baselines)."""
-        from sklearn.metrics import roc_auc_score
+        from ...ml.metrics import roc_auc
 
         y, p = [], []
         for t in (types if types is not None else sorted(view.labels)):
@@ -135,7 +135,7 @@ class RelationsStage(Stage):
                 y.append(a in view.labels[t])
                 p.append(prob)
         said = [yy for yy, pp in zip(y, p) if pp >= self.model_.threshold_]
-        return {"ROC-AUC": float(roc_auc_score(y, p)) if len(set(y)) > 1 else None,
+        return {"ROC-AUC": roc_auc(y, p),
                 "precision": sum(said) / len(said) if said else None,
                 "recall": sum(said) / sum(y) if sum(y) else None, "pairs": len(y)}
 

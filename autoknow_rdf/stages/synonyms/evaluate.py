@@ -33,7 +33,8 @@ from typing import Any, Callable
 import numpy as np
 
 from ...evaluation import pick
-from .model import SynonymClassifier, SynonymPair, best_f1_threshold, complete_linkage, nearest_other_names, pairs_from_clusters, transitive_closure
+from ...ml.metrics import at_threshold, average_precision, best_f1_threshold
+from .model import SynonymClassifier, SynonymPair, complete_linkage, nearest_other_names, pairs_from_clusters, transitive_closure
 from ...splits import bucket
 
 __all__ = ["term_clusters", "offer_pairs", "evaluate_synonyms", "evaluate", "dev_precision", "DATA_FILES"]
@@ -148,14 +149,8 @@ def _pairs(clusters: dict, parents: dict[str, dict[str, str]], embed: Callable, 
 
 
 def _prf(y: np.ndarray, s: np.ndarray, threshold: float) -> dict[str, float]:
-    from sklearn.metrics import average_precision_score
-
-    pred = s >= threshold
-    tp = int((pred & (y == 1)).sum())
-    prec = tp / max(1, int(pred.sum()))
-    rec = tp / max(1, int((y == 1).sum()))
-    return {"PR-AUC": float(average_precision_score(y, s)) if 0 < y.sum() < len(y) else None,
-            "P": prec, "R": rec, "F1": 2 * prec * rec / (prec + rec) if prec + rec else 0.0}
+    at = at_threshold(y, s, threshold)
+    return {"PR-AUC": average_precision(y, s), "P": at["precision"], "R": at["recall"], "F1": at["f1"]}
 
 
 def pr_curve(y: np.ndarray, s: np.ndarray, points: int = 100) -> dict[str, list[float]]:

@@ -22,8 +22,9 @@ import numpy as np
 
 from ...splits import bucket
 from ...ml.cross_encoder import CrossEncoder
+from ...ml.metrics import best_f1_threshold, precision_threshold
 
-__all__ = ["SynonymPair", "pair_features", "codes", "FEATURES", "SynonymClassifier", "best_f1_threshold", "pairs_from_clusters",
+__all__ = ["SynonymPair", "pair_features", "codes", "FEATURES", "SynonymClassifier", "pairs_from_clusters",
            "complete_linkage", "transitive_closure", "nearest_other_names"]
 
 FEATURES = ("ratio", "partial_ratio", "token_sort_ratio", "token_set_ratio", "jaro_winkler", "levenshtein",
@@ -122,25 +123,6 @@ def pair_features(a: str, b: str, offer: bool = False) -> list[float]:
         float(fa < fb or fb < fa), float(bool(wa) and bool(wb) and _fold(wa[-1]) == _fold(wb[-1]) and fa != fb),
         *_code_agreement(a, b),
     ]
-
-
-def best_f1_threshold(y: np.ndarray, s: np.ndarray) -> float:
-    """The score threshold with the best F1 on (y, s): a held-in operating point."""
-    from sklearn.metrics import precision_recall_curve
-
-    prec, rec, thr = precision_recall_curve(y, s)
-    f1 = 2 * prec * rec / np.maximum(prec + rec, 1e-12)
-    return float(thr[int(np.argmax(f1[:-1]))]) if len(thr) else 0.5
-
-
-def precision_threshold(y: np.ndarray, s: np.ndarray, target: float) -> float:
-    """The lowest score threshold whose precision on (y, s) reaches `target` (above every score,
-    so nothing is accepted, when none does): the operating point for links a graph keeps."""
-    from sklearn.metrics import precision_recall_curve
-
-    prec, _, thr = precision_recall_curve(y, s)
-    ok = [float(t) for p, t in zip(prec[:-1], thr) if p >= target]
-    return min(ok) if ok else float(np.max(s)) + 1e-6
 
 
 PRECISION_TARGETS = (0.8, 0.9, 0.95)

@@ -313,14 +313,13 @@ class SynonymsStage(Stage):
     def score(self, inputs: SynonymInputs) -> dict[str, Any]:
         """PR-AUC of the trained classifier on the store's gold pairs (in-sample: a sanity check;
         `autoknow evaluate synonyms` gives the dev-split figures)."""
-        from sklearn.metrics import average_precision_score
-
         from ...ml.encoder import embed
+        from ...ml.metrics import average_precision
 
         pairs = self.gold_pairs(inputs, embed)
         if self.classifier_ is None or len({p.label for p in pairs}) < 2:
             return {"PR-AUC": None, "pairs": len(pairs)}
-        return {"PR-AUC": float(average_precision_score([p.label for p in pairs], self.classifier_.predict(pairs, embed))),
+        return {"PR-AUC": average_precision([p.label for p in pairs], self.classifier_.predict(pairs, embed)),
                 "pairs": len(pairs)}
 
     # ---- persistence -----------------------------------------------------------------------

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...ml.metrics import precision_threshold
 from ..view import TaxonomyView, head_word, words
 
 __all__ = ["TaxonomyView", "HypernymModel", "FEATURES", "head_word", "words"]
@@ -274,14 +275,8 @@ class HypernymModel:
             if gold & set(candidates):
                 best, p, _ = self.rank(child, candidates, limit=1)[0]
                 scored.append((p, best in gold))
-        scored.sort(key=lambda s: -s[0])
-        threshold, correct = 1.0, 0
-        for i, (p, ok) in enumerate(scored, start=1):
-            correct += ok
-            if correct / i >= target_precision:
-                threshold = p
-        self.threshold_ = threshold
-        return threshold
+        self.threshold_ = precision_threshold([ok for _, ok in scored], [p for p, _ in scored], target_precision)
+        return self.threshold_
 
     # ---- persistence -------------------------------------------------------------------------
     def save(self, folder: Path, extra: dict | None = None) -> None:

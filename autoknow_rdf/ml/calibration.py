@@ -1,0 +1,90 @@
+"""Calibrated confidence: a map from a model's raw score to the probability that a fact with that
+score is right, fitted on held-in data the model was not trained on, and the scores that say how
+well it fits.
+
+Isotonic regression (monotone, no shape assumed) where there are enough held-in labels, Platt
+scaling (a logistic curve on the score) below that, since isotonic steps overfit a few dozen
+points. The calibrator is plain JSON, so a model folder's checksum covers it like any file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Calibrator", "expected_calibration_error", "reliability"]
+
+MIN_ISOTONIC = 200  # held-in labels below which the calibrator is Platt's logistic curve
+
+
+@dataclass
+class Calibrator:
+    """P(right | score): piecewise-linear through isotonic knots, or a logistic curve."""
+
+    method: str = "identity"  # "isotonic", "platt" or "identity" (no labels: scores pass through)
+    knots_x: list[float] = field(default_factory=list)
+    knots_y: list[float] = field(default_factory=list)
+    slope: float = 1.0
+    intercept: float = 0.0
+    n: int = 0
+
+    @classmethod
+    def fit(cls, scores, right, min_isotonic: int = MIN_ISOTONIC) -> "Calibrator":
+        """Fit on held-in (score, whether the fact was right) pairs."""
+        s = np.asarray(scores, dtype=float)
+        y = np.asarray(right).astype(float)
+        if len(s) == 0 or y.min() == y.max():
+            return cls("identity", n=len(s)) if len(s) == 0 else cls("platt", slope=0.0, intercept=_logit(y.mean()), n=len(s))
+        if len(s) >= min_isotonic:
+            from sklearn.isotonic import IsotonicRegression
+
+            iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(s, y)
+            return cls("isotonic", [float(v) for v in iso.X_thresholds_], [float(v) for v in iso.y_thresholds_], n=len(s))
+        from sklearn.linear_model import LogisticRegression
+
+        lr = LogisticRegression(C=1e4).fit(s[:, None], y.astype(int))
+        return cls("platt", slope=float(lr.coef_[0, 0]), intercept=float(lr.intercept_[0]), n=len(s))
+
+    def __call__(self, scores) -> np.ndarray:
+        s = np.asarray(scores, dtype=float)
+        if self.method == "isotonic":
+            return np.interp(s, self.knots_x, self.knots_y)
+        if self.method == "platt":
+            return 1.0 / (1.0 + np.exp(-(self.slope * s + self.intercept)))
+        return np.clip(s, 0.0, 1.0)
+
+    def to_json(self) -> dict:
+        return {"method": self.method, "knots_x": self.knots_x, "knots_y": self.knots_y,
+                "slope": self.slope, "intercept": self.intercept, "n": self.n}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Calibrator":
+        return cls(**d)
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return float(np.log(p / (1 - p)))
+
+
+def reliability(probabilities, right, bins: int = 10) -> list[dict]:
+    """Per equal-width probability bin: facts, mean stated probability, share right (the points
+    of a reliability diagram; empty bins are left out)."""
+    p = np.asarray(probabilities, dtype=float)
+    y = np.asarray(right).astype(float)
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    return [{"bin": f"{b / bins:.1f}-{(b + 1) / bins:.1f}", "facts": int((which == b).sum()),
+             "stated": float(p[which == b].mean()), "right": float(y[which == b].mean())}
+            for b in range(bins) if (which == b).any()]
+
+
+def expected_calibration_error(probabilities, right, bins: int = 10) -> float:
+    """Mean |stated probability - share right| over equal-width bins, weighted by their facts.
+
+    >>> expected_calibration_error([0.9, 0.9, 0.1, 0.1], [1, 1, 0, 0])
+    0.1
+    """
+    rows = reliability(probabilities, right, bins)
+    total = sum(r["facts"] for r in rows)
+    return round(sum(r["facts"] * abs(r["stated"] - r["right"]) for r in rows) / total, 12) if total else 0.0
