@@ -64,3 +64,23 @@ def test_counts_on_the_real_cut(store):
     by_type = store.select("count_products_by_type")
     assert plain(by_type[0]["products"]) >= plain(by_type[-1]["products"])
     assert store.select("count_types_by_scheme")
+
+
+def test_one_products_attributes_answer_as_the_plain_query(store):
+    """list_product_attributes looks reifiers up per triple (LATERAL) for speed; the plain join in
+    tests/reference answers the same for products with values, and nothing for an unknown IRI."""
+    from pathlib import Path
+
+    from pyoxigraph import NamedNode
+
+    from autoknow_rdf.store import rows
+
+    reference = (Path(__file__).parent / "reference" / "list_product_attributes.rq").read_text(encoding="utf-8")
+    products = [r["p"] for r in rows(store.run(
+        "SELECT DISTINCT ?p WHERE { ?p a ak:Product ; ?a ?v . ?a rdfs:subPropertyOf ak:hasAttributeValue } ORDER BY ?p LIMIT 8"))]
+    assert len(products) == 8
+    as_set = lambda rs: sorted(tuple(sorted((k, str(v)) for k, v in r.items())) for r in rs)  # noqa: E731
+    for p in products + [NamedNode("https://w3id.org/autoknow/id/product/not-in-the-store")]:
+        fast = store.select("list_product_attributes", product=p)
+        assert as_set(fast) == as_set(rows(store.run(reference, product=p)))
+    assert any(store.select("list_product_attributes", product=p) for p in products)
