@@ -34,7 +34,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ...evaluation import pick
-from ...ml.metrics import average_precision, roc_auc
+from ...ml.metrics import at_threshold, average_precision, roc_auc
 from .model import KINDS, Combiner, ValuePair, negatives, value_in_text
 from ...splits import bucket
 from ...evaluation.labelled import labelled_products, normalise_value
@@ -146,11 +146,11 @@ def _priors(catalogue: _Catalogue) -> Callable[[ValuePair], tuple[float, ...]]:
 
 
 def _metrics(y: np.ndarray, s: np.ndarray, threshold: float) -> dict[str, float]:
-    decide = s >= threshold
-    tp, fp = int((decide & (y == 1)).sum()), int((decide & (y == 0)).sum())
+    decide = s >= threshold  # a threshold per pair, or one for all
     kept = ~decide
+    at = at_threshold(y, s, threshold)
     return {"ROC-AUC": roc_auc(y, s), "PR-AUC (wrong)": average_precision(y, s),
-            "P (wrong)": tp / (tp + fp) if tp + fp else 0.0, "R (wrong)": tp / max(1, int((y == 1).sum())),
+            "P (wrong)": at["precision"], "R (wrong)": at["recall"],
             "kept correct": float((y[kept] == 0).mean()) if kept.any() else 1.0,
             "correct quarantined": float(decide[y == 0].mean()) if (y == 0).any() else 0.0}
 
