@@ -51,7 +51,7 @@ def one(store_path: str, name: str, var: str | None, value: str | None) -> dict:
     seconds = time.perf_counter() - start
     aggregate = name.startswith(("count_", "find_"))
     if var:
-        base = "SELECT ?p ?o WHERE { ?x ?p ?o }"
+        base = "SELECT ?x ?p ?o WHERE { ?x ?p ?o }"
         base_bind = {"x": NamedNode(value)}
     elif aggregate:
         base, base_bind = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", {}
@@ -99,11 +99,13 @@ def main() -> None:
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.limit)
             r = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0 else \
-                {"query": name, "error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
+                {"query": name, "binding": f"{var}={value}" if var else "", "seconds": None,
+                 "error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
         except subprocess.TimeoutExpired:
             r = {"query": name, "binding": f"{var}={value}" if var else "", "seconds": None, "over limit": args.limit}
         results.append(r)
-        took = "over %.0f s" % args.limit if r.get("seconds") is None else f"{r['seconds']:8.3f} s"
+        took = r["error"][:40] if "error" in r else "over %.0f s" % args.limit if r.get("seconds") is None \
+            else f"{r['seconds']:8.3f} s"
         print(f"{name:38s} {r.get('binding', '')[-40:]:40s} {took:>12s}  rows {r.get('rows', '-')!s:>7s}  "
               f"baseline {r.get('baseline seconds', '-')!s:>7s} s", flush=True)
     slow = [r for r in results if r.get("seconds") is None

@@ -89,3 +89,21 @@ def test_the_fast_accounting_query_answers_as_the_plain_one(grown):
     assert {k: v[0] for k, v in fast.items()} == {k: v[0] for k, v in plain_.items()}
     for k, (_, mean) in fast.items():
         assert (mean is None) == (plain_[k][1] is None) and (mean is None or abs(mean - plain_[k][1]) < 1e-9), k
+
+
+def test_stage_samples_answer_as_the_plain_query(grown):
+    """list_stage_samples looks each fact's details up with LATERAL; same six facts, in the same
+    order, as the plain formulation in tests/reference."""
+    from pathlib import Path
+
+    from pyoxigraph import Literal
+
+    from autoknow_rdf.store import rows
+
+    store, _ = grown
+    reference = (Path(__file__).parent / "reference" / "list_stage_samples.rq").read_text(encoding="utf-8")
+    as_list = lambda rs: [tuple(sorted((k, str(v)) for k, v in r.items())) for r in rs]  # noqa: E731
+    for stage in ("cleaning", "synonyms", "no such stage"):
+        fast = store.select("list_stage_samples", stage=Literal(stage))
+        assert as_list(fast) == as_list(rows(store.run(reference, stage=Literal(stage))))
+        assert bool(fast) == (stage == "cleaning") or stage == "synonyms"
