@@ -30,7 +30,7 @@ def child(store_path: Path, models: Path, name: str) -> dict:
     from transformers import AutoModel
     from transformers.models.bert import modeling_bert
 
-    from autoknow_rdf.ml.encoder import bf16_autocast, device, encoder_path
+    from autoknow_rdf.ml.encoder import autocast, bf16_autocast, device, encoder_path
     from autoknow_rdf.stages.registry import stage_class
     from autoknow_rdf.store import KnowledgeStore
 
@@ -56,7 +56,7 @@ def child(store_path: Path, models: Path, name: str) -> dict:
         encoder = AutoModel.from_pretrained(encoder_path()).to(device()).eval()
         start = time.perf_counter()
         # the precision predict runs at (bf16 autocast where the CPU has native bf16), so the ratio is fair
-        with torch.inference_mode(), torch.autocast(device(), dtype=torch.bfloat16, enabled=bf16_autocast()):
+        with torch.inference_mode(), autocast():
             for ids, mask in batches:
                 encoder(input_ids=ids.to(device()), attention_mask=None if mask is None else mask.to(device()))
         raw_s = time.perf_counter() - start

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["encoder_path", "encoder_checksum", "device", "bf16_autocast", "embed", "cache_stats", "ENCODER_NAME", "DIM"]
+__all__ = ["encoder_path", "encoder_checksum", "device", "bf16_autocast", "autocast", "embed", "cache_stats", "ENCODER_NAME", "DIM"]
 
 ENCODER_NAME = "all-MiniLM-L6-v2"
 DIM = 384
@@ -75,6 +75,13 @@ def bf16_autocast() -> bool:
     return " avx512_bf16" in flags or " amx_bf16" in flags
 
 
+def autocast():
+    """The one precision context for every forward pass: bf16 autocast where `bf16_autocast()`."""
+    import torch
+
+    return torch.autocast(device(), dtype=torch.bfloat16, enabled=bf16_autocast())
+
+
 @lru_cache(maxsize=1)
 def _sentence_model():
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -103,10 +110,8 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _encode(texts: list[str], batch_size: int) -> np.ndarray:
-    import torch
-
     start = time.perf_counter()
-    with torch.autocast(device(), dtype=torch.bfloat16, enabled=bf16_autocast()):
+    with autocast():
         vectors = _sentence_model().encode(texts, batch_size=batch_size, normalize_embeddings=True,
                                            show_progress_bar=False, convert_to_tensor=True).float().cpu().numpy()
     _STATS["encode_seconds"] += time.perf_counter() - start

@@ -55,7 +55,7 @@ def fit(module, n: int, loss_of: Callable[[list[int]], Any], *, epochs: int, bat
     replace `lr` over all trainable parameters; `frozen_layers` as `freeze_lower_layers`."""
     import torch
 
-    from .encoder import bf16_autocast, device
+    from .encoder import autocast
 
     rng = random.Random(seed)
     freeze_lower_layers(module, frozen_layers)
@@ -63,7 +63,6 @@ def fit(module, n: int, loss_of: Callable[[list[int]], Any], *, epochs: int, bat
     groups = [{**g, "params": [p for p in g["params"] if p.requires_grad]} for g in groups]
     params = [p for g in groups for p in g["params"]]
     optim = torch.optim.AdamW(groups, fused=True)
-    bf16 = bf16_autocast()
     steps = max(1, epochs * ((n + batch_size - 1) // batch_size))
     warm = max(1, int(steps * WARMUP))
     sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda s: min(1.0, (s + 1) / warm) * max(0.0, 1 - s / steps))
@@ -78,7 +77,7 @@ def fit(module, n: int, loss_of: Callable[[list[int]], Any], *, epochs: int, bat
             rng.shuffle(order)
             batches = [order[i:i + batch_size] for i in range(0, n, batch_size)]
         for idx in batches:
-            with torch.autocast(device(), dtype=torch.bfloat16, enabled=bf16):
+            with autocast():
                 loss = loss_of(idx)
             if loss is None:
                 continue
@@ -100,11 +99,11 @@ def predict_in_length_order(lengths: Sequence[int], batch_size: int, run: Callab
     """
     import torch
 
-    from .encoder import bf16_autocast, device
+    from .encoder import autocast
 
     order = sorted(range(len(lengths)), key=lambda j: lengths[j])
     out: list = [None] * len(lengths)
-    with torch.inference_mode(), torch.autocast(device(), dtype=torch.bfloat16, enabled=bf16_autocast()):
+    with torch.inference_mode(), autocast():
         for i in range(0, len(order), batch_size):
             idx = order[i:i + batch_size]
             for j, result in zip(idx, run(idx)):
