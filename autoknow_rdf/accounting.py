@@ -3,8 +3,10 @@
 AutoKnow's headline was "facts up ~200%, type precision 87.7%": this module states the same
 kind of figure for any store. Per stage and kind it reports the facts the stage's runs added,
 the facts of that kind that ingest read, the growth (added / ingested), the mean confidence of
-the added facts (the stage's calibrated probability: the precision it expects) and, when an
-`autoknow evaluate … --json` result is given, the precision measured on the stage's dev split.
+the added facts (the stage's calibrated probability that a fact is right) and the measured
+precision: from `autoknow evaluate pipeline --json` (the masked re-discovery: the precision of
+what the stage added, by kind, named with its data set and date) when given, else the precision
+the stage's own evaluation measured on its dev split.
 """
 
 from __future__ import annotations
@@ -16,10 +18,26 @@ from typing import Any
 from .console import plain
 from .store import KnowledgeStore
 
-__all__ = ["accounting", "dev_precision", "load_metrics"]
+__all__ = ["accounting", "dev_precision", "load_metrics", "gate_rows", "stage_summary"]
 
 # kinds that are bookkeeping of a stage, not knowledge it adds (counted, never summed into growth)
 BOOKKEEPING = {"type shape", "property shape", "validation result", "quarantined", "canonical representative"}
+
+
+def measured_precision(stage: str, kind: str, metrics: dict[str, dict[str, Any]]) -> tuple[float | None, str | None]:
+    """The precision measured for a stage's kind of fact and where it comes from: the masked
+    re-discovery (`pipeline.json`) when it judged that kind, else the stage's dev split."""
+    from .rediscovery import measured_precision as rediscovered
+
+    if "pipeline" in metrics:
+        p = rediscovered(metrics["pipeline"], stage, kind)
+        if p is not None:
+            about = metrics["pipeline"].get("rediscovery", {})
+            return p, f"masked re-discovery on {about.get('data')} ({about.get('date')})"
+    if stage in metrics:
+        p = dev_precision(stage, metrics[stage])
+        return p, "the stage's dev split" if p is not None else None
+    return None, None
 
 
 def dev_precision(stage: str, result: dict[str, Any]) -> float | None:
@@ -39,7 +57,8 @@ def load_metrics(folder: Path | None) -> dict[str, dict[str, Any]]:
 
 
 def accounting(store: KnowledgeStore, metrics: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """Rows (stage, kind, added, ingested, growth, mean confidence, dev precision), per kind a
+    """Rows (stage, kind, added, ingested, growth, mean confidence, measured precision and where
+    it was measured), per kind a
     total over stages, and a last row for all counted kinds together (added against every
     ingested fact of a counted kind); growth is None where nothing of the kind was ingested."""
     metrics = metrics or {}
@@ -57,17 +76,54 @@ def accounting(store: KnowledgeStore, metrics: dict[str, dict[str, Any]] | None 
         weighted = [(f, c) for f, c in parts if c is not None]
         conf = sum(f * c for f, c in weighted) / sum(f for f, _ in weighted) if weighted else None
         base = ingested.get(kind, 0)
+        precision, source = measured_precision(stage, kind, metrics)
         rows.append({"stage": stage, "kind": kind, "added": n, "ingested": base, "growth": n / base if base else None,
-                     "mean confidence": conf, "dev precision": dev_precision(stage, metrics[stage]) if stage in metrics else None})
+                     "mean confidence": conf, "measured precision": precision, "measured on": source})
         if kind not in BOOKKEEPING:
             totals[kind] = totals.get(kind, 0) + n
     rows.sort(key=lambda r: (r["stage"], r["kind"]))
     for kind, n in sorted(totals.items()):
         base = ingested.get(kind, 0)
         rows.append({"stage": "all stages", "kind": kind, "added": n, "ingested": base, "growth": n / base if base else None,
-                     "mean confidence": None, "dev precision": None})
+                     "mean confidence": None, "measured precision": None, "measured on": None})
     all_added = sum(totals.values())
     all_base = sum(n for k, n in ingested.items() if k not in BOOKKEEPING)
     rows.append({"stage": "all stages", "kind": "all kinds", "added": all_added, "ingested": all_base,
-                 "growth": all_added / all_base if all_base else None, "mean confidence": None, "dev precision": None})
+                 "growth": all_added / all_base if all_base else None, "mean confidence": None, "measured precision": None,
+                 "measured on": None})
+    return rows
+
+
+def _short(group: str) -> str:
+    """An attribute IRI as its last segment; kind names as they are."""
+    return group.rsplit("/", 1)[-1] if group.startswith("http") else group
+
+
+def gate_rows(runs) -> list[dict[str, Any]]:
+    """Each run's gates, one row per kind or attribute: held-in precision it can reach, the gate
+    at the run's minimum precision, held-in precision and recall there, and the candidate facts
+    the run emitted and withheld (`RunResult.gates`)."""
+    rows = []
+    for r in runs:
+        for g in r.gates:
+            rows.append({"stage": r.stage, "kind / attribute": _short(g["group"]), "held-in facts": g["held-in facts"],
+                         "best held-in precision": g["best held-in precision"], "gate": g["gate"],
+                         "held-in precision": g["held-in precision"], "held-in recall": g["held-in recall"],
+                         "decision": g["decision"], "emitted": g.get("facts emitted"), "withheld": g.get("facts withheld")})
+    return rows
+
+
+def stage_summary(runs) -> list[dict[str, Any]]:
+    """Per run: facts added, their held-in precision (each emitting kind's precision at its gate,
+    weighted by the candidates it emitted) and the kinds withheld for want of precision."""
+    rows = []
+    for r in runs:
+        emitting = [g for g in r.gates if g["gate"] is not None and g.get("facts emitted")]
+        n = sum(g["facts emitted"] for g in emitting)
+        precision = sum(g["facts emitted"] * g["held-in precision"] for g in emitting) / n if n else None
+        withheld = [f"{_short(g['group'])} (best {g['best held-in precision']:.2f})" if g["best held-in precision"] is not None
+                    else f"{_short(g['group'])} (too few held-in facts)" for g in r.gates if g["gate"] is None]
+        rows.append({"stage": r.stage, "facts added": r.facts if not r.skipped else "already in the store",
+                     "min precision": r.min_precision, "held-in precision of what was added": precision,
+                     "withheld for want of precision": "; ".join(withheld) or "nothing"})
     return rows

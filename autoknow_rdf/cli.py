@@ -15,6 +15,10 @@ STORE_OPTION = click.option(
     "--store", "store_path", type=click.Path(path_type=Path), default=lambda: os.environ.get("AUTOKNOW_STORE", "autoknow-store"),
     show_default="autoknow-store or $AUTOKNOW_STORE", help="Directory of the on-disk Oxigraph store.",
 )
+MIN_PRECISION_OPTION = click.option(
+    "--min-precision", type=click.FloatRange(0, 1, min_open=True), default=None,
+    help="Held-in precision each kind of fact must reach to be written, in (0, 1] (default: the model's, 0.9).",
+)
 
 
 @click.group()
@@ -168,20 +172,25 @@ def serve(store_path: Path, host: str, port: int, writable: bool, allow_remote: 
 @click.option("--retrain", is_flag=True, help="Train every stage again even when a saved model exists.")
 @click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="A folder laid out like demo/data (open/, restricted/); default: the shipped demo cut.")
-def demo(store_path: Path, report_path: Path, models_dir: Path, no_restricted: bool, retrain: bool, data: Path | None) -> None:
+@MIN_PRECISION_OPTION
+def demo(store_path: Path, report_path: Path, models_dir: Path, no_restricted: bool, retrain: bool, data: Path | None,
+         min_precision: float | None) -> None:
     """Build an on-disk store from the shipped demo data, train and run the stages, print a
     summary and write report.html."""
     from pyoxigraph import Literal
 
+    from .accounting import gate_rows, stage_summary
     from .console import render_rows
     from .demo import DEMO_DATA, run_demo
 
     result = run_demo(store_path, report_path, models_dir, data=data or DEMO_DATA, restricted=not no_restricted, retrain=retrain,
-                      shapes_out=Path("shapes/generated") / f"{store_path.name}.ttl")
+                      shapes_out=Path("shapes/generated") / f"{store_path.name}.ttl", min_precision=min_precision)
     render_rows([{k: Literal(v) for k, v in result.counts.items()}], title=f"Demo store {store_path}")
+    render_rows(_accounting_rows(gate_rows(result.runs)), title="Precision gates (held-in data; autoknow run STAGE --min-precision)")
+    render_rows(_accounting_rows(stage_summary(result.runs)), title="What each stage added, at its gates")
     for r in result.runs:
-        added = "already in the store" if r.skipped else f"{r.facts:,} facts added"
-        click.echo(f"stage {r.stage} (run {r.run_id}): {added}")
+        written = "already in the store" if r.skipped else f"{r.facts:,} facts written"
+        click.echo(f"stage {r.stage} (run {r.run_id}, min precision {r.min_precision:.2f}): {written}")
     render_rows(_accounting_rows(result.added), title="Facts-added accounting")
     if result.quarantined:
         render_rows(result.quarantined, title="Quarantined by cleaning, by source (autoknow quarantine list)")
@@ -215,17 +224,20 @@ def _accounting_rows(rows: list[dict]) -> list[dict]:
 @STORE_OPTION
 @click.option("--out", type=click.Path(path_type=Path), default=Path("report.html"), show_default=True)
 @click.option("--metrics", "metrics_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="A folder of `autoknow evaluate STAGE --json` results named <stage>.json (adds metrics, dev precision, PR curves).")
-def report(store_path: Path, out: Path, metrics_dir: Path | None) -> None:
+              help="A folder of `autoknow evaluate STAGE --json` results named <stage>.json (adds metrics, measured precision, PR curves; pipeline.json from `evaluate pipeline`).")
+@click.option("--models", "models_dir", type=click.Path(path_type=Path), default=Path("models"), show_default=True,
+              help="Saved stage models: their gates' precision-coverage curves and reliability diagrams.")
+def report(store_path: Path, out: Path, metrics_dir: Path | None, models_dir: Path) -> None:
     """Write a self-contained HTML report: accounting, metrics against baselines, plots, samples.
 
     Example: autoknow report --store demo-store --out report.html --metrics runs/
     """
     from .accounting import load_metrics
+    from .pipeline import model_gates
     from .report import write_report
     from .store import KnowledgeStore
 
-    path = write_report(KnowledgeStore(store_path, read_only=True), out, load_metrics(metrics_dir))
+    path = write_report(KnowledgeStore(store_path, read_only=True), out, load_metrics(metrics_dir), gates=model_gates(models_dir))
     click.echo(f"wrote {path}")
 
 
@@ -233,15 +245,17 @@ def report(store_path: Path, out: Path, metrics_dir: Path | None) -> None:
 @STORE_OPTION
 @click.argument("stage")
 @click.option("--models", "models_dir", type=click.Path(path_type=Path), default=Path("models"), show_default=True)
-def train(store_path: Path, stage: str, models_dir: Path) -> None:
-    """Train a stage on the store's data and save the model (config, weights, checksum).
+@MIN_PRECISION_OPTION
+def train(store_path: Path, stage: str, models_dir: Path, min_precision: float | None) -> None:
+    """Train a stage on the store's data and save the model (config, weights, checksum,
+    calibrated gates).
 
     Example: autoknow train taxonomy --store demo-store
     """
     from .pipeline import train_stage
     from .store import KnowledgeStore
 
-    info = train_stage(KnowledgeStore(store_path, read_only=True), stage, models_dir)
+    info = train_stage(KnowledgeStore(store_path, read_only=True), stage, models_dir, min_precision=min_precision)
     click.echo(f"trained {info.name} {info.version} ({info.checksum}) into {models_dir / stage}")
 
 
@@ -250,19 +264,25 @@ def train(store_path: Path, stage: str, models_dir: Path) -> None:
 @click.argument("stage")
 @click.option("--models", "models_dir", type=click.Path(path_type=Path), default=Path("models"), show_default=True)
 @click.option("--run-id", default=None, help="Run id (default: fingerprint of model and inputs); re-running an id is a no-op.")
-def run_command(store_path: Path, stage: str, models_dir: Path, run_id: str | None) -> None:
+@MIN_PRECISION_OPTION
+def run_command(store_path: Path, stage: str, models_dir: Path, run_id: str | None, min_precision: float | None) -> None:
     """Run a trained stage over the store; its facts go into one new run graph with provenance.
+    Only facts whose kind reaches the minimum precision on held-in data are written; the table
+    says which kinds were emitted and which withheld.
 
-    Example: autoknow run taxonomy --store demo-store
+    Example: autoknow run taxonomy --store demo-store --min-precision 0.95
     """
+    from .accounting import gate_rows
+    from .console import render_rows
     from .pipeline import run_stage
     from .store import KnowledgeStore
 
     store = KnowledgeStore(store_path)
     try:
-        r = run_stage(store, stage, models_dir, run_id)
+        r = run_stage(store, stage, models_dir, run_id, min_precision=min_precision)
     finally:
         store.close()
+    render_rows(_accounting_rows(gate_rows([r])), title=f"Precision gates at {r.min_precision:.2f} (held-in data)")
     click.echo(f"{stage} run {r.run_id}: " + ("already in the store" if r.skipped else f"{r.facts:,} facts, {r.quads:,} quads"))
 
 
@@ -279,12 +299,16 @@ def run_command(store_path: Path, stage: str, models_dir: Path, run_id: str | No
 @click.option("--profile", type=click.Choice(["quick", "full"]), default="full", show_default=True,
               help="quick: one seed, sampled splits, fewer epochs (minutes, for iterating); full: the protocol to report.")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Also write every metric as JSON.")
+@MIN_PRECISION_OPTION
 def evaluate(stage: str, data: Path | None, train_dir: Path | None, test_dir: Path | None, model_dir: Path | None,
-             profile: str, json_out: Path | None) -> None:
+             profile: str, json_out: Path | None, min_precision: float | None) -> None:
     """Evaluate a stage (or `all`) beside its baselines in the same run: on dev splits carved
-    from --data, or trained on --train and scored on --test.
+    from --data, or trained on --train and scored on --test. `pipeline` is the masked
+    re-discovery: facts of --data are hidden, the stages run at their gates (--min-precision),
+    and what they added is judged against what was hidden.
 
     Examples: autoknow evaluate taxonomy --data ../shared/data --profile quick;
+    autoknow evaluate pipeline --data demo/data --profile quick;
     autoknow evaluate synonyms --train ../shared/data --test my-labelled-data --json synonyms.json;
     autoknow evaluate cleaning --train ../shared/data --test my-labelled-data --model models/cleaning
     """
@@ -303,9 +327,16 @@ def evaluate(stage: str, data: Path | None, train_dir: Path | None, test_dir: Pa
     names = list(STAGES) if stage == "all" else [stage]
     if stage == "all" and model_dir is not None:
         raise click.UsageError("--model names one stage's saved model: give that stage, not `all`")
+    if min_precision is not None and stage != "pipeline":
+        raise click.UsageError("--min-precision is for `evaluate pipeline` (a stage's evaluation reports every operating point)")
+    from .rediscovery import evaluate_rediscovery
+
     results = {}
     for name in names:
-        result = evaluate_stage(name, data or train_dir, test_dir, model_dir, profile)
+        if name == "pipeline":  # the masked re-discovery of what every stage adds
+            result = evaluate_rediscovery(data or train_dir, test_dir, model_dir, profile, min_precision)
+        else:
+            result = evaluate_stage(name, data or train_dir, test_dir, model_dir, profile)
         result["data"] = {"train": str(data or train_dir), "test": str(test_dir) if test_dir else "dev splits carved from --data"}
         results[name] = result
         for table, rows in result["tables"].items():
@@ -314,6 +345,9 @@ def evaluate(stage: str, data: Path | None, train_dir: Path | None, test_dir: Pa
             render_rows(rows, title=f"{name} / {table} ({profile} profile)")
             sizes = {k: v for k, v in result.get(table, {}).items() if not isinstance(v, (dict, list))}
             click.echo("  " + ", ".join(f"{k}={v}" for k, v in sizes.items()))
+        for what, texts in result.get("unjudged samples", {}).items():
+            if texts:
+                click.echo(f"  unjudged (for a person to read), {what}: " + " | ".join(texts))
         for skipped in result.get("skipped", []):
             click.echo(f"  skipped: {skipped}")
         click.echo(f"{name}: {profile} profile ({result['profile']['about']}), {result['profile']['seconds']:.0f} s")

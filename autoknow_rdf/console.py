@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
@@ -16,7 +17,9 @@ from .vocab import PREFIXES
 
 __all__ = ["plain", "render_rows", "console", "progress_bar"]
 
-console = Console()
+# a terminal sets its own width; a log or a pipe gets wide lines rather than headers folded into
+# single letters at rich's default 80 columns
+console = Console(width=None if sys.stdout.isatty() else 200)
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .ingest import IngestResult, ingest_many, plan
-from .pipeline import MODELS_DIR, RunResult, is_current, run_stage, train_stage
+from .pipeline import MODELS_DIR, RunResult, is_current, model_gates, run_stage, train_stage
 from .stages.registry import STAGES, stage_class
 from .accounting import accounting
 from .report import summary, write_report
@@ -38,10 +38,11 @@ class DemoResult:
 
 
 def run_demo(store_path: Path, report_path: Path, models_dir: Path = MODELS_DIR, data: Path = DEMO_DATA,
-             restricted: bool = True, retrain: bool = False, shapes_out: Path | None = None) -> DemoResult:
+             restricted: bool = True, retrain: bool = False, shapes_out: Path | None = None,
+             min_precision: float | None = None) -> DemoResult:
     """Ingest the demo cut (open data, plus the restricted slices unless told not to), train each
     stage that has no saved model of its current version yet (or all with `retrain`), run them in
-    order, then generate the shapes and validate the store against them."""
+    order at their precision gates (`min_precision`, default the models'), then generate the shapes and validate the store against them."""
     folders = [data / "open"] + ([data / "restricted"] if restricted and (data / "restricted").is_dir() else [])
     files, _ = plan(folders)
     store = KnowledgeStore(store_path)
@@ -62,14 +63,14 @@ def run_demo(store_path: Path, report_path: Path, models_dir: Path = MODELS_DIR,
             if retrain or not is_current(models_dir, name):
                 train_stage(store, name, models_dir, **stage_class(name).DEMO_CONFIG)
                 lap(f"train {name}")
-            runs.append(run_stage(store, name, models_dir))
+            runs.append(run_stage(store, name, models_dir, min_precision=min_precision))
             lap(f"run {name}")
         validation = validate(store, write_shapes(store, shapes_out)[0])
         lap("shapes and validation")
         counts = summary(store)
         added = accounting(store)
         quarantined = store.select("count_quarantined_by_source")
-        write_report(store, report_path, accounts=added, counts=counts)
+        write_report(store, report_path, accounts=added, counts=counts, gates=model_gates(models_dir))
         lap("summary and report")
     finally:
         store.close()

@@ -19,7 +19,7 @@ from .stages.registry import STAGES, stage_class, stage_evaluation
 from .store import KnowledgeStore
 from .vocab import graph_iri
 
-__all__ = ["MODELS_DIR", "RunResult", "train_stage", "is_current", "run_stage", "evaluate_stage"]
+__all__ = ["MODELS_DIR", "RunResult", "train_stage", "is_current", "run_stage", "evaluate_stage", "model_gates"]
 
 MODELS_DIR = Path("models")
 
@@ -30,16 +30,24 @@ class RunResult:
     run_id: str
     facts: int
     quads: int  # 0 when this run id was already in the store
+    min_precision: float = 0.9
+    gates: tuple[dict[str, Any], ...] = ()  # per kind or attribute: held-in precision, gate, emitted or withheld
 
     @property
     def skipped(self) -> bool:
         return self.quads == 0
 
 
-def train_stage(store: KnowledgeStore, name: str, models_dir: Path = MODELS_DIR, **config) -> ModelInfo:
+def train_stage(store: KnowledgeStore, name: str, models_dir: Path = MODELS_DIR, min_precision: float | None = None,
+                **config) -> ModelInfo:
     """Fit a stage (with `config` for its constructor) on what the store holds and save it
-    (atomically: a killed training leaves the previous model or none)."""
+    (atomically: a killed training leaves the previous model or none); `min_precision`, the
+    default precision its runs' gates aim for, is saved with it."""
+    from .ml.gate import check_min_precision
+
     stage = stage_class(name)(**config)
+    if min_precision is not None:
+        stage.min_precision = check_min_precision(min_precision)
     stage.fit(stage.read(store))
     return stage.write(models_dir / name)
 
@@ -58,6 +66,21 @@ def is_current(models_dir: Path, name: str) -> bool:
         return False
 
 
+def model_gates(models_dir: Path = MODELS_DIR) -> dict[str, tuple[Any, float]]:
+    """Each saved stage model's gates and default minimum precision, by stage (for the report)."""
+    import json
+
+    from .ml.gate import Gate
+
+    out = {}
+    for name in STAGES:
+        path = Path(models_dir) / name / "gate.json"
+        if path.is_file():
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            out[name] = (Gate.from_json(saved["groups"]), saved["min_precision"])
+    return out
+
+
 AFTER_STAGES = ("shapes", "validate", "review")  # steps that read every stage's output (review: quarantine decisions)
 
 
@@ -72,17 +95,26 @@ def inputs_fingerprint(store: KnowledgeStore, stage: str) -> str:
     return hashlib.sha256("\n".join(graphs).encode()).hexdigest()
 
 
-def run_stage(store: KnowledgeStore, name: str, models_dir: Path = MODELS_DIR, run_id: str | None = None) -> RunResult:
-    """Predict with a trained stage and write its facts in one run graph (a no-op if present)."""
-    stage: Stage = stage_class(name).open(models_dir / name)
+def run_stage(store: KnowledgeStore, name: str, models_dir: Path = MODELS_DIR, run_id: str | None = None,
+              min_precision: float | None = None, stage: Stage | None = None) -> RunResult:
+    """Predict with a trained stage (the saved one, or `stage`, fitted in memory) and write its
+    facts in one run graph (a no-op if present). `min_precision` (default: the model's) is the
+    held-in precision each emitted kind of fact must reach; it is part of the run id and of the
+    run's provenance."""
+    from .ml.gate import check_min_precision
+
+    stage = stage or stage_class(name).open(models_dir / name)
+    if min_precision is not None:
+        stage.min_precision = check_min_precision(min_precision)
     info = stage.model_info()
-    run_id = run_id or hashlib.sha256(f"{info.checksum}\n{inputs_fingerprint(store, name)}".encode()).hexdigest()[:16]
-    activity = run_activity(name, run_id, info.name, info.version, info.checksum, __version__)
+    target = stage.min_precision
+    run_id = run_id or hashlib.sha256(f"{info.checksum}\n{target}\n{inputs_fingerprint(store, name)}".encode()).hexdigest()[:16]
+    activity = run_activity(name, run_id, info.name, info.version, info.checksum, __version__, min_precision=target)
     if store.is_committed(activity):
-        return RunResult(name, run_id, 0, 0)
+        return RunResult(name, run_id, 0, 0, target, tuple(stage.gate_table()))
     facts = stage.predict(stage.read(store))
     quads = store.write(activity, stage.emit(facts))
-    return RunResult(name, run_id, len(facts), quads)
+    return RunResult(name, run_id, len(facts), quads, target, tuple(stage.gate_table()))
 
 
 def evaluate_stage(name: str, data: Path, test: Path | None = None, model: Path | None = None,

@@ -149,8 +149,10 @@ def ingest_activity(path: Path, checksum: str, adapter: str, version: str) -> Ac
     return Activity(iri, AK.Ingest, graph_iri("source", key), description)
 
 
-def run_activity(stage: str, run_id: str, model_name: str, model_version: str, model_checksum: str, version: str) -> Activity:
-    """The activity of one stage run: its graph, the model it used (name, version, checksum)."""
+def run_activity(stage: str, run_id: str, model_name: str, model_version: str, model_checksum: str, version: str,
+                 min_precision: float | None = None) -> Activity:
+    """The activity of one stage run: its graph, the model it used (name, version, checksum) and
+    the held-in precision its facts had to reach (`min_precision`)."""
     iri = node_iri("activity", "run", stage, run_id)
     model = node_iri("model", model_name, model_version, model_checksum.removeprefix("sha256:")[:16])
     agent = node_iri("agent", "autoknow-rdf", version)
@@ -165,6 +167,8 @@ def run_activity(stage: str, run_id: str, model_name: str, model_version: str, m
         (model, AK.modelVersion, Literal(model_version)),
         (model, AK.checksum, Literal(model_checksum)),
     ]
+    if min_precision is not None:
+        description.append((iri, AK.minPrecision, Literal(float(min_precision))))
     return Activity(iri, AK.StageRun, graph_iri("run", stage, run_id), description)
 
 

@@ -61,8 +61,37 @@ def _png(fig) -> str:
     return f'<img class=plot alt="plot" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
 
 
-def _plots(store: KnowledgeStore, accounts: list[dict], metrics: dict[str, dict]) -> list[tuple[str, str, str]]:
-    """(title, query, <img>) for each plot the store and metrics allow."""
+def _gate_plots(gates: dict[str, Any], plt) -> list[tuple[str, str, str]]:
+    """Per stage with a gate: held-in precision against coverage (the share of held-in facts
+    kept) per kind or attribute, and the reliability diagram of its calibrated probabilities."""
+    import numpy as np
+
+    out = []
+    for stage, (gate, target) in gates.items():
+        groups = [(g, gg) for g, gg in sorted(gate.groups.items()) if gg.probability]
+        if not groups:
+            continue
+        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+        for g, gg in groups:
+            y, w = np.asarray(gg.right, float), np.asarray(gg.weight, float)
+            precision = np.cumsum(w * y) / np.cumsum(w)
+            left.plot(np.arange(1, len(y) + 1) / len(y), precision, label=g.rsplit("/", 1)[-1], lw=1.2)
+            if gg.curve:
+                right.plot([c["stated"] for c in gg.curve], [c["right"] for c in gg.curve], "o-", ms=3, lw=1,
+                           label=f"{g.rsplit('/', 1)[-1]} (ECE {gg.ece:.3f})" if gg.ece is not None else g)
+        left.axhline(target, color="#a00", ls="--", lw=1, label=f"gate target {target:.2f}")
+        left.set(xlabel="coverage (share of held-in facts kept)", ylabel="held-in precision", ylim=(0, 1.02))
+        right.plot([0, 1], [0, 1], color="#999", lw=1)
+        right.set(xlabel="stated probability (2-fold cross-fitted)", ylabel="share right", xlim=(0, 1), ylim=(0, 1))
+        left.legend(fontsize=6)
+        right.legend(fontsize=6)
+        out.append((f"{stage}: precision–coverage and reliability of its gates (held-in data)", "", _png(fig)))
+    return out
+
+
+def _plots(store: KnowledgeStore, accounts: list[dict], metrics: dict[str, dict],
+           gates: dict[str, Any] | None = None) -> list[tuple[str, str, str]]:
+    """(title, query, <img>) for each plot the store, metrics and model gates allow."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -109,11 +138,12 @@ def _plots(store: KnowledgeStore, accounts: list[dict], metrics: dict[str, dict]
         ax.set_ylim(0, 1.02)
         ax.legend(fontsize=7)
         out.append(("Precision–recall on the dev splits (autoknow evaluate --json)", "", _png(fig)))
-    return out
+    return out + _gate_plots(gates or {}, plt)
 
 
 def write_report(store: KnowledgeStore, out: Path, metrics: dict[str, dict] | None = None,
-                 accounts: list[dict] | None = None, counts: dict[str, int] | None = None) -> Path:
+                 accounts: list[dict] | None = None, counts: dict[str, int] | None = None,
+                 gates: dict[str, Any] | None = None) -> Path:
     """Write one self-contained HTML page; `metrics` are `autoknow evaluate --json` results by stage;
     `accounts` and `counts`, the accounting and summary when the caller has them already (they
     take a minute on a store of millions of quads)."""
@@ -130,10 +160,11 @@ def write_report(store: KnowledgeStore, out: Path, metrics: dict[str, dict] | No
     shown = [{**r, "growth": f"+{100 * r['growth']:.1f}%" if r["growth"] is not None else "new"} for r in accounts]
     parts.append("<section><h2>What the stages added (facts-added accounting)</h2>"
                  f"<p class=q>{_query_link('count_facts_by_kind')}; growth = added / ingested of the same kind; mean "
-                 "confidence = the stage's calibrated probability (the precision it expects); dev precision = measured by "
-                 "<code>autoknow evaluate STAGE --json</code> on its dev split, when given.</p>"
+                 "confidence = the stage's calibrated probability that its facts are right; measured precision = "
+                 "from <code>autoknow evaluate pipeline --json</code> (the masked re-discovery of what each stage added), "
+                 "else from <code>autoknow evaluate STAGE --json</code> on its dev split, when given.</p>"
                  f"{_table(shown, 80)}</section>")
-    for title, query, img in _plots(store, accounts, metrics):
+    for title, query, img in _plots(store, accounts, metrics, gates):
         link = f"<p class=q>{_query_link(query)}</p>" if query else ""
         parts.append(f"<section><h2>{html.escape(title)}</h2>{link}{img}</section>")
     for stage in [s for s in STAGES if s in metrics] + sorted(set(metrics) - set(STAGES)):

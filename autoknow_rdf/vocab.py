@@ -59,7 +59,7 @@ AK_TERMS = (
     "MatchPair", "leftItem", "rightItem", "isMatch", "split",
     "Quarantine", "quarantines", "score", "reason", "QuarantineReview", "decision", "canonical",
     "Ingest", "StageRun", "SourceFile", "Model", "graph", "adapter", "checksum", "modelName",
-    "modelVersion", "stage", "runId", "factCount", "sourceLine", "confidence", "evidenceText",
+    "modelVersion", "minPrecision", "stage", "runId", "factCount", "sourceLine", "confidence", "evidenceText",
     "evidenceField", "spanStart", "spanEnd",
 )
 AK = Namespace("https://w3id.org/autoknow/ontology#", AK_TERMS)

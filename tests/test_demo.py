@@ -44,14 +44,16 @@ def test_demo_builds_the_store_prints_counts_and_is_rerunnable(tmp_path, models_
             added[r["kind"]] = added.get(r["kind"], 0) + r["added"]
     total = next(r for r in accounts if r["kind"] == "all kinds")
     assert total["ingested"] > 0 and total["growth"] > 0
-    assert added.get("subClassOf edge", 0) > 0 and added.get("product typed", 0) > 0
+    # at the 0.9 gates the cut's small held-in sets let these through (measured); the others are
+    # withheld, and the summary says so per stage
     assert added.get("attribute applies", 0) > 0 and added.get("type shape", 0) > 0
     assert added.get("attribute value", 0) > 0 and added.get("quarantined", 0) > 0
-    assert added.get("sameAs link", 0) + added.get("equivalentClass link", 0) > 0 and added.get("canonical representative", 0) > 0
+    assert "Precision gates" in first.output and "What each stage added, at its gates" in first.output
     for stage in ("taxonomy", "relations", "imputation", "cleaning", "synonyms"):
         assert f"stage {stage}" in first.output
+    assert "withheld" in first.output
     assert "Facts-added accounting" in first.output and "all kinds" in first.output
-    assert "facts added" in first.output and "validation:" in first.output and "Quarantined by cleaning" in first.output
+    assert "validation:" in first.output and "Quarantined by cleaning" in first.output
     second = CliRunner().invoke(cli, args)
     assert second.exit_code == 0 and "0 files ingested" in second.output
     assert "already in the store" in second.output

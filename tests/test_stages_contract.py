@@ -23,7 +23,14 @@ def trained(cut_models):
 def test_stage_contract(name, trained, store):
     models, infos = trained
     before = quad_set(store)
+    target = None  # the production gate (the models' 0.9)
     result = run_stage(store, name, models)
+    if result.facts == 0:  # the cut's small held-in sets may reach no 0.9 gate: the run says so, and the
+        # contract is then checked on what a 0.5 gate lets through (a run of its own)
+        assert result.gates and all(g["facts emitted"] == 0 for g in result.gates)
+        assert any(g["decision"] == "withheld" for g in result.gates)
+        target = 0.5
+        result = run_stage(store, name, models, min_precision=target)
     after = quad_set(store)
     assert before <= after, "a stage deleted input facts"
     assert not store.ask("find_facts_without_provenance")
@@ -40,10 +47,10 @@ def test_stage_contract(name, trained, store):
     checksum = store.run("SELECT ?c ?m WHERE { GRAPH ?g { ?m ak:checksum ?c } }", m=runs[0]["model"])
     assert [r["c"].value for r in checksum] == [infos[name].checksum]
     # re-running the same run id changes nothing
-    again = run_stage(store, name, models, result.run_id)
+    again = run_stage(store, name, models, result.run_id, min_precision=target)
     assert again.skipped and quad_set(store) == after
     # and a re-run without an id recognises the same inputs
-    assert run_stage(store, name, models).run_id == result.run_id
+    assert run_stage(store, name, models, min_precision=target).run_id == result.run_id
 
 
 def test_stage_emit_refuses_predicates_outside_assigns():

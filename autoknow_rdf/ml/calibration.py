@@ -30,20 +30,22 @@ class Calibrator:
     n: int = 0
 
     @classmethod
-    def fit(cls, scores, right, min_isotonic: int = MIN_ISOTONIC) -> "Calibrator":
-        """Fit on held-in (score, whether the fact was right) pairs."""
+    def fit(cls, scores, right, min_isotonic: int = MIN_ISOTONIC, weights=None) -> "Calibrator":
+        """Fit on held-in (score, whether the fact was right) pairs, each counted `weights` times
+        (default once)."""
         s = np.asarray(scores, dtype=float)
         y = np.asarray(right).astype(float)
+        w = np.ones(len(s)) if weights is None else np.asarray(weights, dtype=float)
         if len(s) == 0 or y.min() == y.max():
             return cls("identity", n=len(s)) if len(s) == 0 else cls("platt", slope=0.0, intercept=_logit(y.mean()), n=len(s))
         if len(s) >= min_isotonic:
             from sklearn.isotonic import IsotonicRegression
 
-            iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(s, y)
+            iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(s, y, sample_weight=w)
             return cls("isotonic", [float(v) for v in iso.X_thresholds_], [float(v) for v in iso.y_thresholds_], n=len(s))
         from sklearn.linear_model import LogisticRegression
 
-        lr = LogisticRegression(C=1e4).fit(s[:, None], y.astype(int))
+        lr = LogisticRegression(C=1e4).fit(s[:, None], y.astype(int), sample_weight=w)
         return cls("platt", slope=float(lr.coef_[0, 0]), intercept=float(lr.intercept_[0]), n=len(s))
 
     def __call__(self, scores) -> np.ndarray:
@@ -68,23 +70,25 @@ def _logit(p: float) -> float:
     return float(np.log(p / (1 - p)))
 
 
-def reliability(probabilities, right, bins: int = 10) -> list[dict]:
-    """Per equal-width probability bin: facts, mean stated probability, share right (the points
-    of a reliability diagram; empty bins are left out)."""
+def reliability(probabilities, right, bins: int = 10, weights=None) -> list[dict]:
+    """Per equal-width probability bin: facts, mean stated probability, share right, each fact
+    counted `weights` times (the points of a reliability diagram; empty bins are left out)."""
     p = np.asarray(probabilities, dtype=float)
     y = np.asarray(right).astype(float)
+    w = np.ones(len(p)) if weights is None else np.asarray(weights, dtype=float)
     which = np.minimum((p * bins).astype(int), bins - 1)
-    return [{"bin": f"{b / bins:.1f}-{(b + 1) / bins:.1f}", "facts": int((which == b).sum()),
-             "stated": float(p[which == b].mean()), "right": float(y[which == b].mean())}
+    return [{"bin": f"{b / bins:.1f}-{(b + 1) / bins:.1f}", "facts": int((which == b).sum()), "weight": float(w[which == b].sum()),
+             "stated": float(np.average(p[which == b], weights=w[which == b])),
+             "right": float(np.average(y[which == b], weights=w[which == b]))}
             for b in range(bins) if (which == b).any()]
 
 
-def expected_calibration_error(probabilities, right, bins: int = 10) -> float:
+def expected_calibration_error(probabilities, right, bins: int = 10, weights=None) -> float:
     """Mean |stated probability - share right| over equal-width bins, weighted by their facts.
 
     >>> expected_calibration_error([0.9, 0.9, 0.1, 0.1], [1, 1, 0, 0])
     0.1
     """
-    rows = reliability(probabilities, right, bins)
-    total = sum(r["facts"] for r in rows)
-    return round(sum(r["facts"] * abs(r["stated"] - r["right"]) for r in rows) / total, 12) if total else 0.0
+    rows = reliability(probabilities, right, bins, weights)
+    total = sum(r["weight"] for r in rows)
+    return round(sum(r["weight"] * abs(r["stated"] - r["right"]) for r in rows) / total, 12) if total else 0.0

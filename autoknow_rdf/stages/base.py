@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Iterable
 
+import numpy as np
 from pyoxigraph import NamedNode
 
+from ..ml.gate import DEFAULT_MIN_PRECISION, Gate
 from ..provenance import Fact
 from ..store import KnowledgeStore
 
@@ -39,6 +41,10 @@ class Stage(ABC):
     DEMO_CONFIG: ClassVar[dict[str, Any]] = {}
     model_name: ClassVar[str]  # provenance: what the run's model is called
     model_version: ClassVar[str]  # a saved model of another version is refused (trained again by the demo)
+    # the precision each emitted kind of fact must reach on held-in data (`--min-precision` sets
+    # it per run); `fit` sets `gate_`, the calibrated gates per kind or attribute
+    min_precision: float = DEFAULT_MIN_PRECISION
+    gate_: Gate | None = None
 
     @classmethod
     def allows(cls, predicate: NamedNode) -> bool:
@@ -56,6 +62,31 @@ class Stage(ABC):
     @abstractmethod
     def predict(self, inputs: Any) -> list[Fact]:
         """Facts with confidence and evidence; pure: no store, no side effects."""
+
+    def gated(self, group: str, scores) -> tuple[np.ndarray, np.ndarray]:
+        """Calibrated P(right) of raw `scores` of one kind or attribute, and whether each passes
+        its gate at `min_precision` (nothing passes without a gate); counted for `gate_table`."""
+        from collections import Counter
+
+        scores = np.atleast_1d(np.asarray(scores, dtype=float))
+        gate = self.gate_ or Gate()
+        p = gate.probability(group, scores)
+        t = gate.threshold(group, self.min_precision)
+        ok = p >= t if t is not None else np.zeros(len(p), bool)
+        self.considered_ = getattr(self, "considered_", Counter())
+        self.emitted_ = getattr(self, "emitted_", Counter())
+        self.considered_[group] += len(p)
+        self.emitted_[group] += int(ok.sum())
+        return p, ok
+
+    def gate_table(self) -> list[dict[str, Any]]:
+        """Per kind or attribute: held-in precision, the gate at `min_precision`, emitted or
+        withheld, and (after `predict`) how many candidate facts passed and how many were held back."""
+        if self.gate_ is None:
+            return []
+        from collections import Counter
+
+        return self.gate_.table(self.min_precision, getattr(self, "emitted_", Counter()), getattr(self, "considered_", Counter()))
 
     def emit(self, facts: list[Fact]) -> Iterable[Fact]:
         """The facts to write; checks each stays inside `assigns`."""
@@ -98,16 +129,23 @@ class Stage(ABC):
     def write(self, folder: Path) -> ModelInfo:
         """Save into a temporary folder, seal every file under one checksum, rename it onto
         `folder`: a killed `train` leaves the previous model or none, never a half one."""
+        import json
+
         from ..ml.persistence import replace_folder, seal
 
         with replace_folder(folder) as tmp:
             self.save(tmp)
+            if self.gate_ is not None:
+                (tmp / "gate.json").write_text(json.dumps({"min_precision": self.min_precision, "groups": self.gate_.to_json()}),
+                                               encoding="utf-8")
             self.checksum_ = seal(tmp, self.model_name, self.model_version)
         return self.model_info()
 
     @classmethod
     def open(cls, folder: Path) -> "Stage":
         """A trained stage from `write`'s folder, every file verified before anything is loaded."""
+        import json
+
         from ..errors import ModelError
         from ..ml.persistence import manifest, verify
 
@@ -116,7 +154,11 @@ class Stage(ABC):
         if (saved.get("name"), saved.get("version")) != (cls.model_name, cls.model_version):
             raise ModelError(f"{folder}: a {saved.get('name')} {saved.get('version')} model, not {cls.model_name} "
                              f"{cls.model_version}; run `autoknow train {cls.name}` again")
+        if not (folder / "gate.json").is_file():
+            raise ModelError(f"{folder}: saved before calibrated precision gates existed; run `autoknow train {cls.name}` again")
         stage = cls.load(folder)
+        saved_gate = json.loads((folder / "gate.json").read_text(encoding="utf-8"))
+        stage.gate_, stage.min_precision = Gate.from_json(saved_gate["groups"]), saved_gate["min_precision"]
         stage.checksum_ = checksum
         return stage
 

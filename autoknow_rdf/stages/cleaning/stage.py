@@ -5,10 +5,13 @@ text, types and the fact's source. `fit` trains the cross-encoder (models/cleane
 that recur across products of a type (AutoKnow's "frequent valid pairs": a value many products
 of a type share is rarely an error) against planted negatives; on held-in products it fits the
 combiner (cross-encoder logit, value written in the text, share of the type's other products
-with the value, products of other types with it for this attribute and for another) and sets
-the threshold so that 95% of held-in values pass. `predict` quarantines a fact scoring above it:
-an `ak:Quarantine` node names the fact as a triple term with the score and the reason; the fact
-stays where it was asserted (see quarantine.py for review and the default view).
+with the value, products of other types with it for this attribute and for another) and, per
+attribute, the gate on quarantine precision at a 10% error rate (held-in values against planted
+wrong ones weighted down to that rate): an attribute whose valid values often look wrong (brands
+missing from food titles) cannot reach the target and quarantines nothing. `predict` quarantines
+a fact whose calibrated P(wrong) passes its attribute's gate: an `ak:Quarantine` node names the
+fact as a triple term with the score and the reason; the fact stays where it was asserted (see
+quarantine.py for review and the default view).
 """
 
 from __future__ import annotations
@@ -35,8 +38,10 @@ from ..base import Stage
 __all__ = ["CleaningStage", "CleaningInputs", "read_inputs"]
 
 MODEL_NAME = "autoknow-value-cleaner"
-MODEL_VERSION = "0.4.0"  # 0.2: the cross-encoder stacked with the catalogue prior; 0.3: other types' values; 0.4: the type's count, a new type's threshold
+MODEL_VERSION = "0.5.0"  # 0.2: the cross-encoder stacked with the catalogue prior; 0.3: other types' values; 0.4: the type's count, a new type's threshold; 0.5: per-attribute quarantine-precision gates
 TEXT_CHARS = 400
+ERROR_RATE = 0.10  # the share of wrong values the gates assume (held-in negatives are weighted down to it)
+WITHOUT = ", type without other values"  # the gate group of a value whose type has no other value of the attribute
 
 
 @dataclass(frozen=True)
@@ -151,11 +156,28 @@ class CleaningStage(Stage):
                 oof, oof_masked = self.combiner_.fit(x, y, self.seed)
                 combined_auc = roc_auc(y, oof)
                 self.threshold_, self.threshold_new_type_ = (max(0.5, t) for t in Combiner.thresholds(oof, oof_masked, y, self.keep_valid))
+                self.gate_ = self._gate(x, y, oof, oof_masked, [p.attribute for _, p in checks])
         self.metrics_ = {"positives": len(train), "pairs": len(pairs), "held_in": len(held), "threshold": self.threshold_,
                          "threshold, types without the attribute": self.threshold_new_type_,
                          "held-in ROC-AUC": auc, "held-in ROC-AUC with the catalogue prior": combined_auc,
                          "combiner": self.combiner_.to_json() if self.combiner_ else None}
         return self
+
+    @staticmethod
+    def _gate(x: np.ndarray, y: np.ndarray, oof: np.ndarray, oof_masked: np.ndarray, attributes: list[str]):
+        """Per-attribute gates on quarantine precision (a quarantine is right when the value is
+        wrong) at ERROR_RATE: held-in values weigh 1 and planted wrong ones are weighted so they
+        make ERROR_RATE of the whole. Values of a type with other values of the attribute are
+        judged by their own scores; the gate `, type without other values` by every held-in
+        value's masked copy (a new type's values look like that)."""
+        from ...ml.gate import Gate
+        from .model import Combiner
+
+        wrong = ERROR_RATE / (1 - ERROR_RATE) * (len(y) - y.sum()) / max(1, y.sum())
+        w = np.where(y == 1, wrong, 1.0)
+        known = x[:, Combiner.TYPE_HAS_ATTRIBUTE] != 0
+        groups = [a for a, k in zip(attributes, known) if k] + [a + WITHOUT for a in attributes]
+        return Gate.fit(np.r_[oof[known], oof_masked], np.r_[y[known], y], groups, weights=np.r_[w[known], w])
 
     @staticmethod
     def _others(by_attribute: dict[str, list[str]], c: Candidate) -> list[str]:
@@ -228,21 +250,26 @@ class CleaningStage(Stage):
         return [float(v) for v in self.combiner_.predict(x)], [float(t) for t in cuts]
 
     def predict(self, inputs: CleaningInputs) -> list[Fact]:
-        """A quarantine for each value scoring at or above the threshold."""
+        """A quarantine for each value whose attribute's gate passes its score: the held-in
+        quarantines at that score were right (the value wrong) at least `min_precision` of the
+        time, at ERROR_RATE wrong values."""
         if not inputs.candidates or not hasattr(self.cleaner_, "model_") or not self.learned:
             return []
         scores, cuts = self._scored(inputs)
         facts = []
         for c, s, cut in zip(inputs.candidates, scores, cuts):
-            if s < cut:
+            group = c.attribute_label if cut == self.threshold_ and self.threshold_ != self.threshold_new_type_ else c.attribute_label + WITHOUT
+            probability, passed = self.gated(group, s)
+            if not passed[0]:
                 continue
+            p = round(float(probability[0]), 4)
             suspect = Triple(NamedNode(c.product), NamedNode(c.attribute), NamedNode(c.value))
             q = quarantine_iri(suspect)
-            reason = (f"cross-encoder and catalogue prior: P(wrong) {s:.2f} ≥ {cut:.2f} for "
-                      f"'{c.attribute_label}: {c.value_label}' given the product text ({c.source} value)")
+            reason = (f"cross-encoder and catalogue prior: P(wrong) {p:.2f} (gate of '{group}' at precision "
+                      f"{self.min_precision:.2f}) for '{c.attribute_label}: {c.value_label}' given the product text ({c.source} value)")
             evidence = Evidence(c.text)
             facts += [Fact(q, RDF.type, AK.Quarantine),
-                      Fact(q, AK.quarantines, suspect, evidence=evidence, confidence=round(s, 4)),
+                      Fact(q, AK.quarantines, suspect, evidence=evidence, confidence=p),
                       Fact(q, AK.score, Literal(round(s, 4))), Fact(q, AK.reason, Literal(reason))]
         return facts
 

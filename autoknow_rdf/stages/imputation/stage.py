@@ -7,7 +7,9 @@ distant labels: a value a product carries without a span, found in its own title
 type conditions what is extracted through the mask of applicable attributes; the learned type
 embedding (`conditioned=True`) is off by default because it measured worse on the dev splits
 (value F1 0.708 against 0.727 without it, 3 seeds each; `autoknow evaluate imputation`).
-`predict` tags each product's texts for the applicable attributes it has no value of; a value is
+`fit` holds 15% of the products out: the values it finds in their texts calibrate a gate per
+attribute (rare attributes pooled). `predict` tags each product's texts for the applicable
+attributes it has no value of and keeps a value where its attribute's gate passes it; a value is
 an `ak:AttributeValue` individual, reused when its normalised form names one that exists, and
 the surface string, field and character offsets stay as the fact's evidence.
 """
@@ -27,13 +29,14 @@ from ...ml.spans import Span
 from ...provenance import Evidence, Fact
 from ...splits import bucket
 from ...store import KnowledgeStore
-from ...vocab import AK, RDF, RDFS, SCHEMA, is_attribute_iri, value_iri
+from ...vocab import AK, RDF, RDFS, SCHEMA, is_attribute_iri, slug, value_iri
 from ..base import Stage
 
 __all__ = ["ImputationStage", "ImputationInputs", "read_inputs"]
 
 MODEL_NAME = "autoknow-value-tagger"
-MODEL_VERSION = "0.3.0"  # 0.2: one value per text for single-valued attributes; 0.3: type layers at the encoder's rate
+MODEL_VERSION = "0.4.0"  # 0.2: one value per text for single-valued attributes; 0.3: type layers at the encoder's rate; 0.4: calibrated per-attribute gates
+HELD_IN = 15  # percent of products held out of training: their values calibrate the gates
 FIELDS = {SCHEMA.name.value: "title", SCHEMA.description.value: "description"}
 
 
@@ -183,12 +186,16 @@ class ImputationStage(Stage):
         return out
 
     def fit(self, inputs: ImputationInputs, embed=None) -> "ImputationStage":
-        """Train on up to `max_texts` labelled texts (a deterministic sample); attributes with
-        fewer than `min_examples` labelled values are not learned."""
+        """Train on up to `max_texts` labelled texts (a deterministic sample) of 85% of the
+        products; attributes with fewer than `min_examples` labelled values are not learned.
+        The other 15% calibrate the per-attribute gates (`calibrate`)."""
         from ...ml.encoder import embed as default_embed
         from .model import ValueExample, ValueTagger
 
-        examples = sorted(self.examples(inputs), key=lambda e: bucket("imputation" + e.text))[: self.max_texts]
+        products = sorted(inputs.texts)
+        held = [p for p in products if bucket("impute-held" + p) < HELD_IN]
+        train = [p for p in products if bucket("impute-held" + p) >= HELD_IN]
+        examples = sorted(self.examples(inputs, train), key=lambda e: bucket("imputation" + e.text))[: self.max_texts]
         counts = Counter(s.label for e in examples for s in e.spans)
         attributes = sorted(a for a, n in counts.items() if n >= self.min_examples)
         keep = set(attributes)
@@ -201,10 +208,49 @@ class ImputationStage(Stage):
             self.tagger_.fit(examples, vectors, allowed)
         self.metrics_ = {"texts": len(examples), "attributes": len(attributes), "labelled_values": sum(counts[a] for a in keep),
                          "texts without a value (distant negatives)": sum(not e.spans for e in examples)}
+        self.calibrate(inputs, held, embed or default_embed)
         return self
 
+    def calibrate(self, inputs: ImputationInputs, products: list[str], embed) -> None:
+        """Per-attribute gates from held-in products: each value the tagger finds in their texts
+        is right when it names one of the product's values of that attribute (the normalised
+        form that makes value individuals one IRI). A text labelled by hand is judged for every
+        attribute its type allows; a title with distant labels only for the attributes its
+        product has values of (it says nothing of the others)."""
+        from ...ml.gate import Gate
+
+        attributes = set(self.tagger_.attributes)
+        judged = []  # (text, type key, attributes judged, right values per attribute)
+        for p in sorted(products, key=lambda p: bucket("held" + p)):
+            if len(judged) >= max(200, self.max_texts // 2) or not attributes:
+                break
+            for e in self.examples(inputs, [p]):
+                allowed = (inputs.allowed(e.type_key) | {sp.label for sp in e.spans}) & attributes
+                if e.known is not None:
+                    allowed &= e.known
+                gold = {a: {slug(v) for v in labels} for a, labels in inputs.values.get(p, {}).items()}
+                for sp in e.spans:
+                    gold.setdefault(sp.label, set()).add(slug(e.text[sp.start:sp.end]))
+                if allowed:
+                    judged.append((e, allowed, gold))
+        scores, right, groups = [], [], []
+        if judged:
+            keys = {f"{e.type_key}\t{i}": allowed for i, (e, allowed, _) in enumerate(judged)}
+            base = type_vectors(inputs, {e.type_key for e, _, _ in judged}, embed)
+            vectors = {k: base[k.split("\t", 1)[0]] for k in keys if k.split("\t", 1)[0] in base}
+            found = self.tagger_.predict([e.text for e, _, _ in judged], list(keys), vectors, keys)
+            for (e, _, gold), spans in zip(judged, found):
+                for sp in spans:
+                    surface = e.text[sp.start:sp.end]
+                    if surface and sp.score >= self.threshold:
+                        scores.append(sp.score)
+                        right.append(slug(surface) in gold.get(sp.label, set()))
+                        groups.append(sp.label)
+        self.gate_ = Gate.fit(scores, right, groups)
+        self.metrics_["held-in texts"], self.metrics_["held-in values found"] = len(judged), len(scores)
+
     def predict(self, inputs: ImputationInputs) -> list[Fact]:
-        """Values for applicable attributes each product lacks, above the confidence threshold."""
+        """Values for applicable attributes each product lacks, where their attribute's gate passes them."""
         from ...ml.encoder import embed
 
         known = set(self.tagger_.attributes)
@@ -239,12 +285,16 @@ class ImputationStage(Stage):
                 if k not in best or s.score > best[k][0].score:
                     best[k] = (s, f, surface)
         for (p, a, v), (s, f, surface) in sorted(best.items()):
+            probability, passed = self.gated(a, s.score)
+            if not passed[0]:
+                continue
+            confidence = round(float(probability[0]), 4)
             evidence = Evidence(surface, NamedNode(f), s.start, s.end)
-            facts.append(Fact(NamedNode(p), NamedNode(a), NamedNode(v), evidence=evidence, confidence=round(s.score, 4)))
+            facts.append(Fact(NamedNode(p), NamedNode(a), NamedNode(v), evidence=evidence, confidence=confidence))
             if v not in declared:
                 declared.add(v)
                 for pred, obj in ((RDF.type, AK.AttributeValue), (AK.ofAttribute, NamedNode(a)), (RDFS.label, Literal(surface))):
-                    facts.append(Fact(NamedNode(v), pred, obj, evidence=evidence, confidence=round(s.score, 4)))
+                    facts.append(Fact(NamedNode(v), pred, obj, evidence=evidence, confidence=confidence))
         return facts
 
     def score(self, inputs: ImputationInputs, products: list[str] | None = None) -> dict[str, Any]:

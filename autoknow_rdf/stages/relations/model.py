@@ -257,9 +257,11 @@ class ApplicabilityModel:
         self.clf_ = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.1, random_state=self.seed)
         self.clf_.fit(X[:, self.columns], y)
         Xc, yc, _ = self._pairs(calibration)
+        self.held_ = (yc, np.zeros(len(yc)))  # held-in labels and probabilities: what the stage's gates are fitted on
         if len(yc) and yc.any():
             p = self.clf_.predict_proba(Xc[:, self.columns])[:, 1]
             self.threshold_ = best_f1_threshold(yc, p)
+            self.held_ = (yc, p)
         return self
 
     def fit_importance(self, targets: dict[str, np.ndarray]) -> "ApplicabilityModel":

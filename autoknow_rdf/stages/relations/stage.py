@@ -3,10 +3,11 @@
 `read` gathers a RelationView: the taxonomy (names, parents, product titles), the declared
 applicability (Shopify's category→attribute links), attribute names and values, catalogue
 coverage per type and buyer texts. `fit` trains the applicability classifier on declared types
-(threshold at best F1 on a held-in 15% of them) and the importance regressor on the types buyers
-wrote about. `predict` decides, for every type that declares nothing but has products (new types
-from the taxonomy stage included), each candidate attribute's applicability, probability and
-importance; declared pairs get an importance only. Shapes are generated from the result (shapes.py).
+(a held-in 15% of them calibrate the gates of both decisions, "applicable" and "not
+applicable") and the importance regressor on the types buyers wrote about. `predict` decides,
+for every type that declares nothing but has products (new types from the taxonomy stage
+included), each candidate attribute's applicability where a decision passes its gate (else the
+pair stays undecided), with probability and importance; declared pairs get an importance only. Shapes are generated from the result (shapes.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pyoxigraph import Literal, NamedNode
 
 from .model import FEATURES, ApplicabilityModel, RelationView, buyer_targets
@@ -27,8 +29,9 @@ from ..base import Stage
 __all__ = ["RelationsStage", "read_relations"]
 
 MODEL_NAME = "autoknow-applicability"
-MODEL_VERSION = "0.1.0"
+MODEL_VERSION = "0.2.0"  # 0.2: calibrated gates for both decisions
 MIN_PROBABILITY = 0.1  # candidates below this are not written (absent = not applicable)
+APPLICABLE, NOT_APPLICABLE = "applicable", "not applicable"
 
 
 def read_relations(store: KnowledgeStore) -> RelationView:
@@ -85,7 +88,18 @@ class RelationsStage(Stage):
         self.model_.fit_importance(targets)
         self.metrics_ = {"labelled_types": len(labelled), "calibration_types": len(calib),
                          "threshold": self.model_.threshold_}
+        self.gate_ = self._gate(*self.model_.held_)
         return self
+
+    @staticmethod
+    def _gate(y: np.ndarray, p: np.ndarray):
+        """Gates of both decisions from the held-in types' candidate pairs that would be written
+        (P(applicable) ≥ MIN_PROBABILITY): "applicable" scored by P, "not applicable" by 1 - P."""
+        from ...ml.gate import Gate
+
+        keep = p >= MIN_PROBABILITY
+        y, p = y[keep], p[keep]
+        return Gate.fit(np.r_[p, 1 - p], np.r_[y, ~y], [APPLICABLE] * len(p) + [NOT_APPLICABLE] * len(p), min_group=1)
 
     def targets(self, view: RelationView) -> list[str]:
         """Types to decide for: those with products or found in titles, declaring nothing."""
@@ -99,12 +113,14 @@ class RelationsStage(Stage):
         targets = self.targets(view)
         self.model_.prepare(view, embed, targets)
         facts: list[Fact] = []
-        threshold = self.model_.threshold_
         for t in targets:
             for a, p, imp, f in self.model_.predict(t):
                 if p < MIN_PROBABILITY:
                     break
-                facts += self._node(t, a, p >= threshold, p, imp, _evidence(f))
+                yes, yes_ok = self.gated(APPLICABLE, p)
+                no, no_ok = self.gated(NOT_APPLICABLE, 1 - p)
+                if yes_ok[0] or no_ok[0]:  # otherwise undecided: nothing written
+                    facts += self._node(t, a, bool(yes_ok[0]), float(yes[0] if yes_ok[0] else no[0]), p, imp, _evidence(f))
         for t in sorted(view.labels):
             if t not in view.taxonomy.names:
                 continue
@@ -113,9 +129,11 @@ class RelationsStage(Stage):
                 facts.append(Fact(applicability_iri(NamedNode(t), NamedNode(a)), AK.importance, Literal(round(imp, 4))))
         return facts
 
-    def _node(self, t: str, a: str, decision: bool, p: float, imp: float, evidence: Evidence) -> list[Fact]:
+    def _node(self, t: str, a: str, decision: bool, conf: float, p: float, imp: float, evidence: Evidence) -> list[Fact]:
+        """The decision with its calibrated probability of being right (`conf`), the model's raw
+        P(applicable) and the importance."""
         node = applicability_iri(NamedNode(t), NamedNode(a))
-        conf = p if decision else 1 - p
+        conf = round(conf, 4)
         return [Fact(node, RDF.type, AK.Applicability), Fact(node, AK.forType, NamedNode(t)),
                 Fact(node, AK.forAttribute, NamedNode(a)),
                 Fact(node, AK.applicable, Literal(bool(decision)), evidence=evidence, confidence=conf),

@@ -6,7 +6,8 @@ taxonomy's parent links, basket behaviour (products with titles) and labelled of
 one type or value are synonyms, a sibling's, a parent's or a near-but-different name is not; offer pairs
 join when the store has them. `predict` generates candidates (MiniLM nearest names per
 attribute and across taxonomies, products bought with the same other products, types with
-the same co-basket profile), scores them, clusters accepted pairs by complete linkage (no
+the same co-basket profile), scores them, clusters the pairs whose calibrated probability passes
+their kind's gate (type, value, product; fitted on held-in gold pairs) by complete linkage (no
 chaining) and asserts `owl:sameAs` (values, products) or `owl:equivalentClass` (types)
 inside each cluster, with score and evidence, plus `ak:canonical` to the most used member.
 """
@@ -31,7 +32,7 @@ from ..base import Stage
 __all__ = ["SynonymsStage", "SynonymInputs", "read_inputs"]
 
 MODEL_NAME = "autoknow-synonym-classifier"
-MODEL_VERSION = "0.3.0"  # 0.2: word-subset and head-word features, parent names as negatives; 0.3: code agreement
+MODEL_VERSION = "0.4.0"  # 0.2: word-subset and head-word features, parent names as negatives; 0.3: code agreement; 0.4: calibrated gates per kind
 LABEL_SCHEME = scheme_iri("label").value  # types named only in titles (the taxonomy stage's new types)
 
 
@@ -98,11 +99,9 @@ class SynonymsStage(Stage):
     assigns = (OWL.sameAs, OWL.equivalentClass, AK.canonical)
 
     def __init__(self, epochs: int = 1, max_clusters: int = 1000, max_offers: int = 1000, k: int = 5,
-                 block_min: float = 0.75, max_candidates: int = 20000, threshold: float | None = None, seed: int = 0,
-                 target_precision: float = 0.9):
+                 block_min: float = 0.75, max_candidates: int = 20000, seed: int = 0):
         self.epochs, self.max_clusters, self.max_offers, self.k = epochs, max_clusters, max_offers, k
-        self.block_min, self.max_candidates, self.threshold, self.seed = block_min, max_candidates, threshold, seed
-        self.target_precision = target_precision  # links are kept at the held-in threshold reaching it (0.8, 0.9, 0.95)
+        self.block_min, self.max_candidates, self.seed = block_min, max_candidates, seed
         self.metrics_: dict[str, Any] = {}
 
     def read(self, store: KnowledgeStore) -> SynonymInputs:
@@ -139,11 +138,23 @@ class SynonymsStage(Stage):
             self.classifier_.fit(pairs, embed)
         except ValueError:  # too little gold in the store: no model, no links
             self.classifier_ = None
+        self.gate_ = self._gate(inputs, *getattr(self.classifier_, "held_", ([], [])))
         self.metrics_ = {"gold pairs": len(pairs), "positives": sum(p.label for p in pairs),
                          "offer pairs": sum(p.kind == "offer" for p in pairs),
                          "best-F1 threshold": getattr(self.classifier_, "threshold_", None),
                          "thresholds by held-in precision": getattr(self.classifier_, "precision_thresholds_", None)}
         return self
+
+    @staticmethod
+    def _gate(inputs: SynonymInputs, held: list, scores):
+        """Gates per kind (type, value, product) from the held-in pairs' cross-validated scores.
+        Random negatives are left out: the candidates a run judges are near names, so the easy
+        pairs would make the held-in precision look better than the run's."""
+        from ...ml.gate import Gate
+
+        keep = [i for i, p in enumerate(held) if p.negative != "random"]
+        kinds = ["product" if held[i].kind == "offer" else inputs.kind.get(held[i].group, "type") for i in keep]
+        return Gate.fit([scores[i] for i in keep], [held[i].label for i in keep], kinds, min_group=1)
 
     # ---- candidates ------------------------------------------------------------------------
     def candidates(self, inputs: SynonymInputs, embed, up: dict[str, set[str]] | None = None) -> list[Candidate]:
@@ -273,24 +284,32 @@ class SynonymsStage(Stage):
         if not self.metrics_.get("offer pairs"):  # a model that never saw a labelled offer pair does not judge products
             cands = [c for c in cands if c.kind != "product"]
         model = self.classifier_
-        thr = self.threshold if self.threshold is not None else model.precision_thresholds_.get(
-            str(self.target_precision), model.threshold_)  # default: where held-in precision reaches the target
 
         def pair(a: str, b: str) -> SynonymPair:
             return SynonymPair(inputs.label(a), inputs.label(b), kind="offer" if inputs.kind.get(a) is None else "term")
 
-        scores = dict(zip(((c.a, c.b) for c in cands), model.predict([pair(c.a, c.b) for c in cands], embed)))
         source = {(c.a, c.b): c.source for c in cands}
-        accepted = {k: v for k, v in scores.items() if v >= thr}
-        items = sorted({x for k in accepted for x in k})
+        raw = dict(zip(((c.a, c.b) for c in cands), model.predict([pair(c.a, c.b) for c in cands], embed)))
+        scores: dict[tuple[str, str], float] = {}  # calibrated P(synonym) per scored pair
+        clusters = []
+        for kind in ("type", "value", "product"):
+            keys = [(c.a, c.b) for c in cands if c.kind == kind]
+            if not keys:
+                continue
+            probability, passed = self.gated(kind, [raw[k] for k in keys])
+            scores.update(zip(keys, (float(p) for p in probability)))
+            gate = self.gate_.threshold(kind, self.min_precision)
+            if gate is None or not passed.any():
+                continue
 
-        def score_more(ps: list[tuple[str, str]]) -> list[float]:  # cross pairs a merge waits for
-            more = [float(v) for v in model.predict([pair(a, b) for a, b in ps], embed)]
-            scores.update(zip(ps, more))
-            return more
+            def score_more(ps: list[tuple[str, str]], kind=kind) -> list[float]:  # cross pairs a merge waits for
+                more = [float(v) for v in self.gate_.probability(kind, model.predict([pair(a, b) for a, b in ps], embed))]
+                scores.update(zip(ps, more))
+                return more
 
-        clusters = complete_linkage(items, dict(scores), score_more, thr,
-                                    cannot_link=lambda a, b: self.cannot_link(inputs, up, a, b))
+            items = sorted({x for k, ok in zip(keys, passed) if ok for x in k})
+            clusters += complete_linkage(items, {k: scores[k] for k in keys}, score_more, gate,
+                                         cannot_link=lambda a, b: self.cannot_link(inputs, up, a, b))
         facts = []
         for cluster in (c for c in clusters if len(c) > 1):
             kind = inputs.kind.get(cluster[0], "product")
@@ -325,8 +344,7 @@ class SynonymsStage(Stage):
     # ---- persistence -----------------------------------------------------------------------
     def _config(self) -> dict[str, Any]:
         return {"epochs": self.epochs, "max_clusters": self.max_clusters, "max_offers": self.max_offers, "k": self.k,
-                "block_min": self.block_min, "max_candidates": self.max_candidates, "threshold": self.threshold,
-                "target_precision": self.target_precision,
+                "block_min": self.block_min, "max_candidates": self.max_candidates,
                 "seed": self.seed}
 
     def save(self, folder: Path) -> None:

@@ -278,7 +278,7 @@ def evaluate_taxonomy(data: "Path", tagging: bool = True, test: "Path | None" = 
                                                  if "/scheme/shopify" in view.scheme[t] and n.lower() not in google_names}
     if hidden != {}:
         stage = saved or TaxonomyStage()
-        hyper = evaluate_hypernyms(view, target_precision=stage.target_precision, slices=slices, seed=stage.seed,
+        hyper = evaluate_hypernyms(view, target_precision=stage.min_precision, slices=slices, seed=stage.seed,
                                    hidden=hidden, trained=saved.model_ if saved is not None else None,
                                    max_children=max_children)
         result["tables"]["hypernym"] = hyper.pop("rows")

@@ -266,6 +266,17 @@ class HypernymModel:
         types = self._index.types
         return [(types[pool[i]], float(prob[i]), F[i]) for i in order]
 
+    def held_in(self, children: list[str], candidates_of, ranks: int = 3) -> list[tuple[int, float, bool]]:
+        """(rank, probability, whether it is a parent) of the first `ranks` candidates of each
+        held-in child that has a parent among its candidates: what a gate is calibrated on."""
+        out = []
+        for child in children:
+            candidates = candidates_of(child)
+            gold = self._view.parents.get(child, set())
+            if gold & set(candidates):
+                out += [(i, p, best in gold) for i, (best, p, _) in enumerate(self.rank(child, candidates, limit=ranks))]
+        return out
+
     def calibrate(self, children: list[str], candidates_of, target_precision: float) -> float:
         """The lowest score threshold whose top-1 attachments on held-in children reach the target."""
         scored = []

@@ -6,8 +6,10 @@ trains the span tagger (human attribute spans, and distant TYPE spans where a pr
 name occurs in its title) and the hypernym ranker (on existing edges). `predict` tags every
 title: a type span that names a known type types the product (when it was not already); one
 that names no known type becomes a new owl:Class. Then every type without a parent, new ones
-included, is attached under the candidates whose probability passes the calibrated threshold
-(several parents allowed).
+included, is attached under the candidates whose probability passes its gate (several parents
+allowed). Four kinds of fact have their own calibrated gate, fitted on products and leaves held
+out of training: a product typed with a known type, a product typed with a new type, a type's
+first parent and its further parents.
 """
 
 from __future__ import annotations
@@ -30,9 +32,11 @@ from ..base import Stage
 
 __all__ = ["TaxonomyStage", "read_view"]
 
-TARGET_PRECISION = 0.877  # AutoKnow's reported type precision: the operating point we calibrate to
 MODEL_NAME = "autoknow-hypernym"
-MODEL_VERSION = "0.1.0"
+MODEL_VERSION = "0.2.0"  # 0.2: calibrated gates per kind of fact
+HELD_IN = 15  # percent of titled products and of leaf types held out of training: they calibrate the gates
+KNOWN_TYPE, NEW_TYPE = "product type (known type)", "product type (new type)"
+FIRST_PARENT, FURTHER_PARENT = "parent (first)", "parent (second or third)"
 
 
 NEW_TYPE_SCHEME = "label"  # types found in titles share the scheme of types known only by name
@@ -78,10 +82,9 @@ class TaxonomyStage(Stage):
     requires = (RDFS.subClassOf, RDFS.label, SKOS.altLabel, SKOS.inScheme, SCHEMA.name, AK.containsProduct, RDF.type)
     assigns = (RDFS.subClassOf, RDF.type, RDFS.label, SKOS.inScheme)
 
-    def __init__(self, use_behaviour: bool = True, target_precision: float = TARGET_PRECISION,
-                 max_parents: int = 3, seed: int = 0, tag_types: bool = True, tagger_epochs: int = 4,
+    def __init__(self, use_behaviour: bool = True, max_parents: int = 3, seed: int = 0, tag_types: bool = True, tagger_epochs: int = 4,
                  type_threshold: float = 0.5):
-        self.use_behaviour, self.target_precision = use_behaviour, target_precision
+        self.use_behaviour = use_behaviour
         self.max_parents, self.seed = max_parents, seed
         self.tag_types, self.tagger_epochs, self.type_threshold = tag_types, tagger_epochs, type_threshold
         self.metrics_: dict[str, Any] = {}
@@ -109,8 +112,61 @@ class TaxonomyStage(Stage):
         calib = [c for c in children if bucket(c) < 15]
         train = [c for c in children if bucket(c) >= 15]
         self.model_.fit(train, lambda c: by_scheme[view.scheme[c]])
-        self.model_.calibrate(calib, lambda c: by_scheme[view.scheme[c]], self.target_precision)
+        self.model_.calibrate(calib, lambda c: by_scheme[view.scheme[c]], self.min_precision)
+        held = self.model_.held_in(calib, lambda c: by_scheme[view.scheme[c]], self.max_parents)
+        scores = [p for _, p, _ in held]
+        right = [ok for _, _, ok in held]
+        groups = [FIRST_PARENT if i == 0 else FURTHER_PARENT for i, _, _ in held]
+        if isinstance(inputs, TaxonomyInputs) and self.tagger_ is not None:
+            typed = self._held_in_typing(inputs)
+            scores += [s for s, _, _ in typed]
+            right += [ok for _, ok, _ in typed]
+            groups += [g for _, _, g in typed]
+        from ...ml.gate import Gate
+
+        self.gate_ = Gate.fit(scores, right, groups, min_group=1)
         return self
+
+    def _held_in_typing(self, inputs: TaxonomyInputs) -> list[tuple[float, bool, str]]:
+        """(score, right, kind) of the type the tagger finds in held-in titles of typed products:
+        a known type is right when it is one of the product's types; a new type (a name no type
+        has) when its head word is the head word of one of the product's types ("Italian Pasta
+        Salad" for Salads, not "Tooth" for Toothbrushes)."""
+        held = [p for p in sorted(inputs.titles) if bucket("type-held" + p) < HELD_IN and inputs.types.get(p)]
+        held = sorted(held, key=lambda p: bucket("held" + p))[:TAGGER_TITLES]
+        out = []
+        for p, (t, text, score, _, _) in zip(held, self._best_types([inputs.titles[p] for p in held], self._by_name(inputs))):
+            if t is None:
+                continue
+            if t in inputs.view.names:
+                out.append((score, t in inputs.types[p], KNOWN_TYPE))
+            else:
+                heads = {_head(inputs.view.names[g]) for g in inputs.types[p] if g in inputs.view.names}
+                out.append((score, _head(text) in heads, NEW_TYPE))
+        return out
+
+    @staticmethod
+    def _by_name(inputs: TaxonomyInputs) -> dict[tuple[str, ...], str]:
+        by_name: dict[tuple[str, ...], str] = {}
+        for t, n in sorted(inputs.view.names.items()):
+            by_name.setdefault(tuple(words(n)), t)
+        return by_name
+
+    def _best_types(self, titles: list[str], by_name: dict) -> list[tuple[str | None, str, float, int, int]]:
+        """Per title: the type its most confident TYPE span names (a known type's IRI, or a new
+        type's, added to `by_name`), the span's text, score and offsets; None where no span."""
+        out = []
+        for title, spans in zip(titles, self.tagger_.predict(titles)):
+            types = [s for s in spans if s.label == "TYPE" and s.score >= self.type_threshold]
+            best = max(types, key=lambda s: s.score) if types else None
+            text = title[best.start:best.end].strip() if best else ""
+            key = tuple(words(text))
+            if not key:
+                out.append((None, "", 0.0, 0, 0))
+                continue
+            t = by_name.get(key) or by_name.setdefault(key, type_iri(NEW_TYPE_SCHEME, slug(text)).value)
+            out.append((t, text, best.score, best.start, best.end))
+        return out
 
     def _fit_tagger(self, inputs: TaxonomyInputs):
         from collections import Counter
@@ -121,6 +177,8 @@ class TaxonomyStage(Stage):
 
         examples = []
         for p in sorted(inputs.titles, key=lambda k: bucket("tagger" + k)):
+            if bucket("type-held" + p) < HELD_IN:  # held out: they calibrate the typing gates
+                continue
             title = inputs.titles[p]
             names = [inputs.view.names[t] for t in inputs.types.get(p, ()) if t in inputs.view.names]
             distant = type_spans(title, names)
@@ -138,33 +196,21 @@ class TaxonomyStage(Stage):
         return SpanTagger(labels, epochs=self.tagger_epochs, lr=1e-4, seed=self.seed).fit(examples)
 
     def _tag_types(self, inputs: TaxonomyInputs) -> tuple[list[Fact], dict[str, str]]:
-        """Type spans in titles → product typing facts; unknown names → new types (IRI → name)."""
-        by_name: dict[tuple[str, ...], str] = {}
-        for t, n in sorted(inputs.view.names.items()):
-            by_name.setdefault(tuple(words(n)), t)
+        """Type spans in titles → product typing facts where their kind's gate passes them;
+        unknown names → new types (IRI → name)."""
         products = sorted(inputs.titles)
-        predicted = self.tagger_.predict([inputs.titles[p] for p in products])
         facts, new = [], {}
-        for p, spans in zip(products, predicted):
-            title = inputs.titles[p]
-            types = [s for s in spans if s.label == "TYPE" and s.score >= self.type_threshold]
-            if not types:
+        for p, (t, text, score, start, end) in zip(products, self._best_types([inputs.titles[p] for p in products],
+                                                                                self._by_name(inputs))):
+            if t is None or t in inputs.types.get(p, ()):  # nothing found, or already typed so (e.g. by an earlier run)
                 continue
-            best = max(types, key=lambda s: s.score)
-            text = title[best.start:best.end].strip()
-            key = tuple(words(text))
-            if not key:
-                continue
-            t = by_name.get(key)
-            if t is None:
-                t = type_iri(NEW_TYPE_SCHEME, slug(text)).value
-                by_name[key] = t
-            if t in inputs.types.get(p, ()):  # already typed so (e.g. by an earlier run)
+            probability, passed = self.gated(KNOWN_TYPE if t in inputs.view.names else NEW_TYPE, score)
+            if not passed[0]:
                 continue
             if t not in inputs.view.names:
                 new.setdefault(t, text)
-            evidence = Evidence(text, SCHEMA.name, best.start, best.end)
-            facts.append(Fact(NamedNode(p), RDF.type, NamedNode(t), evidence=evidence, confidence=best.score))
+            evidence = Evidence(text, SCHEMA.name, start, end)
+            facts.append(Fact(NamedNode(p), RDF.type, NamedNode(t), evidence=evidence, confidence=round(float(probability[0]), 4)))
         for t, text in new.items():
             first = next(f for f in facts if f.object.value == t)
             for pred, obj in ((RDF.type, OWL.Class), (RDFS.label, Literal(text)), (SKOS.inScheme, scheme_iri(NEW_TYPE_SCHEME))):
@@ -193,12 +239,14 @@ class TaxonomyStage(Stage):
         orphans = sorted(t for t in view.names if not view.parents.get(t) and t not in view.children())
         for t in orphans:
             ranked = self.model_.rank(t, cands, limit=self.max_parents)
-            for parent, prob, feats in ranked[: self.max_parents]:
-                if prob < (self.model_.threshold_ or 0.5):
+            for i, (parent, prob, feats) in enumerate(ranked[: self.max_parents]):
+                probability, passed = self.gated(FIRST_PARENT if i == 0 else FURTHER_PARENT, prob)
+                if not passed[0]:
                     break
                 top = sorted(zip(FEATURES, feats), key=lambda kv: -abs(kv[1]))[:3]
                 text = f"{view.names[t]} ⊑ {view.names[parent]}: " + ", ".join(f"{k}={v:.2f}" for k, v in top)
-                facts.append(Fact(NamedNode(t), RDFS.subClassOf, NamedNode(parent), evidence=Evidence(text), confidence=prob))
+                facts.append(Fact(NamedNode(t), RDFS.subClassOf, NamedNode(parent), evidence=Evidence(text),
+                                  confidence=round(float(probability[0]), 4)))
         return facts
 
     def score(self, view: TaxonomyView, children: list[str] | None = None) -> dict[str, Any]:
@@ -224,7 +272,7 @@ class TaxonomyStage(Stage):
     # ---- persistence -----------------------------------------------------------------------------
     def save(self, folder: Path) -> None:
         """The hypernym ranker and (when trained) the tagger."""
-        self.model_.save(folder, {"schemes": self.schemes_, "target_precision": self.target_precision,
+        self.model_.save(folder, {"schemes": self.schemes_,
                                            "max_parents": self.max_parents, "metrics": self.metrics_,
                                   "type_threshold": self.type_threshold, "tag_types": self.tag_types})
         if self.tagger_ is not None:
@@ -233,7 +281,7 @@ class TaxonomyStage(Stage):
     @classmethod
     def load(cls, folder: Path) -> "TaxonomyStage":
         config = json.loads((folder / "hypernym.json").read_text(encoding="utf-8"))
-        stage = cls(config["use_behaviour"], config["target_precision"], config["max_parents"], config["seed"],
+        stage = cls(config["use_behaviour"], config["max_parents"], config["seed"],
                     config.get("tag_types", False), type_threshold=config.get("type_threshold", 0.5))
         stage.model_ = HypernymModel.load(folder)
         stage.model_._index = None
@@ -244,6 +292,16 @@ class TaxonomyStage(Stage):
 
             stage.tagger_ = SpanTagger.load(folder / "tagger")
         return stage
+
+
+def _head(name: str) -> str:
+    """A type name's head word, singular ("Italian Pasta Salads" -> "salad").
+
+    >>> _head("Italian Pasta Salads"), _head("Tooth")
+    ('salad', 'tooth')
+    """
+    w = words(name)
+    return w[-1] if w else ""
 
 
 def _embed_default():

@@ -1,0 +1,62 @@
+"""The masked re-discovery evaluation on the real cut: what is hidden, and that it can fail (a
+random predictor in a stage's place scores a low precision; the dictionary baseline does better)."""
+
+from __future__ import annotations
+
+import random
+
+from pyoxigraph import NamedNode
+
+from autoknow_rdf.provenance import Fact
+from autoknow_rdf.rediscovery import BASELINES, evaluate_pipeline, mask
+from autoknow_rdf.stages.imputation.stage import ImputationStage
+from autoknow_rdf.store import KnowledgeStore
+from autoknow_rdf.vocab import RDF, RDFS, value_iri
+
+from .conftest import fill
+
+
+class RandomImputation(ImputationStage):
+    """A stage that learns nothing: a random known value of each applicable attribute a product lacks."""
+
+    def fit(self, inputs, embed=None):
+        self.vocabulary_ = {}
+        for values in inputs.values.values():
+            for a, labels in values.items():
+                self.vocabulary_.setdefault(a, set()).update(labels)
+        return self
+
+    def predict(self, inputs):
+        rng = random.Random(0)
+        facts = []
+        for p in sorted(inputs.texts):
+            for a in sorted(inputs.allowed(inputs.type_key(p)) - set(inputs.values.get(p, {}))):
+                if self.vocabulary_.get(a):
+                    v = value_iri(a.rsplit("/", 1)[-1], rng.choice(sorted(self.vocabulary_[a])))
+                    facts.append(Fact(NamedNode(p), NamedNode(a), v, confidence=1.0))
+        return facts
+
+
+def test_masking_hides_facts_from_the_store_and_plants_wrong_values(cut_files):
+    store = fill(KnowledgeStore(), cut_files)
+    before = {(r["product"].value, r["attribute"].value, r["value"].value) for r in store.select("list_value_facts")}
+    hidden = mask(store)
+    after = {(r["product"].value, r["attribute"].value, r["value"].value) for r in store.select("list_value_facts")}
+    gone = {(p, a, v) for (p, a), vs in hidden.values.items() for v in vs}
+    assert gone and gone <= before and not gone & after  # hidden values are out, with their reifiers
+    assert hidden.planted and hidden.planted <= after and not hidden.planted & before
+    assert 0.05 < len(hidden.planted) / len(hidden.original) < 0.15  # about 10% of the remaining facts
+    for p, ts in hidden.types.items():
+        assert not any(list(store.store.quads_for_pattern(NamedNode(p), RDF.type, NamedNode(t), None)) for t in ts)
+    for t, ps in hidden.parents.items():
+        assert not any(list(store.store.quads_for_pattern(NamedNode(t), RDFS.subClassOf, NamedNode(q), None)) for q in ps)
+    assert store.ask("find_facts_without_provenance") is False  # nothing half-removed
+
+
+def test_a_random_predictor_scores_low_and_the_baseline_beside_it(demo_cut):
+    run = evaluate_pipeline(demo_cut, stages=("imputation",), replace={"imputation": RandomImputation})
+    random_values = run["counts"][("imputation", "attribute value")]
+    baseline = run["counts"][(BASELINES["attribute value"], "attribute value")]
+    assert random_values["judged"] >= 20 and random_values["precision"] < 0.3
+    assert baseline["judged"] >= 5 and baseline["precision"] > random_values["precision"]
+    assert random_values["added"] >= random_values["judged"]  # values for never-hidden pairs are counted apart
