@@ -109,21 +109,26 @@ def gate_rows(runs) -> list[dict[str, Any]]:
             rows.append({"stage": r.stage, "kind / attribute": _short(g["group"]), "held-in facts": g["held-in facts"],
                          "best held-in precision": g["best held-in precision"], "gate": g["gate"],
                          "held-in precision": g["held-in precision"], "held-in recall": g["held-in recall"],
-                         "decision": g["decision"], "emitted": g.get("facts emitted"), "withheld": g.get("facts withheld")})
+                         "ECE": g["ECE"], "decision": g["decision"], "run gate": g.get("run gate"),
+                         "emitted": g.get("facts emitted"), "withheld": g.get("facts withheld"),
+                         "expected precision": g.get("expected precision")})
     return rows
 
 
 def stage_summary(runs) -> list[dict[str, Any]]:
-    """Per run: facts added, their held-in precision (each emitting kind's precision at its gate,
-    weighted by the candidates it emitted) and the kinds withheld for want of precision."""
+    """Per run: facts added, their held-in precision (each emitting kind's precision at its gate)
+    and expected precision (their mean calibrated probability), both weighted by the candidates
+    each kind emitted, and the kinds withheld for want of precision."""
     rows = []
     for r in runs:
         emitting = [g for g in r.gates if g["gate"] is not None and g.get("facts emitted")]
         n = sum(g["facts emitted"] for g in emitting)
         precision = sum(g["facts emitted"] * g["held-in precision"] for g in emitting) / n if n else None
+        expected = sum(g["facts emitted"] * g["expected precision"] for g in emitting) / n if n else None
         withheld = [f"{_short(g['group'])} (best {g['best held-in precision']:.2f})" if g["best held-in precision"] is not None
                     else f"{_short(g['group'])} (too few held-in facts)" for g in r.gates if g["gate"] is None]
         rows.append({"stage": r.stage, "facts added": r.facts if not r.skipped else "already in the store",
-                     "min precision": r.min_precision, "held-in precision of what was added": precision,
+                     "min precision": r.min_precision, "held-in precision at the gates": precision,
+                     "expected precision of what was added": expected,
                      "withheld for want of precision": "; ".join(withheld) or "nothing"})
     return rows

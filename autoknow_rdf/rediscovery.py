@@ -91,9 +91,14 @@ def mask(store: KnowledgeStore, hide: int = HIDE, plant: int = PLANT, seed: int 
         if bucket(f"hide-value{seed}" + p + a) < hide:
             hidden.values.setdefault((p, a), set()).add(v)
     kids = view.children()
+    left = {q: len(cs) for q, cs in kids.items()}  # children each type keeps
     for t, ps in sorted(view.parents.items()):
-        if ps and t not in kids and bucket(f"hide-parent{seed}" + t) < hide:
+        # a leaf whose every parent keeps another child: a new type comes under existing parents,
+        # and a parent left childless would stop being a candidate at all
+        if ps and t not in kids and bucket(f"hide-parent{seed}" + t) < hide and all(left[q] > 1 for q in ps):
             hidden.parents[t] = set(ps)
+            for q in ps:
+                left[q] -= 1
     for (p, a), vs in hidden.values.items():
         for v in vs:
             _remove(store, NamedNode(p), NamedNode(a), NamedNode(v))

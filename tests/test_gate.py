@@ -3,14 +3,13 @@ weights standing for an error rate, and stages on a real store that emit only wh
 
 from __future__ import annotations
 
-from collections import Counter
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autoknow_rdf.ml.gate import MIN_SUPPORT, OTHER, Gate, check_min_precision
+from autoknow_rdf.ml.gate import MIN_SUPPORT, OTHER, Gate, GroupGate, check_min_precision, expected_threshold
+from autoknow_rdf.ml.calibration import Calibrator
 
 
 def synthetic(n: int, seed: int, curve=lambda s: s ** 2):
@@ -83,6 +82,21 @@ def test_round_trip_through_json():
     assert np.allclose(back.probability("b", [0.2, 0.7]), gate.probability("b", [0.2, 0.7]))
 
 
+def test_a_run_whose_candidates_crowd_above_the_gate_raises_it_to_keep_the_expected_precision():
+    """Held-in facts mostly confident, a run's candidates mostly just above the held-in gate: the
+    run's gate rises until the mean calibrated probability of what passes reaches the target."""
+    identity = Calibrator("isotonic", [0.0, 1.0], [0.0, 1.0])  # scores are probabilities
+    held = np.r_[np.full(900, 0.98), np.full(100, 0.6)]
+    right = np.r_[np.ones(882), np.zeros(18), np.ones(60), np.zeros(40)]
+    gate = Gate({"g": GroupGate(identity, held.tolist(), right.astype(int).tolist(), [1.0] * len(held))})
+    assert gate.threshold("g", 0.9) == 0.6  # on held-in data, 0.6 and up are right 94% of the time
+    crowd = np.r_[np.full(900, 0.6), np.full(100, 0.99)]  # a run's candidates, mostly at 0.6
+    p, ok, runs = gate.apply(["g"] * len(crowd), crowd, 0.9)
+    assert runs["g"]["run gate"] == pytest.approx(0.99) and runs["g"]["expected precision"] >= 0.9
+    assert ok.sum() == 100
+    assert expected_threshold([0.95, 0.95, 0.5], 0.9) == 0.95
+
+
 @pytest.mark.parametrize("bad", [0, -0.1, 1.5])
 def test_a_minimum_precision_outside_0_1_is_refused(bad):
     with pytest.raises(ValueError, match=r"\(0, 1\]"):
@@ -116,7 +130,7 @@ def test_a_stage_whose_gate_cannot_be_reached_emits_nothing_and_says_why(cut_mod
     assert stage.predict(inputs), "the trained model emits values at a 0.5 gate (else this test proves nothing)"
     groups = list(stage.gate_.groups)
     stage.gate_ = Gate.fit(np.linspace(0, 1, 100 * len(groups)), np.zeros(100 * len(groups)), groups * 100, min_group=1)
-    stage.emitted_, stage.considered_ = Counter(), Counter()  # count this run only
+    stage.runs_ = {}  # count this run only
     assert stage.predict(inputs) == []
     rows = stage.gate_table()
     assert rows and all(r["decision"] == "withheld" and r["facts emitted"] == 0 for r in rows)

@@ -63,30 +63,22 @@ class Stage(ABC):
     def predict(self, inputs: Any) -> list[Fact]:
         """Facts with confidence and evidence; pure: no store, no side effects."""
 
-    def gated(self, group: str, scores) -> tuple[np.ndarray, np.ndarray]:
-        """Calibrated P(right) of raw `scores` of one kind or attribute, and whether each passes
-        its gate at `min_precision` (nothing passes without a gate); counted for `gate_table`."""
-        from collections import Counter
-
-        scores = np.atleast_1d(np.asarray(scores, dtype=float))
-        gate = self.gate_ or Gate()
-        p = gate.probability(group, scores)
-        t = gate.threshold(group, self.min_precision)
-        ok = p >= t if t is not None else np.zeros(len(p), bool)
-        self.considered_ = getattr(self, "considered_", Counter())
-        self.emitted_ = getattr(self, "emitted_", Counter())
-        self.considered_[group] += len(p)
-        self.emitted_[group] += int(ok.sum())
+    def gated(self, groups, scores) -> tuple[np.ndarray, np.ndarray]:
+        """Calibrated P(right) of a run's candidate facts (raw `scores`, each of a kind or
+        attribute in `groups`) and whether each passes its gate at `min_precision` (`Gate.apply`;
+        nothing passes without a gate). Called once per kind of candidate a run makes; what it
+        did is kept for `gate_table`."""
+        p, ok, runs = (self.gate_ or Gate()).apply(groups, scores, self.min_precision)
+        self.runs_ = {**getattr(self, "runs_", {}), **runs}
         return p, ok
 
     def gate_table(self) -> list[dict[str, Any]]:
         """Per kind or attribute: held-in precision, the gate at `min_precision`, emitted or
-        withheld, and (after `predict`) how many candidate facts passed and how many were held back."""
+        withheld, and (after `predict`) the run's gate, how many candidate facts passed and were
+        held back, and the precision to expect of those that passed."""
         if self.gate_ is None:
             return []
-        from collections import Counter
-
-        return self.gate_.table(self.min_precision, getattr(self, "emitted_", Counter()), getattr(self, "considered_", Counter()))
+        return self.gate_.table(self.min_precision, getattr(self, "runs_", {}))
 
     def emit(self, facts: list[Fact]) -> Iterable[Fact]:
         """The facts to write; checks each stays inside `assigns`."""

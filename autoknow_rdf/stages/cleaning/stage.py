@@ -127,7 +127,7 @@ class CleaningStage(Stage):
         valid = sorted(self.positives(inputs), key=lambda c: bucket("clean" + c.product + c.attribute + c.value, 10**6))
         train = [c for c in valid if bucket("calib" + c.product) >= 10][: self.max_positives]
         held = sorted((c for c in inputs.candidates if c.source == "ingest" and bucket("calib" + c.product) < 10),
-                      key=lambda c: bucket("held" + c.product + c.attribute + c.value, 10**6))[: self.max_positives // 2]
+                      key=lambda c: bucket("held" + c.product + c.attribute + c.value, 10**6))[: self.max_positives]
         vocabulary = sorted({w.lower() for c in train for w in re.findall(r"[A-Za-z][A-Za-z'-]{2,}", c.text)})
         by_attribute: dict[str, list[str]] = {}
         for c in train:
@@ -235,19 +235,18 @@ class CleaningStage(Stage):
         """P(wrong) per candidate: the combiner over the cross-encoder and the catalogue prior."""
         return self._scored(inputs)[0]
 
-    def _scored(self, inputs: CleaningInputs) -> tuple[list[float], list[float]]:
-        """P(wrong) and the threshold per candidate (a type without other products carrying the
-        attribute takes the masked copies' threshold)."""
+    def _scored(self, inputs: CleaningInputs) -> tuple[list[float], list[bool]]:
+        """P(wrong) per candidate, and whether its type has other products carrying the
+        attribute (else its gate is the masked copies': its value has no prior to vouch for it)."""
         from .model import Combiner
 
         pairs = [_pair(c) for c in inputs.candidates]
         neural = self.cleaner_.predict(pairs)
         if self.combiner_ is None:
-            return list(neural), [self.threshold_] * len(pairs)
+            return list(neural), [True] * len(pairs)
         support = self._support(inputs)
         x = Combiner.matrix(neural, pairs, [self._prior(inputs, support, c, p) for c, p in zip(inputs.candidates, pairs)])
-        cuts = Combiner.cut(x, self.threshold_, self.threshold_new_type_)
-        return [float(v) for v in self.combiner_.predict(x)], [float(t) for t in cuts]
+        return [float(v) for v in self.combiner_.predict(x)], (x[:, Combiner.TYPE_HAS_ATTRIBUTE] != 0).tolist()
 
     def predict(self, inputs: CleaningInputs) -> list[Fact]:
         """A quarantine for each value whose attribute's gate passes its score: the held-in
@@ -255,14 +254,14 @@ class CleaningStage(Stage):
         time, at ERROR_RATE wrong values."""
         if not inputs.candidates or not hasattr(self.cleaner_, "model_") or not self.learned:
             return []
-        scores, cuts = self._scored(inputs)
+        scores, known = self._scored(inputs)
+        groups = [c.attribute_label if k else c.attribute_label + WITHOUT for c, k in zip(inputs.candidates, known)]
+        probability, passed = self.gated(groups, scores)
         facts = []
-        for c, s, cut in zip(inputs.candidates, scores, cuts):
-            group = c.attribute_label if cut == self.threshold_ and self.threshold_ != self.threshold_new_type_ else c.attribute_label + WITHOUT
-            probability, passed = self.gated(group, s)
-            if not passed[0]:
+        for c, s, group, prob, ok in zip(inputs.candidates, scores, groups, probability, passed):
+            if not ok:
                 continue
-            p = round(float(probability[0]), 4)
+            p = round(float(prob), 4)
             suspect = Triple(NamedNode(c.product), NamedNode(c.attribute), NamedNode(c.value))
             q = quarantine_iri(suspect)
             reason = (f"cross-encoder and catalogue prior: P(wrong) {p:.2f} (gate of '{group}' at precision "

@@ -284,11 +284,12 @@ class ImputationStage(Stage):
                 k = (p, s.label, v)
                 if k not in best or s.score > best[k][0].score:
                     best[k] = (s, f, surface)
-        for (p, a, v), (s, f, surface) in sorted(best.items()):
-            probability, passed = self.gated(a, s.score)
-            if not passed[0]:
+        candidates = sorted(best.items())
+        probability, passed = self.gated([a for (_, a, _), _ in candidates], [s.score for _, (s, _, _) in candidates])
+        for ((p, a, v), (s, f, surface)), prob, ok in zip(candidates, probability, passed):
+            if not ok:
                 continue
-            confidence = round(float(probability[0]), 4)
+            confidence = round(float(prob), 4)
             evidence = Evidence(surface, NamedNode(f), s.start, s.end)
             facts.append(Fact(NamedNode(p), NamedNode(a), NamedNode(v), evidence=evidence, confidence=confidence))
             if v not in declared:

@@ -41,6 +41,14 @@ STRUCTURE = ("parent_has", "grandparent_has", "sibling_share", "siblings")
 MAX_TITLES = 50
 
 
+def has_relatives(X: np.ndarray) -> np.ndarray:
+    """Per feature row: whether the type's parent, grandparent or siblings say anything (a type
+    of a taxonomy without labelled applicability, such as Open Food Facts' or a new one, is
+    decided by its nearest labelled types alone, and is gated apart)."""
+    cols = [FEATURES.index(f) for f in STRUCTURE]
+    return (X[:, cols] != 0).any(axis=1) if len(X) else np.zeros(0, bool)
+
+
 @dataclass
 class RelationView:
     """Everything relation discovery reads, as plain data."""
@@ -257,11 +265,12 @@ class ApplicabilityModel:
         self.clf_ = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.1, random_state=self.seed)
         self.clf_.fit(X[:, self.columns], y)
         Xc, yc, _ = self._pairs(calibration)
-        self.held_ = (yc, np.zeros(len(yc)))  # held-in labels and probabilities: what the stage's gates are fitted on
+        # held-in labels, probabilities and whether the type has labelled relatives: what the stage's gates are fitted on
+        self.held_ = (yc, np.zeros(len(yc)), has_relatives(Xc))
         if len(yc) and yc.any():
             p = self.clf_.predict_proba(Xc[:, self.columns])[:, 1]
             self.threshold_ = best_f1_threshold(yc, p)
-            self.held_ = (yc, p)
+            self.held_ = (yc, p, has_relatives(Xc))
         return self
 
     def fit_importance(self, targets: dict[str, np.ndarray]) -> "ApplicabilityModel":

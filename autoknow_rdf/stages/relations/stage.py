@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from pyoxigraph import Literal, NamedNode
 
-from .model import FEATURES, ApplicabilityModel, RelationView, buyer_targets
+from .model import FEATURES, ApplicabilityModel, RelationView, buyer_targets, has_relatives
 from ...provenance import Evidence, Fact
 from ...splits import bucket
 from ...store import KnowledgeStore
@@ -32,6 +32,7 @@ MODEL_NAME = "autoknow-applicability"
 MODEL_VERSION = "0.2.0"  # 0.2: calibrated gates for both decisions
 MIN_PROBABILITY = 0.1  # candidates below this are not written (absent = not applicable)
 APPLICABLE, NOT_APPLICABLE = "applicable", "not applicable"
+ALONE = ", type without labelled relatives"  # the gate of a decision made from nearest labelled types alone
 
 
 def read_relations(store: KnowledgeStore) -> RelationView:
@@ -56,6 +57,10 @@ def read_relations(store: KnowledgeStore) -> RelationView:
     products = {t: len(ts) for t, ts in tax.titles.items()}
     texts = sorted({r["text"].value for r in store.select("list_buyer_texts")})
     return RelationView(tax, attributes, values, labels, filled, products, texts)
+
+
+def _groups(decision: str, related: np.ndarray) -> list[str]:
+    return [decision if r else decision + ALONE for r in related]
 
 
 def _evidence(features) -> Evidence:
@@ -92,14 +97,17 @@ class RelationsStage(Stage):
         return self
 
     @staticmethod
-    def _gate(y: np.ndarray, p: np.ndarray):
+    def _gate(y: np.ndarray, p: np.ndarray, related: np.ndarray):
         """Gates of both decisions from the held-in types' candidate pairs that would be written
-        (P(applicable) ≥ MIN_PROBABILITY): "applicable" scored by P, "not applicable" by 1 - P."""
+        (P(applicable) ≥ MIN_PROBABILITY): "applicable" scored by P, "not applicable" by 1 - P,
+        apart for types without labelled relatives (measured on the demo: held-in 0.93 precision
+        came from types with relatives, while Open Food Facts and Instacart types, without
+        them, were right about half the time)."""
         from ...ml.gate import Gate
 
         keep = p >= MIN_PROBABILITY
-        y, p = y[keep], p[keep]
-        return Gate.fit(np.r_[p, 1 - p], np.r_[y, ~y], [APPLICABLE] * len(p) + [NOT_APPLICABLE] * len(p), min_group=1)
+        y, p, related = y[keep], p[keep], related[keep]
+        return Gate.fit(np.r_[p, 1 - p], np.r_[y, ~y], _groups(APPLICABLE, related) + _groups(NOT_APPLICABLE, related), min_group=1)
 
     def targets(self, view: RelationView) -> list[str]:
         """Types to decide for: those with products or found in titles, declaring nothing."""
@@ -113,14 +121,14 @@ class RelationsStage(Stage):
         targets = self.targets(view)
         self.model_.prepare(view, embed, targets)
         facts: list[Fact] = []
-        for t in targets:
-            for a, p, imp, f in self.model_.predict(t):
-                if p < MIN_PROBABILITY:
-                    break
-                yes, yes_ok = self.gated(APPLICABLE, p)
-                no, no_ok = self.gated(NOT_APPLICABLE, 1 - p)
-                if yes_ok[0] or no_ok[0]:  # otherwise undecided: nothing written
-                    facts += self._node(t, a, bool(yes_ok[0]), float(yes[0] if yes_ok[0] else no[0]), p, imp, _evidence(f))
+        pairs = [(t, a, p, imp, f) for t in targets for a, p, imp, f in self.model_.predict(t) if p >= MIN_PROBABILITY]
+        p = np.array([x[2] for x in pairs])
+        related = has_relatives(np.array([x[4] for x in pairs])) if pairs else np.zeros(0, bool)
+        yes, yes_ok = self.gated(_groups(APPLICABLE, related), p)
+        no, no_ok = self.gated(_groups(NOT_APPLICABLE, related), 1 - p)
+        for (t, a, prob, imp, f), y, y_ok, n, n_ok in zip(pairs, yes, yes_ok, no, no_ok):
+            if y_ok or n_ok:  # otherwise undecided: nothing written
+                facts += self._node(t, a, bool(y_ok), float(y if y_ok else n), prob, imp, _evidence(f))
         for t in sorted(view.labels):
             if t not in view.taxonomy.names:
                 continue

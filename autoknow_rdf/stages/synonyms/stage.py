@@ -296,11 +296,11 @@ class SynonymsStage(Stage):
             keys = [(c.a, c.b) for c in cands if c.kind == kind]
             if not keys:
                 continue
-            probability, passed = self.gated(kind, [raw[k] for k in keys])
+            probability, passed = self.gated([kind] * len(keys), [raw[k] for k in keys])
             scores.update(zip(keys, (float(p) for p in probability)))
-            gate = self.gate_.threshold(kind, self.min_precision)
-            if gate is None or not passed.any():
+            if not passed.any():
                 continue
+            gate = float(probability[passed].min())  # the run's gate (`gated`): complete linkage joins at it
 
             def score_more(ps: list[tuple[str, str]], kind=kind) -> list[float]:  # cross pairs a merge waits for
                 more = [float(v) for v in self.gate_.probability(kind, model.predict([pair(a, b) for a, b in ps], embed))]

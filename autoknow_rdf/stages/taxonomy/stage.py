@@ -199,18 +199,18 @@ class TaxonomyStage(Stage):
         """Type spans in titles → product typing facts where their kind's gate passes them;
         unknown names → new types (IRI → name)."""
         products = sorted(inputs.titles)
+        found = [(p, *best) for p, best in zip(products, self._best_types([inputs.titles[p] for p in products], self._by_name(inputs)))
+                 if best[0] is not None and best[0] not in inputs.types.get(p, ())]  # found, and not typed so already
+        probability, passed = self.gated([KNOWN_TYPE if f[1] in inputs.view.names else NEW_TYPE for f in found],
+                                         [f[3] for f in found])
         facts, new = [], {}
-        for p, (t, text, score, start, end) in zip(products, self._best_types([inputs.titles[p] for p in products],
-                                                                                self._by_name(inputs))):
-            if t is None or t in inputs.types.get(p, ()):  # nothing found, or already typed so (e.g. by an earlier run)
-                continue
-            probability, passed = self.gated(KNOWN_TYPE if t in inputs.view.names else NEW_TYPE, score)
-            if not passed[0]:
+        for (p, t, text, _, start, end), prob, ok in zip(found, probability, passed):
+            if not ok:
                 continue
             if t not in inputs.view.names:
                 new.setdefault(t, text)
             evidence = Evidence(text, SCHEMA.name, start, end)
-            facts.append(Fact(NamedNode(p), RDF.type, NamedNode(t), evidence=evidence, confidence=round(float(probability[0]), 4)))
+            facts.append(Fact(NamedNode(p), RDF.type, NamedNode(t), evidence=evidence, confidence=round(float(prob), 4)))
         for t, text in new.items():
             first = next(f for f in facts if f.object.value == t)
             for pred, obj in ((RDF.type, OWL.Class), (RDFS.label, Literal(text)), (SKOS.inScheme, scheme_iri(NEW_TYPE_SCHEME))):
@@ -236,17 +236,24 @@ class TaxonomyStage(Stage):
         else:
             self.model_.restructure(view)
         cands = candidates_in(view, set(self.schemes_) or set(view.scheme.values()))
+        # a type of a taxonomy the ranker trained on is ranked among that taxonomy's types, as its
+        # held-in leaves were (across every taxonomy, masked leaves of Open Food Facts went under
+        # look-alike Shopify types: 2 of 21 right); a type of another scheme (a new one) among all
+        own = {s: candidates_in(view, {s}) for s in self.schemes_}
         orphans = sorted(t for t in view.names if not view.parents.get(t) and t not in view.children())
-        for t in orphans:
-            ranked = self.model_.rank(t, cands, limit=self.max_parents)
-            for i, (parent, prob, feats) in enumerate(ranked[: self.max_parents]):
-                probability, passed = self.gated(FIRST_PARENT if i == 0 else FURTHER_PARENT, prob)
-                if not passed[0]:
-                    break
-                top = sorted(zip(FEATURES, feats), key=lambda kv: -abs(kv[1]))[:3]
-                text = f"{view.names[t]} ⊑ {view.names[parent]}: " + ", ".join(f"{k}={v:.2f}" for k, v in top)
-                facts.append(Fact(NamedNode(t), RDFS.subClassOf, NamedNode(parent), evidence=Evidence(text),
-                                  confidence=round(float(probability[0]), 4)))
+        ranked = [(t, i, parent, prob, feats) for t in orphans
+                  for i, (parent, prob, feats) in enumerate(self.model_.rank(t, own.get(view.scheme.get(t)) or cands,
+                                                                             limit=self.max_parents))]
+        probability, passed = self.gated([FIRST_PARENT if r[1] == 0 else FURTHER_PARENT for r in ranked], [r[3] for r in ranked])
+        refused: set[str] = set()  # a type whose first parent is refused gets no further one
+        for (t, i, parent, _, feats), prob, ok in zip(ranked, probability, passed):
+            if not ok or t in refused:
+                refused.add(t)
+                continue
+            top = sorted(zip(FEATURES, feats), key=lambda kv: -abs(kv[1]))[:3]
+            text = f"{view.names[t]} ⊑ {view.names[parent]}: " + ", ".join(f"{k}={v:.2f}" for k, v in top)
+            facts.append(Fact(NamedNode(t), RDFS.subClassOf, NamedNode(parent), evidence=Evidence(text),
+                              confidence=round(float(prob), 4)))
         return facts
 
     def score(self, view: TaxonomyView, children: list[str] | None = None) -> dict[str, Any]:
