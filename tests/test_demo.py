@@ -46,7 +46,7 @@ def test_demo_builds_the_store_prints_counts_and_is_rerunnable(tmp_path, models_
     assert total["ingested"] > 0 and total["growth"] > 0
     # at the 0.9 gates the cut's small held-in sets let these through (measured); the others are
     # withheld, and the summary says so per stage
-    assert added.get("attribute applies", 0) > 0 and added.get("type shape", 0) > 0
+    assert added.get("type shape", 0) > 0
     assert added.get("attribute value", 0) > 0 and added.get("quarantined", 0) > 0
     assert "Precision gates" in first.output and "What each stage added, at its gates" in first.output
     for stage in ("taxonomy", "relations", "imputation", "cleaning", "synonyms"):

@@ -25,10 +25,9 @@ def test_stage_contract(name, trained, store):
     before = quad_set(store)
     target = None  # the production gate (the models' 0.9)
     result = run_stage(store, name, models)
-    if result.facts == 0:  # the cut's small held-in sets may reach no 0.9 gate: the run says so, and the
+    if result.facts == 0:  # the cut's small held-in sets may reach no 0.9 gate (held-in or run): the run says so, and the
         # contract is then checked on what a 0.5 gate lets through (a run of its own)
         assert result.gates and all(g["facts emitted"] == 0 for g in result.gates)
-        assert any(g["decision"] == "withheld" for g in result.gates)
         target = 0.5
         result = run_stage(store, name, models, min_precision=target)
     after = quad_set(store)
