@@ -68,17 +68,9 @@ def is_current(models_dir: Path, name: str) -> bool:
 
 def model_gates(models_dir: Path = MODELS_DIR) -> dict[str, tuple[Any, float]]:
     """Each saved stage model's gates and default minimum precision, by stage (for the report)."""
-    import json
+    from .ml.gate import GATE_FILE, load_gate
 
-    from .ml.gate import Gate
-
-    out = {}
-    for name in STAGES:
-        path = Path(models_dir) / name / "gate.json"
-        if path.is_file():
-            saved = json.loads(path.read_text(encoding="utf-8"))
-            out[name] = (Gate.from_json(saved["groups"]), saved["min_precision"])
-    return out
+    return {name: load_gate(Path(models_dir) / name) for name in STAGES if (Path(models_dir) / name / GATE_FILE).is_file()}
 
 
 AFTER_STAGES = ("shapes", "validate", "review")  # steps that read every stage's output (review: quarantine decisions)

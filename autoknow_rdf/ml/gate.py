@@ -24,12 +24,32 @@ import numpy as np
 
 from .calibration import Calibrator, expected_calibration_error, reliability
 
-__all__ = ["Gate", "GroupGate", "DEFAULT_MIN_PRECISION", "MIN_SUPPORT", "OTHER", "check_min_precision", "expected_threshold"]
+__all__ = ["Gate", "GroupGate", "DEFAULT_MIN_PRECISION", "MIN_SUPPORT", "OTHER", "check_min_precision", "expected_threshold",
+           "save_gate", "load_gate", "GATE_FILE"]
 
 DEFAULT_MIN_PRECISION = 0.90
 MIN_GROUP = 50  # held-in facts below which a group is pooled into OTHER
 MIN_SUPPORT = 20  # held-in facts a gate must keep at or above it
 OTHER = "other (pooled)"
+GATE_FILE = "gate.json"  # in a model folder: the gates and the model's default minimum precision
+
+
+def save_gate(folder, gate: "Gate", min_precision: float) -> None:
+    """Write a model's gates and default minimum precision into its folder (GATE_FILE)."""
+    import json
+    from pathlib import Path
+
+    (Path(folder) / GATE_FILE).write_text(json.dumps({"min_precision": min_precision, "groups": gate.to_json()}),
+                                          encoding="utf-8")
+
+
+def load_gate(folder) -> tuple["Gate", float]:
+    """A model folder's gates and default minimum precision, as `save_gate` wrote them."""
+    import json
+    from pathlib import Path
+
+    saved = json.loads((Path(folder) / GATE_FILE).read_text(encoding="utf-8"))
+    return Gate.from_json(saved["groups"]), saved["min_precision"]
 
 
 def check_min_precision(value: float) -> float:

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Iterable
 import numpy as np
 from pyoxigraph import NamedNode
 
-from ..ml.gate import DEFAULT_MIN_PRECISION, Gate
+from ..ml.gate import DEFAULT_MIN_PRECISION, GATE_FILE, Gate, load_gate, save_gate
 from ..provenance import Fact
 from ..store import KnowledgeStore
 
@@ -121,23 +121,18 @@ class Stage(ABC):
     def write(self, folder: Path) -> ModelInfo:
         """Save into a temporary folder, seal every file under one checksum, rename it onto
         `folder`: a killed `train` leaves the previous model or none, never a half one."""
-        import json
-
         from ..ml.persistence import replace_folder, seal
 
         with replace_folder(folder) as tmp:
             self.save(tmp)
             if self.gate_ is not None:
-                (tmp / "gate.json").write_text(json.dumps({"min_precision": self.min_precision, "groups": self.gate_.to_json()}),
-                                               encoding="utf-8")
+                save_gate(tmp, self.gate_, self.min_precision)
             self.checksum_ = seal(tmp, self.model_name, self.model_version)
         return self.model_info()
 
     @classmethod
     def open(cls, folder: Path) -> "Stage":
         """A trained stage from `write`'s folder, every file verified before anything is loaded."""
-        import json
-
         from ..errors import ModelError
         from ..ml.persistence import manifest, verify
 
@@ -146,11 +141,10 @@ class Stage(ABC):
         if (saved.get("name"), saved.get("version")) != (cls.model_name, cls.model_version):
             raise ModelError(f"{folder}: a {saved.get('name')} {saved.get('version')} model, not {cls.model_name} "
                              f"{cls.model_version}; run `autoknow train {cls.name}` again")
-        if not (folder / "gate.json").is_file():
+        if not (folder / GATE_FILE).is_file():
             raise ModelError(f"{folder}: saved before calibrated precision gates existed; run `autoknow train {cls.name}` again")
         stage = cls.load(folder)
-        saved_gate = json.loads((folder / "gate.json").read_text(encoding="utf-8"))
-        stage.gate_, stage.min_precision = Gate.from_json(saved_gate["groups"]), saved_gate["min_precision"]
+        stage.gate_, stage.min_precision = load_gate(folder)
         stage.checksum_ = checksum
         return stage
 

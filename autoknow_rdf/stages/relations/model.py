@@ -265,12 +265,11 @@ class ApplicabilityModel:
         self.clf_ = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.1, random_state=self.seed)
         self.clf_.fit(X[:, self.columns], y)
         Xc, yc, _ = self._pairs(calibration)
-        # held-in labels, probabilities and whether the type has labelled relatives: what the stage's gates are fitted on
-        self.held_ = (yc, np.zeros(len(yc)), has_relatives(Xc))
-        if len(yc) and yc.any():
-            p = self.clf_.predict_proba(Xc[:, self.columns])[:, 1]
+        p = self.clf_.predict_proba(Xc[:, self.columns])[:, 1] if len(yc) else np.zeros(0)
+        if yc.any():
             self.threshold_ = best_f1_threshold(yc, p)
-            self.held_ = (yc, p, has_relatives(Xc))
+        # held-in labels, probabilities and whether the type has labelled relatives: what the stage's gates are fitted on
+        self.held_ = (yc, p, has_relatives(Xc))
         return self
 
     def fit_importance(self, targets: dict[str, np.ndarray]) -> "ApplicabilityModel":
