@@ -345,9 +345,10 @@ def evaluate(stage: str, data: Path | None, train_dir: Path | None, test_dir: Pa
             render_rows(rows, title=f"{name} / {table} ({profile} profile)")
             sizes = {k: v for k, v in result.get(table, {}).items() if not isinstance(v, (dict, list))}
             click.echo("  " + ", ".join(f"{k}={v}" for k, v in sizes.items()))
-        for what, texts in result.get("unjudged samples", {}).items():
-            if texts:
-                click.echo(f"  unjudged (for a person to read), {what}: " + " | ".join(texts))
+        for samples, about in (("wrong samples", "judged wrong"), ("unjudged samples", "unjudged (for a person to read)")):
+            for what, texts in result.get(samples, {}).items():
+                if texts:
+                    click.echo(f"  {about}, {what}: " + " | ".join(texts))
         for skipped in result.get("skipped", []):
             click.echo(f"  skipped: {skipped}")
         click.echo(f"{name}: {profile} profile ({result['profile']['about']}), {result['profile']['seconds']:.0f} s")

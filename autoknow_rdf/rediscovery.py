@@ -2,16 +2,21 @@
 
 `autoknow evaluate pipeline --data DIR` ingests DIR into a scratch store, hides a deterministic
 share of the facts it knows (attribute values of products, product types, the parent edges of
-leaf types) and plants wrong values into a share of the remaining attribute facts, then trains
-and runs the stages at their gates as the demo does. What a stage added is then judged against
-what was hidden: an imputed value is right when it is a hidden value of that product and
-attribute, a product type when it is one of the product's hidden types, a parent edge when it
-is one of the leaf's hidden parents, a quarantine when its value was planted (and wrong when it
-was a value the data set gave). Added facts the hidden set cannot judge (a value for a pair
-that was never hidden, a new type, a relation decision, a synonym link) are counted apart with
-a sample for a person to read: they are not counted as wrong. Each kind is scored beside a named
-baseline in the same run (dictionary matches for values and types, the head word for parents,
-"value not in the text" for cleaning).
+leaf types, one English name of a type or value that has several) and plants wrong values into
+a share of the remaining attribute facts, then trains and runs the stages at their gates as the
+demo does. A hidden name comes back as a term of its own (a type known only by that name, or a
+value of the same attribute), which the synonym stage should link to the term it was taken
+from. What a stage added is then judged against what was hidden: an imputed value is right when
+it is a hidden value of that product and attribute, a product type when it is one of the
+product's hidden types, a parent edge when it is one of the leaf's hidden parents, a quarantine
+when its value was planted (and wrong when it was a value the data set gave), a synonym link of
+a split-off name when it joins the term the name came from (and wrong when it joins another
+type of that term's curated taxonomy). Added facts the hidden set cannot judge (a value for a
+pair that was never hidden, a new type, a relation decision, a link between two terms that were
+never split) are counted apart with a sample for a person to read: they are not counted as
+wrong; a sample of the wrong ones is printed too. Each kind is scored beside a named baseline in
+the same run (dictionary matches for values and types, the head word for parents, "value not in
+the text" for cleaning, the closest spelling for synonyms).
 
 Only the scratch store is changed: hiding removes its quads and their reifiers; the data folder
 is read, never written.
@@ -32,13 +37,14 @@ from pyoxigraph import NamedNode, Triple
 from .provenance import Fact, ingest_activity, reifier_iri
 from .splits import bucket
 from .store import KnowledgeStore
-from .vocab import AK, ID, RDF, RDFS, graph_iri, value_iri
+from .vocab import AK, ID, OWL, RDF, RDFS, SKOS, graph_iri, scheme_iri, slug, type_iri, value_iri
 
 __all__ = ["Hidden", "mask", "judge", "evaluate_pipeline", "evaluate_rediscovery", "measured_precision"]
 
 HIDE = 20  # percent of products (values, types) and of leaf types (parents) whose facts are hidden
 PLANT = 10  # percent of the remaining attribute facts that get a planted wrong value beside them
-SAMPLE = 8  # unjudged facts shown per stage and kind
+SAMPLE = 8  # unjudged (and wrong) facts shown per stage and kind
+SPLIT_SCHEME = "label"  # a split-off type name becomes a type known only by name, as the taxonomy stage's new types
 
 
 @dataclass
@@ -53,6 +59,8 @@ class Hidden:
     labels: dict[str, str] = field(default_factory=dict)  # value IRI -> label
     titles: dict[str, str] = field(default_factory=dict)  # product -> title
     names: dict[str, str] = field(default_factory=dict)  # type -> name
+    split: dict[str, str] = field(default_factory=dict)  # term made of a hidden name -> the term it was taken from
+    groups: dict[str, str] = field(default_factory=dict)  # term -> taxonomy (types) or attribute (values)
 
 
 def _remove(store: KnowledgeStore, s: NamedNode, p: NamedNode, o: NamedNode) -> int:
@@ -108,6 +116,7 @@ def mask(store: KnowledgeStore, hide: int = HIDE, plant: int = PLANT, seed: int 
     for t, ps in hidden.parents.items():
         for q in ps:
             _remove(store, NamedNode(t), RDFS.subClassOf, NamedNode(q))
+    split = _split_names(store, hidden, hide, seed)
     kept = [f for f in facts if (f[0], f[1]) not in hidden.values]
     by_attribute: dict[str, list[str]] = {}
     own: dict[tuple[str, str], set[str]] = {}
@@ -124,12 +133,59 @@ def mask(store: KnowledgeStore, hide: int = HIDE, plant: int = PLANT, seed: int 
                 hidden.planted.add((p, a, w))
                 planted.append(Fact(NamedNode(p), NamedNode(a), NamedNode(w)))
     hidden.original = set(kept)
+    if split:
+        key = hashlib.sha256("\n".join(sorted(hidden.split)).encode()).hexdigest()
+        store.write(ingest_activity(Path("masked-evaluation/split-off-names"), key, "split-off-names", __version__), split)
     if planted:
         key = hashlib.sha256("\n".join(" ".join(t) for t in sorted(hidden.planted)).encode()).hexdigest()
         store.write(ingest_activity(Path("masked-evaluation/planted-wrong-values"), key, "planted-wrong-values", __version__),
                     planted)
     store.store.flush()
     return hidden
+
+
+def _split_names(store: KnowledgeStore, hidden: Hidden, hide: int, seed: int) -> list[Fact]:
+    """Take one English alternative name off a share of the types and values that have one and
+    return the facts of a new term carrying it: a type in the scheme of types known only by
+    name, or a value of the same attribute (what a catalogue with an unlinked synonym looks like)."""
+    from pyoxigraph import Literal
+
+    terms: dict[str, dict[str, Any]] = {}
+    for r in store.select("list_term_names"):
+        t = terms.setdefault(r["term"].value, {"kind": r["kind"].value, "group": r["group"].value, "names": {}})
+        hidden.groups[r["term"].value] = r["group"].value
+        t["names"][r["name"]] = r["preferred"].value == "true"
+    taken = {slug(n.value) for t in terms.values() for n in t["names"]}
+    new_terms: set[str] = set()
+    facts: list[Fact] = []
+    for term, t in sorted(terms.items()):
+        if bucket(f"hide-name{seed}" + term) >= hide:
+            continue
+        preferred = {slug(n.value) for n, pref in t["names"].items() if pref}
+        alternatives = sorted((n for n, pref in t["names"].items()
+                               if not pref and (n.language or "en") == "en" and slug(n.value) not in preferred),
+                              key=lambda n: n.value)
+        if not alternatives:
+            continue
+        name = alternatives[0]
+        if t["kind"] == "type":
+            new = type_iri(SPLIT_SCHEME, "split-" + slug(name.value))
+            shape = [(RDF.type, OWL.Class), (SKOS.inScheme, scheme_iri(SPLIT_SCHEME))]
+        else:
+            new = value_iri(t["group"].rsplit("/", 1)[-1], name.value)
+            shape = [(RDF.type, AK.AttributeValue), (AK.ofAttribute, NamedNode(t["group"]))]
+        if new.value in terms or new.value in new_terms or sum(slug(n.value) == slug(name.value) for n in t["names"]) > 1:
+            continue
+        if t["kind"] == "value" and slug(name.value) in taken - {slug(n.value) for n in t["names"]}:
+            continue  # another value already carries the name
+        for q in list(store.store.quads_for_pattern(NamedNode(term), SKOS.altLabel, name, None)):
+            _remove(store, q.subject, q.predicate, q.object)
+        new_terms.add(new.value)
+        hidden.split[new.value] = term
+        hidden.groups[new.value] = scheme_iri(SPLIT_SCHEME).value if t["kind"] == "type" else t["group"]
+        hidden.names[new.value] = name.value
+        facts += [Fact(new, p, o) for p, o in shape] + [Fact(new, RDFS.label, Literal(name.value, language="en"))]
+    return facts
 
 
 def added(store: KnowledgeStore, graph: NamedNode) -> list[tuple[str, str, Any]]:
@@ -148,7 +204,8 @@ def judge(stage: str, triples: list[tuple[str, str, Any]], hidden: Hidden) -> di
     kinds: dict[str, dict[str, Any]] = {}
 
     def count(kind: str, verdict: bool | None, text: str, total: int | None) -> None:
-        k = kinds.setdefault(kind, {"added": 0, "judged": 0, "right": 0, "hidden": total, "unjudged sample": []})
+        k = kinds.setdefault(kind, {"added": 0, "judged": 0, "right": 0, "hidden": total, "unjudged sample": [],
+                                    "wrong sample": []})
         k["added"] += 1
         if verdict is None:
             if len(k["unjudged sample"]) < SAMPLE:
@@ -156,6 +213,11 @@ def judge(stage: str, triples: list[tuple[str, str, Any]], hidden: Hidden) -> di
         else:
             k["judged"] += 1
             k["right"] += int(verdict)
+            if not verdict and len(k["wrong sample"]) < SAMPLE:
+                k["wrong sample"].append(text)
+
+    def name(term: str) -> str:
+        return hidden.names.get(term) or hidden.labels.get(term) or term.rsplit("/", 1)[-1]
 
     hidden_values = sum(len(v) for v in hidden.values.values())
     for s, p, o in triples:
@@ -176,10 +238,29 @@ def judge(stage: str, triples: list[tuple[str, str, Any]], hidden: Hidden) -> di
             verdict = True if t in hidden.planted else False if t in hidden.original else None
             count("quarantined", verdict, f"{hidden.titles.get(t[0], t[0])} → {t[1].rsplit('/', 1)[-1]}: "
                                          f"{hidden.labels.get(t[2], t[2].rsplit('/', 1)[-1])}", len(hidden.planted))
+        elif stage == "synonyms" and p in (OWL.sameAs.value, OWL.equivalentClass.value) and isinstance(o, NamedNode):
+            count("sameAs link" if p == OWL.sameAs.value else "equivalentClass link", _link_verdict(s, o.value, hidden),
+                  f"{name(s)} ≈ {name(o.value)}", len(hidden.split))
     for k in kinds.values():
         k["precision"] = k["right"] / k["judged"] if k["judged"] else None
         k["recall"] = k["right"] / k["hidden"] if k["hidden"] else None
     return kinds
+
+
+def _link_verdict(a: str, b: str, hidden: Hidden) -> bool | None:
+    """A link of a split-off name is right when it joins the term the name came from, wrong when
+    it joins another type of that term's curated taxonomy (whose types are distinct by design);
+    a link between terms never split cannot be judged."""
+    for new, other in ((a, b), (b, a)):
+        if new in hidden.split:
+            source = hidden.split[new]
+            if other == source:
+                return True
+            split_scheme = scheme_iri(SPLIT_SCHEME).value
+            is_type = hidden.groups.get(new) == split_scheme
+            if is_type and hidden.groups.get(other) == hidden.groups.get(source) != split_scheme:
+                return False
+    return None
 
 
 def baselines(store: KnowledgeStore, hidden: Hidden) -> dict[str, dict[str, Any]]:
@@ -225,17 +306,41 @@ def baselines(store: KnowledgeStore, hidden: Hidden) -> dict[str, dict[str, Any]
         if label and not value_in_text(label, hidden.titles.get(p, "")):
             triples.append((p, AK.quarantines.value, Triple(NamedNode(p), NamedNode(a), NamedNode(v))))
     out["quarantined"] = judge("cleaning", triples, hidden).get("quarantined", _empty())
+    out.update(_closest_spelling(store, hidden))
     return out
 
 
+def _closest_spelling(store: KnowledgeStore, hidden: Hidden, cutoff: float = 80) -> dict[str, dict[str, Any]]:
+    """The synonym baseline: link each split-off name to the term whose English name is spelled
+    most alike (types among all types, values within their attribute), when similar enough."""
+    from rapidfuzz import process, utils
+
+    names: dict[tuple[str, str], list[tuple[str, str]]] = {}  # (kind, group or "") -> [(name, term)]
+    for r in store.select("list_term_names"):
+        if (r["name"].language or "en") == "en":
+            key = ("type", "") if r["kind"].value == "type" else ("value", r["group"].value)
+            names.setdefault(key, []).append((r["name"].value, r["term"].value))
+    triples = []
+    for new in sorted(hidden.split):
+        is_type = hidden.groups.get(new) == scheme_iri(SPLIT_SCHEME).value
+        choices = [(n, t) for n, t in names.get(("type", "") if is_type else ("value", hidden.groups.get(new, "")), []) if t != new]
+        best = process.extractOne(hidden.names[new], [n for n, _ in choices], processor=utils.default_process, score_cutoff=cutoff)
+        if best is not None:
+            triples.append((new, (OWL.equivalentClass if is_type else OWL.sameAs).value, NamedNode(choices[best[2]][1])))
+    return judge("synonyms", triples, hidden)
+
+
 def _empty() -> dict[str, Any]:
-    return {"added": 0, "judged": 0, "right": 0, "hidden": None, "precision": None, "recall": None, "unjudged sample": []}
+    return {"added": 0, "judged": 0, "right": 0, "hidden": None, "precision": None, "recall": None, "unjudged sample": [],
+            "wrong sample": []}
 
 
 BASELINES = {"attribute value": "baseline: dictionary (the attribute's known values in the title)",
              "product typed": "baseline: dictionary (a type name in the title)",
              "subClassOf edge": "baseline: head word (a type with children named with the same last word)",
-             "quarantined": "baseline: value not in the title"}
+             "quarantined": "baseline: value not in the title",
+             "equivalentClass link": "baseline: closest spelling (the most alike English name, if alike enough)",
+             "sameAs link": "baseline: closest spelling (the most alike English name, if alike enough)"}
 
 
 PROFILES = {"quick": {"seeds": (0,)}, "full": {"seeds": (0, 1, 2)}}  # each seed hides and plants other facts
@@ -273,6 +378,7 @@ def evaluate_pipeline(data: Path, min_precision: float | None = None, stages: tu
         finally:
             store.close()
     sizes = {"hidden values": sum(len(v) for v in hidden.values.values()), "hidden product types": sum(len(v) for v in hidden.types.values()),
+             "split-off names": len(hidden.split),
              "hidden parent edges": sum(len(v) for v in hidden.parents.values()), "planted wrong values": len(hidden.planted),
              "values the data set gave, still there": len(hidden.original)}
     return {"counts": counts, "sizes": sizes, "gates": gates}
@@ -300,11 +406,12 @@ def evaluate_rediscovery(data: Path, test: Path | None = None, model: Path | Non
         run = evaluate_pipeline(Path(data), min_precision, seed=seed, **options)
         runs.append({"seed": seed, **run["sizes"], "gates": run["gates"]})
         for key, k in run["counts"].items():
-            p = pooled.setdefault(key, {"added": 0, "judged": 0, "right": 0, "hidden": 0, "unjudged sample": []})
+            p = pooled.setdefault(key, {"added": 0, "judged": 0, "right": 0, "hidden": 0, "unjudged sample": [], "wrong sample": []})
             for n in ("added", "judged", "right"):
                 p[n] += k[n]
             p["hidden"] += k["hidden"] or 0
-            p["unjudged sample"] = (p["unjudged sample"] + k["unjudged sample"])[:SAMPLE]
+            for sample in ("unjudged sample", "wrong sample"):
+                p[sample] = (p[sample] + k[sample])[:SAMPLE]
             if k["precision"] is not None:
                 per_seed.setdefault(key, []).append(k["precision"])
     rows = []
@@ -319,10 +426,11 @@ def evaluate_rediscovery(data: Path, test: Path | None = None, model: Path | Non
                             "min precision": min_precision or DEFAULT_MIN_PRECISION, "data": str(data),
                             "date": date.today().isoformat()},
             "seeds": runs, "unjudged samples": {f"{m} / {k}": v["unjudged sample"] for (m, k), v in pooled.items()},
+            "wrong samples": {f"{m} / {k}": v["wrong sample"] for (m, k), v in pooled.items()},
             "profile": {"name": profile, "about": ABOUT[profile], "settings": PROFILES[profile],
                         "seconds": round(time.perf_counter() - start, 1)},
-            "skipped": ["relations and synonyms add facts the hidden set cannot judge (applicability decisions, "
-                        "sameAs/equivalentClass links): counted as unjudged; their precision is their gates' held-in one"]}
+            "skipped": ["relations adds facts the hidden set cannot judge (applicability decisions): counted as "
+                        "unjudged; their precision is their gates' held-in one"]}
 
 
 def measured_precision(result: dict[str, Any], stage: str, kind: str) -> float | None:

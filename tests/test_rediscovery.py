@@ -60,3 +60,31 @@ def test_a_random_predictor_scores_low_and_the_baseline_beside_it(demo_cut):
     assert random_values["judged"] >= 20 and random_values["precision"] < 0.3
     assert baseline["judged"] >= 5 and baseline["precision"] > random_values["precision"]
     assert random_values["added"] >= random_values["judged"]  # values for never-hidden pairs are counted apart
+
+
+
+def test_masking_splits_off_names_as_terms_of_their_own(cut_files):
+    store = fill(KnowledgeStore(), cut_files)
+    hidden = mask(store)
+    assert hidden.split, "the cut's values have English alternative names"
+    names = {(r["term"].value, r["name"].value) for r in store.select("list_term_names")}
+    for new, source in hidden.split.items():
+        assert (new, hidden.names[new]) in names  # the name is a term of its own now
+        assert (source, hidden.names[new]) not in names  # and no longer a name of its source
+        assert hidden.groups[new] == hidden.groups[source]  # a value stays in its attribute
+    assert store.ask("find_facts_without_provenance") is False
+
+
+def test_a_synonym_link_is_right_to_its_source_wrong_to_a_curated_sibling_and_else_unjudged():
+    from autoknow_rdf.rediscovery import SPLIT_SCHEME, Hidden, judge
+    from autoknow_rdf.vocab import OWL, scheme_iri
+
+    off, label = "https://w3id.org/autoknow/id/scheme/off", scheme_iri(SPLIT_SCHEME).value
+    new, source, sibling, stranger = (f"https://w3id.org/autoknow/id/type/{x}" for x in ("label/split-crisps", "off/chips", "off/nuts", "gs1/snacks"))
+    hidden = Hidden(split={new: source}, groups={new: label, source: off, sibling: off, stranger: "gs1"},
+                    names={new: "Crisps", source: "Chips", sibling: "Nuts", stranger: "Snacks"})
+    links = [(new, source), (source, new), (new, sibling), (new, stranger), (stranger, source)]
+    verdicts = judge("synonyms", [(a, OWL.equivalentClass.value, NamedNode(b)) for a, b in links], hidden)["equivalentClass link"]
+    assert (verdicts["added"], verdicts["judged"], verdicts["right"]) == (5, 3, 2)
+    assert verdicts["wrong sample"] == ["Crisps ≈ Nuts"]
+    assert verdicts["unjudged sample"] == ["Crisps ≈ Snacks", "Snacks ≈ Chips"]

@@ -85,10 +85,19 @@ def _decoded(value: str) -> str:
     return html.unescape(html.unescape(value))
 
 
-def value_scores(products: list[LabelledProduct], predicted: list[dict[str, list[Span]]]) -> dict[str, Any]:
-    """Exact-span and value-match P/R/F1 (micro), value-match F1 per attribute and its macro mean."""
+def value_scores(products: list[LabelledProduct], predicted: list[dict[str, list[Span]]],
+                 seen: dict[str, set[str]] | None = None) -> dict[str, Any]:
+    """Exact-span and value-match P/R/F1 (micro), value-match F1 per attribute and its macro mean.
+
+    "value" is ExtractGPT's micro-F1 at its strict reading: a value predicted for an attribute
+    the product has no gold value of is a false positive. "lenient" scores only the attributes
+    the product has gold values of (what span-labelled data sets can vouch for: an unlabelled
+    attribute may still be in the text). With `seen` (attribute -> normalised training values),
+    recall is split into gold values training saw and values it never saw."""
     span = Counter()
     value = Counter()
+    lenient = Counter()
+    by_novelty = Counter()
     per_attr: dict[str, Counter] = defaultdict(Counter)
     for p, pred in zip(products, predicted):
         for f in p.texts:
@@ -104,6 +113,12 @@ def value_scores(products: list[LabelledProduct], predicted: list[dict[str, list
             c = Counter(tp=len(g & q), fp=len(q - g), fn=len(g - q))
             value.update(c)
             per_attr[a].update(c)
+            if g:
+                lenient.update(c)
+            if seen is not None:
+                for v in g:
+                    novelty = "seen" if v in seen.get(a, ()) else "unseen"
+                    by_novelty.update({f"{novelty} gold": 1, f"{novelty} found": int(v in q)})
 
     def prf(c: Counter) -> dict[str, float]:
         prec = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 0.0
@@ -112,8 +127,13 @@ def value_scores(products: list[LabelledProduct], predicted: list[dict[str, list
                 "support": c["tp"] + c["fn"]}
 
     attrs = {a: prf(c) for a, c in per_attr.items() if c["tp"] + c["fn"] > 0}
-    return {"span": prf(span), "value": prf(value), "attributes": attrs,
-            "macro_f1": statistics.fmean(a["f1"] for a in attrs.values()) if attrs else 0.0}
+    recall = {n: by_novelty[f"{n} found"] / by_novelty[f"{n} gold"] if by_novelty[f"{n} gold"] else None
+              for n in ("seen", "unseen")}
+    return {"span": prf(span), "value": prf(value), "lenient": prf(lenient), "attributes": attrs,
+            "macro_f1": statistics.fmean(a["f1"] for a in attrs.values()) if attrs else 0.0,
+            "recall of seen values": recall["seen"], "recall of unseen values": recall["unseen"],
+            "unseen share": by_novelty["unseen gold"] / (by_novelty["seen gold"] + by_novelty["unseen gold"])
+            if by_novelty["seen gold"] + by_novelty["unseen gold"] else None}
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,8 @@ __all__ = ["evaluate_imputation", "evaluate_value_tagging", "evaluate", "dev_pre
 
 SEEDS = (0, 1, 2)
 EPOCHS = 5
+QA_EPOCHS = 3
+QA_METHOD = "QA extractor (type + attribute as the question)"
 HELD_OUT_SHARE = 0.15  # of a data set's products, whose types training never sees
 SLICES = ("known types", "unseen types")
 
@@ -105,18 +107,22 @@ def _per_product(products: list[LabelledProduct], flat: list[list[Span]]) -> lis
 def _rows(dataset: str, method: str, s: dict[str, Any]) -> dict[str, Any]:
     return {"data set": dataset, "method": method, "span P": s["span"]["precision"], "span R": s["span"]["recall"],
             "span F1": s["span"]["f1"], "value P": s["value"]["precision"], "value R": s["value"]["recall"],
-            "value F1": s["value"]["f1"], "macro F1": s["macro_f1"]}
+            "value F1": s["value"]["f1"], "lenient F1": s["lenient"]["f1"], "macro F1": s["macro_f1"],
+            "R seen values": s["recall of seen values"], "R unseen values": s["recall of unseen values"]}
 
 
 def evaluate_value_tagging(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: int = EPOCHS,
                            embed: Callable | None = None, progress=None, test: Path | None = None,
-                           trained=None, typed: tuple[bool, ...] = (True, False), max_train: int | None = None,
-                           max_dev: int | None = None) -> dict[str, Any]:
-    """Conditioned vs unconditioned tagger (each over `seeds`) and the dictionary, same split
-    (20% of `data` by hash, or every labelled product of the `test` folder); `trained`, a saved
-    ValueTagger, is scored instead of training any (its attributes only)."""
+                           trained=None, typed: tuple[bool, ...] = (True, False), qa: bool = True,
+                           max_train: int | None = None, max_dev: int | None = None,
+                           qa_epochs: int | None = None) -> dict[str, Any]:
+    """The QA extractor, the conditioned and unconditioned taggers (each over `seeds`) and the
+    dictionary, same split (20% of `data` by hash, or every labelled product of the `test`
+    folder); `trained`, a saved ValueTagger or QAExtractor, is scored instead of training any
+    (its attributes only)."""
     from ...ml.encoder import embed as default_embed
     from .model import ValueTagger
+    from .qa import QAExtractor
 
     embed = embed or default_embed
     products = labelled_products(data)
@@ -141,6 +147,10 @@ def evaluate_value_tagging(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: i
     examples = _examples(train)
     dev_texts = [(t, p.type_key) for p in dev for t in p.texts.values()]
     datasets = sorted({p.dataset for p in dev})
+    seen: dict[str, set[str]] = defaultdict(set)
+    for p in train:
+        for a, vs in p.gold.items():
+            seen[a] |= vs
 
     runs: dict[str, list[dict[str, Any]]] = {}
     timings = {}
@@ -149,7 +159,16 @@ def evaluate_value_tagging(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: i
         flat = trained.predict([t for t, _ in dev_texts], [k for _, k in dev_texts], vectors,
                                {k: a & known for k, a in allowed.items()})
         runs["saved model" + (" (type-conditioned)" if trained.conditioned else "")] = [
-            _score_slices(dev, _per_product(dev, flat), datasets, unseen)]
+            _score_slices(dev, _per_product(dev, flat), datasets, unseen, seen)]
+    if qa and trained is None:
+        for seed in seeds:
+            start = time.perf_counter()
+            extractor = QAExtractor(attributes, epochs=qa_epochs or QA_EPOCHS, seed=seed).fit(examples, None, allowed, progress)
+            timings[f"{QA_METHOD} seed {seed} train s"] = time.perf_counter() - start
+            start = time.perf_counter()
+            flat = extractor.predict([t for t, _ in dev_texts], [k for _, k in dev_texts], None, allowed)
+            timings[f"{QA_METHOD} seed {seed} predict s"] = time.perf_counter() - start
+            runs.setdefault(QA_METHOD, []).append(_score_slices(dev, _per_product(dev, flat), datasets, unseen, seen))
     for conditioned in (() if trained is not None else typed):
         method = "tagger + type" if conditioned else "tagger, no type (OpenTag-style)"
         for seed in seeds:
@@ -158,18 +177,17 @@ def evaluate_value_tagging(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: i
                 examples, vectors, allowed, progress)
             timings[f"{method} seed {seed} train s"] = time.perf_counter() - start
             flat = tagger.predict([t for t, _ in dev_texts], [k for _, k in dev_texts], vectors, allowed)
-            runs.setdefault(method, []).append(_score_slices(dev, _per_product(dev, flat), datasets, unseen))
+            runs.setdefault(method, []).append(_score_slices(dev, _per_product(dev, flat), datasets, unseen, seen))
     baseline = dictionary_baseline(train, allowed)
     flat = [baseline(t, k) for t, k in dev_texts]
-    runs["baseline: dictionary"] = [_score_slices(dev, _per_product(dev, flat), datasets, unseen)]
+    runs["baseline: dictionary"] = [_score_slices(dev, _per_product(dev, flat), datasets, unseen, seen)]
 
     rows, per_attribute = [], []
     for sl in SLICES:
         for method, scored in runs.items():
             for ds in [d for d in datasets + ["all"] if d in scored[0][sl]]:
                 seeds_rows = [_rows(ds, method, s[sl][ds]) for s in scored]
-                row = {"slice": sl} | {k: (statistics.fmean(r[k] for r in seeds_rows) if isinstance(seeds_rows[0][k], float)
-                                           else seeds_rows[0][k]) for k in seeds_rows[0]}
+                row = {"slice": sl} | {k: _mean([r[k] for r in seeds_rows]) for k in seeds_rows[0]}
                 row["value F1 sd"] = statistics.stdev(r["value F1"] for r in seeds_rows) if len(seeds_rows) > 1 else None
                 row["seeds"] = len(seeds_rows)
                 rows.append(row)
@@ -189,16 +207,24 @@ def _slice(p: LabelledProduct, unseen: set[str]) -> str:
     return SLICES[1] if p.type_key in unseen else SLICES[0]
 
 
+def _mean(values: list) -> Any:
+    """The mean of a column's numbers over seeds (None where no seed has one); text as it is."""
+    if isinstance(values[0], str):
+        return values[0]
+    numbers = [v for v in values if v is not None]
+    return statistics.fmean(numbers) if numbers else None
+
+
 def _score_slices(dev: list[LabelledProduct], pred: list[dict[str, list[Span]]], datasets: list[str],
-                  unseen: set[str]) -> dict[str, dict[str, Any]]:
+                  unseen: set[str], seen: dict[str, set[str]] | None = None) -> dict[str, dict[str, Any]]:
     """Scores per slice (known / unseen types), per data set and over all; empty parts are left out."""
     out: dict[str, dict[str, Any]] = {}
     for sl in SLICES:
         pairs = [(p, q) for p, q in zip(dev, pred) if _slice(p, unseen) == sl]
-        out[sl] = {ds: value_scores(*zip(*part)) for ds in datasets
+        out[sl] = {ds: value_scores(*zip(*part), seen=seen) for ds in datasets
                    if (part := [(p, q) for p, q in pairs if p.dataset == ds])}
         if pairs:
-            out[sl]["all"] = value_scores(*zip(*pairs))
+            out[sl]["all"] = value_scores(*zip(*pairs), seen=seen)
     return out
 
 
@@ -248,9 +274,11 @@ def evaluate_imputation(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: int 
 
 
 
-# quick: one seed of the tagger the stage runs (no type input) beside the dictionary, on samples
-PROFILES = {"full": {}, "quick": {"seeds": (0,), "epochs": 2, "implicit_sizes": {"sample": 2000, "max_val": 3000},
-                                  "tagging_sizes": {"typed": (False,), "max_train": 2000, "max_dev": 1000}}}
+# quick: one seed of the QA extractor and of the tagger without the type input beside the
+# dictionary, on 600 training and 400 dev products (the QA extractor asks every applicable
+# attribute of a text: about 8 forward passes where the tagger makes one)
+PROFILES = {"full": {}, "quick": {"seeds": (0,), "epochs": 5, "implicit_sizes": {"sample": 2000, "max_val": 3000},
+                                  "tagging_sizes": {"typed": (False,), "max_train": 600, "max_dev": 400, "qa_epochs": 2}}}
 
 
 def evaluate(data: Path, test: Path | None = None, model: Path | None = None, profile: str = "full") -> dict[str, Any]:

@@ -25,7 +25,7 @@ import numpy as np
 from ...vocab import slug
 from ...ml.spans import Span, snap_to_words
 
-__all__ = ["ValueExample", "ValueTagger", "trim_span", "single_valued", "keep_best_value"]
+__all__ = ["ValueExample", "ValueTagger", "trim_span", "single_valued", "keep_best_value", "decode_tags", "targets"]
 
 TYPE_DIM = 384
 HEAD_LR = 10  # the output head starts from scratch: it learns at 10x the encoder's rate
@@ -101,6 +101,32 @@ def keep_best_value(text: str, spans: list[Span], single: set[str]) -> list[Span
     return [sp for sp in spans if sp.label not in single or slug(text[sp.start:sp.end]) == best[sp.label][1]]
 
 
+def decode_tags(text: str, offsets, probs: np.ndarray, label: str) -> list[Span]:
+    """Value spans of one attribute from its O/B/I probabilities per token ([tokens, 3]; tokens
+    with an empty offset are skipped): B starts a value, I extends it (an I after O starts one
+    too); confidence is the mean probability of the chosen tags; spans are widened to whole
+    words and lose the connectors at their edges.
+
+    >>> probs = np.array([[.9, .05, .05], [.1, .8, .1], [.2, .1, .7], [.9, .05, .05]])
+    >>> decode_tags("Acme Dark Roast 12oz", [(0, 4), (5, 9), (10, 15), (16, 20)], probs, "Roast")
+    [Span(label='Roast', start=5, end=15, score=0.75)]
+    """
+    tags = probs.argmax(-1)
+    found, cur = [], None
+    for (a, b), t, row in zip(offsets, tags, probs):
+        if a == b:
+            continue
+        if t == 0:
+            cur = None
+        elif t == 2 and cur is not None:
+            cur[1], cur[2] = b, cur[2] + [float(row[t])]
+        else:
+            cur = [a, b, [float(row[t])]]
+            found.append(cur)
+    snapped = snap_to_words(text, [Span(label, a, b, sum(ps) / len(ps)) for a, b, ps in found])
+    return [s for s in (Span(s.label, *trim_span(text, s.start, s.end), s.score) for s in snapped) if s.end > s.start]
+
+
 def _net(path: str, n_labels: int, conditioned: bool):
     """MiniLM encoder + a 3-way (O/B/I) head per attribute; with the type's vector as an input."""
     import torch
@@ -139,10 +165,10 @@ def _net(path: str, n_labels: int, conditioned: bool):
     return Net()
 
 
-def _targets(offsets, spans: tuple[Span, ...], label_id: dict[str, int], n_labels: int) -> np.ndarray:
+def targets(offsets, spans: tuple[Span, ...], label_id: dict[str, int], n_labels: int) -> np.ndarray:
     """[tokens, labels] of 0 (O), 1 (B), 2 (I); -100 on special tokens.
 
-    >>> _targets([(0, 0), (0, 3), (4, 9), (0, 0)], (Span("A", 0, 9), Span("B", 4, 9)), {"A": 0, "B": 1}, 2).tolist()
+    >>> targets([(0, 0), (0, 3), (4, 9), (0, 0)], (Span("A", 0, 9), Span("B", 4, 9)), {"A": 0, "B": 1}, 2).tolist()
     [[-100, -100], [1, 0], [2, 1], [-100, -100]]
     """
     out = np.zeros((len(offsets), n_labels), dtype=np.int64)
@@ -197,8 +223,9 @@ class ValueTagger:
         return enc, offsets, tv, mask
 
     def fit(self, examples: list[ValueExample], vectors: dict[str, np.ndarray], allowed: dict[str, set[str]],
-            progress=None) -> "ValueTagger":
-        """Fine-tune on labelled texts; `allowed` maps each type key to the attributes that apply."""
+            progress=None, type_words: dict[str, str] | None = None) -> "ValueTagger":
+        """Fine-tune on labelled texts; `allowed` maps each type key to the attributes that apply
+        (`type_words` is the QA extractor's: the tagger reads the type through `vectors`)."""
         import torch
         from torch.nn import functional as F
 
@@ -221,7 +248,7 @@ class ValueTagger:
         def loss_of(idx: list[int]):
             batch = [examples[j] for j in idx]
             enc, offsets, tv, mask = self._batch([e.text for e in batch], [e.type_key for e in batch], vectors, allowed)
-            y = torch.tensor(np.stack([_targets(o, e.spans, label_id, len(self.attributes)) for o, e in zip(offsets, batch)]))
+            y = torch.tensor(np.stack([targets(o, e.spans, label_id, len(self.attributes)) for o, e in zip(offsets, batch)]))
             known = torch.tensor([[e.known is None or a in e.known for a in self.attributes] for e in batch])
             y = torch.where((mask & known)[:, None, :], y, torch.full_like(y, -100)).to(self.device_)
             if not bool((y != -100).any()):  # nothing labelled in this batch: no gradient (a NaN loss)
@@ -241,7 +268,7 @@ class ValueTagger:
         return self
 
     def predict(self, texts: list[str], keys: list[str], vectors: dict[str, np.ndarray], allowed: dict[str, set[str]],
-                batch_size: int = 64) -> list[list[Span]]:
+                batch_size: int = 64, type_words: dict[str, str] | None = None) -> list[list[Span]]:
         """Value spans per text (label = attribute), only for the attributes allowed for its type."""
         from ...ml.trainer import predict_in_length_order
 
@@ -255,25 +282,11 @@ class ValueTagger:
         return predict_in_length_order([len(t) for t in texts], batch_size, run)
 
     def _decode(self, text: str, offsets, probs: np.ndarray, mask: np.ndarray) -> list[Span]:
-        """Per allowed attribute: B starts a value, I extends it (an I after O starts one too);
-        confidence is the mean probability of the chosen tags; connectors at a span's edges go."""
+        """Per allowed attribute, the spans `decode_tags` reads; single-valued attributes keep their best."""
         spans: list[Span] = []
         tags = probs.argmax(-1)  # [tokens, labels]
         for li in np.flatnonzero(mask & tags.any(0)):
-            found, cur = [], None
-            for (a, b), t, row in zip(offsets, tags[:, li], probs[:, li]):
-                if a == b:
-                    continue
-                if t == 0:
-                    cur = None
-                elif t == 2 and cur is not None:
-                    cur[1], cur[2] = b, cur[2] + [float(row[t])]
-                else:
-                    cur = [a, b, [float(row[t])]]
-                    found.append(cur)
-            snapped = snap_to_words(text, [Span(self.attributes[li], a, b, sum(ps) / len(ps)) for a, b, ps in found])
-            spans += [Span(s.label, *trim_span(text, s.start, s.end), s.score) for s in snapped]
-            spans = [s for s in spans if s.end > s.start]
+            spans += decode_tags(text, offsets, probs[:, li], self.attributes[li])
         return sorted(keep_best_value(text, spans, self.single_valued_), key=lambda s: (s.start, s.label))
 
     # ---- persistence ---------------------------------------------------------------------------
