@@ -47,6 +47,17 @@ def test_value_scores_count_overlapping_spans_and_values_at_other_offsets():
     assert s["attributes"]["Brand Name"]["f1"] == 0.0 and s["attributes"]["Gender"]["f1"] == 1.0
 
 
+def test_the_lenient_score_skips_attributes_without_gold_and_recall_splits_by_seen_values():
+    title = "Acme Red Mug 12 oz"
+    gold = LabelledProduct("x", "1", "Mugs", {"title": title}, {"title": [Span("Brand", 0, 4), Span("Color", 5, 8)]},
+                           {"Brand": {"acme"}, "Color": {"red"}})
+    pred = {"title": [Span("Brand", 0, 4), Span("Size", 13, 18)]}  # no gold size: strict counts it, lenient does not
+    s = value_scores([gold], [pred], seen={"Brand": {"acme"}, "Color": {"blue"}})
+    assert (s["value"]["precision"], s["lenient"]["precision"]) == (0.5, 1.0)
+    assert s["value"]["recall"] == s["lenient"]["recall"] == 0.5
+    assert (s["recall of seen values"], s["recall of unseen values"], s["unseen share"]) == (1.0, 0.0, 0.5)
+
+
 @pytest.mark.skipif(not (SHARED / "ae_110k_attributes").is_dir(), reason="needs ../shared/data")
 def test_ae110k_entities_are_decoded_and_overlapping_spans_kept():
     products = [p for p in labelled_products(SHARED) if p.dataset == "ae-110k"]
@@ -91,23 +102,23 @@ def test_imputation_fills_only_missing_applicable_values_with_their_evidence(sto
 
 
 @pytest.mark.slow
-def test_value_tagging_evaluation_runs_the_tagger_beside_its_baselines(tmp_path):
-    from autoknow_rdf.stages.imputation.evaluate import evaluate_value_tagging
+def test_value_tagging_evaluation_runs_the_qa_extractor_and_the_tagger_beside_the_dictionary(tmp_path):
+    from autoknow_rdf.stages.imputation.evaluate import QA_METHOD, evaluate_value_tagging
 
     if not (SHARED / "ae_110k_attributes").is_dir():
         pytest.skip("needs ../shared/data")
     head(SHARED / "oa_mine_attributes/oa_mine_train.jsonl", tmp_path / "oa_mine_attributes/oa_mine_train.jsonl", 120)
     head(SHARED / "ae_110k_attributes/ae_110k_train.jsonl", tmp_path / "ae_110k_attributes/ae_110k_train.jsonl", 120)
-    out = evaluate_value_tagging(tmp_path, seeds=(0,), epochs=1)
+    out = evaluate_value_tagging(tmp_path, seeds=(0,), epochs=1, qa_epochs=1, typed=(False,))
     methods = {r["method"] for r in out["rows"]}
-    assert methods == {"tagger + type", "tagger, no type (OpenTag-style)", "baseline: dictionary"}
+    assert methods == {QA_METHOD, "tagger, no type (OpenTag-style)", "baseline: dictionary"}
     assert {r["data set"] for r in out["rows"]} == {"oa-mine", "ae-110k", "all"}
     assert out["dev_products"] + out["train_products"] == 240
     # whole types are held out of training and scored as a slice of their own
     assert {r["slice"] for r in out["rows"]} == {"known types", "unseen types"}
     assert out["unseen_types"] and all(sum(out["dev_by_dataset"][s].values()) for s in ("known types", "unseen types"))
     for r in out["rows"]:
-        assert 0 <= r["value F1"] <= 1 and 0 <= r["macro F1"] <= 1
+        assert 0 <= r["value F1"] <= 1 and 0 <= r["macro F1"] <= 1 and 0 <= r["lenient F1"] <= 1
 
 
 def test_distant_labels_are_partial_and_keep_titles_without_the_value(store):

@@ -57,9 +57,11 @@ def evaluate_implicit(path: Path, embed: Callable | None = None, sample: int = T
     preds["baseline: zero-shot cosine"] = zero
     rows = []
     attrs = sorted({e.attribute for e in val})
+    domains = sorted({a.split("/", 1)[0] for a in attrs})  # an implied value is read apart per domain
     for method, p in preds.items():
         acc = [float(q == e.value) for q, e in zip(p, val)]
         per_attr = [statistics.fmean(a for a, e in zip(acc, val) if e.attribute == at) for at in attrs]
-        rows.append({"method": method, "accuracy": statistics.fmean(acc), "macro accuracy (attributes)": statistics.fmean(per_attr),
-                     "food accuracy": statistics.fmean([a for a, e in zip(acc, val) if e.attribute.startswith("Food/")] or [0.0])})
+        rows.append({"method": method, "accuracy": statistics.fmean(acc), "macro accuracy (attributes)": statistics.fmean(per_attr)}
+                    | {f"{d} accuracy": statistics.fmean(a for a, e in zip(acc, val) if e.attribute.split("/", 1)[0] == d)
+                       for d in domains})
     return {"rows": rows, "train": len(train), "val": len(val), "attributes": len(attrs)}

@@ -223,9 +223,8 @@ class ValueTagger:
         return enc, offsets, tv, mask
 
     def fit(self, examples: list[ValueExample], vectors: dict[str, np.ndarray], allowed: dict[str, set[str]],
-            progress=None, type_words: dict[str, str] | None = None) -> "ValueTagger":
-        """Fine-tune on labelled texts; `allowed` maps each type key to the attributes that apply
-        (`type_words` is the QA extractor's: the tagger reads the type through `vectors`)."""
+            progress=None) -> "ValueTagger":
+        """Fine-tune on labelled texts; `allowed` maps each type key to the attributes that apply."""
         import torch
         from torch.nn import functional as F
 
@@ -268,7 +267,7 @@ class ValueTagger:
         return self
 
     def predict(self, texts: list[str], keys: list[str], vectors: dict[str, np.ndarray], allowed: dict[str, set[str]],
-                batch_size: int = 64, type_words: dict[str, str] | None = None) -> list[list[Span]]:
+                batch_size: int = 64) -> list[list[Span]]:
         """Value spans per text (label = attribute), only for the attributes allowed for its type."""
         from ...ml.trainer import predict_in_length_order
 

@@ -36,7 +36,6 @@ __all__ = ["ImputationStage", "ImputationInputs", "read_inputs"]
 
 MODEL_NAME = "autoknow-value-tagger"
 MODEL_VERSION = "0.4.0"  # 0.2: one value per text for single-valued attributes; 0.3: type layers at the encoder's rate; 0.4: calibrated per-attribute gates
-EXTRACTORS = ("qa", "tagger")  # the QA extractor (qa.py) and the value tagger (model.py), a named baseline
 HELD_IN = 15  # percent of products held out of training: their values calibrate the gates
 FIELDS = {SCHEMA.name.value: "title", SCHEMA.description.value: "description"}
 
@@ -120,26 +119,6 @@ def type_vectors(inputs: ImputationInputs, keys: set[str], embed) -> dict[str, n
     return out
 
 
-def type_paths(inputs: ImputationInputs, keys: set[str], depth: int = 4) -> dict[str, str]:
-    """The words a question names a key's types by: each type's path from its root (first parent
-    by name, at most `depth` names), so a new or unseen type borrows its parents' words.
-
-    >>> i = ImputationInputs(names={"t": "Espresso", "p": "Coffee", "g": "Beverages"}, parents={"t": {"p"}, "p": {"g"}})
-    >>> type_paths(i, {"t", ""})
-    {'': '', 't': 'Beverages > Coffee > Espresso'}
-    """
-    def path(t: str) -> list[str]:
-        names, seen = [], set()
-        while t and t not in seen and len(names) < depth:
-            seen.add(t)
-            if t in inputs.names:
-                names.append(inputs.names[t])
-            t = min(inputs.parents.get(t, ()), key=lambda q: inputs.names.get(q, q), default="")
-        return names[::-1]
-
-    return {k: " ; ".join(" > ".join(path(t)) for t in k.split("|")) if k else "" for k in sorted(keys)}
-
-
 def _distant(title: str, attribute: str, labels: set[str]) -> list[Span]:
     """A value carried without a span, found as whole words in the title: a distant label.
 
@@ -163,11 +142,9 @@ class ImputationStage(Stage):
     requires = (SCHEMA.name, SCHEMA.description, AK.hasAttributeValue, AK.applicable, AK.ofAttribute)
     assigns = (AK.hasAttributeValue, RDF.type, AK.ofAttribute, RDFS.label)  # + attribute sub-properties
 
-    def __init__(self, extractor: str = "tagger", conditioned: bool = False, epochs: int = 4, max_texts: int = 3000,
-                 min_examples: int = 5, threshold: float = 0.5, seed: int = 0):
-        if extractor not in EXTRACTORS:
-            raise ValueError(f"no extractor {extractor!r}; extractors: {', '.join(EXTRACTORS)}")
-        self.extractor, self.conditioned, self.epochs, self.max_texts = extractor, conditioned, epochs, max_texts
+    def __init__(self, conditioned: bool = False, epochs: int = 4, max_texts: int = 3000, min_examples: int = 5,
+                 threshold: float = 0.5, seed: int = 0):
+        self.conditioned, self.epochs, self.max_texts = conditioned, epochs, max_texts
         self.min_examples, self.threshold, self.seed = min_examples, threshold, seed
         self.metrics_: dict[str, Any] = {}
 
@@ -214,7 +191,6 @@ class ImputationStage(Stage):
         The other 15% calibrate the per-attribute gates (`calibrate`)."""
         from ...ml.encoder import embed as default_embed
         from .model import ValueExample, ValueTagger
-        from .qa import QAExtractor
 
         products = sorted(inputs.texts)
         held = [p for p in products if bucket("impute-held" + p) < HELD_IN]
@@ -227,12 +203,9 @@ class ImputationStage(Stage):
         keys = {e.type_key for e in examples}
         allowed = {k: (inputs.allowed(k) | {s.label for e in examples if e.type_key == k for s in e.spans}) & keep for k in keys}
         vectors = type_vectors(inputs, keys, embed or default_embed)
-        if self.extractor == "qa":
-            self.tagger_ = QAExtractor(attributes, epochs=self.epochs, seed=self.seed)
-        else:
-            self.tagger_ = ValueTagger(attributes, conditioned=self.conditioned, epochs=self.epochs, seed=self.seed)
+        self.tagger_ = ValueTagger(attributes, conditioned=self.conditioned, epochs=self.epochs, seed=self.seed)
         if attributes:
-            self.tagger_.fit(examples, vectors, allowed, type_words=type_paths(inputs, keys))
+            self.tagger_.fit(examples, vectors, allowed)
         self.metrics_ = {"texts": len(examples), "attributes": len(attributes), "labelled_values": sum(counts[a] for a in keep),
                          "texts without a value (distant negatives)": sum(not e.spans for e in examples)}
         self.calibrate(inputs, held, embed or default_embed)
@@ -265,9 +238,7 @@ class ImputationStage(Stage):
             keys = {f"{e.type_key}\t{i}": allowed for i, (e, allowed, _) in enumerate(judged)}
             base = type_vectors(inputs, {e.type_key for e, _, _ in judged}, embed)
             vectors = {k: base[k.split("\t", 1)[0]] for k in keys if k.split("\t", 1)[0] in base}
-            paths = type_paths(inputs, {e.type_key for e, _, _ in judged})
-            found = self.tagger_.predict([e.text for e, _, _ in judged], list(keys), vectors, keys,
-                                         type_words={k: paths[k.split("\t", 1)[0]] for k in keys})
+            found = self.tagger_.predict([e.text for e, _, _ in judged], list(keys), vectors, keys)
             for (e, _, gold), spans in zip(judged, found):
                 for sp in spans:
                     surface = e.text[sp.start:sp.end]
@@ -300,9 +271,7 @@ class ImputationStage(Stage):
         type_keys = {k.split("\t", 1)[0] for k in allowed}
         base = type_vectors(inputs, type_keys, embed)
         vectors = {k: base[k.split("\t", 1)[0]] for k in allowed if k.split("\t", 1)[0] in base}
-        paths = type_paths(inputs, type_keys)
-        found = self.tagger_.predict([j[2] for j in jobs], [j[3] for j in jobs], vectors, allowed,
-                                     type_words={k: paths[k.split("\t", 1)[0]] for k in allowed})
+        found = self.tagger_.predict([j[2] for j in jobs], [j[3] for j in jobs], vectors, allowed)
         facts: list[Fact] = []
         declared = set(inputs.individuals)
         best: dict[tuple[str, str, str], tuple[Span, str, str]] = {}
@@ -347,8 +316,7 @@ class ImputationStage(Stage):
         vectors = type_vectors(inputs, keys, embed)
         allowed = {k: inputs.allowed(k) & set(self.tagger_.attributes) for k in keys}
         texts = [(t, lp.category, f) for lp in labelled for f, t in lp.texts.items()]
-        flat = self.tagger_.predict([t for t, _, _ in texts], [k for _, k, _ in texts], vectors, allowed,
-                                    type_words=type_paths(inputs, keys))
+        flat = self.tagger_.predict([t for t, _, _ in texts], [k for _, k, _ in texts], vectors, allowed)
         pred, i = [], 0
         for lp in labelled:
             pred.append({f: flat[i + j] for j, f in enumerate(lp.texts)})
@@ -359,16 +327,13 @@ class ImputationStage(Stage):
     def save(self, folder: Path) -> None:
         if self.tagger_.attributes:
             self.tagger_.save(folder / "tagger")
-        self.save_config(folder, {"extractor": self.extractor, "conditioned": self.conditioned, "epochs": self.epochs,
-                                  "max_texts": self.max_texts,
+        self.save_config(folder, {"conditioned": self.conditioned, "epochs": self.epochs, "max_texts": self.max_texts,
                                   "min_examples": self.min_examples, "threshold": self.threshold, "seed": self.seed})
 
     @classmethod
     def load(cls, folder: Path) -> "ImputationStage":
         from .model import ValueTagger
-        from .qa import QAExtractor
 
         stage = cls.from_config(folder)
-        model = QAExtractor if stage.extractor == "qa" else ValueTagger
-        stage.tagger_ = model.load(folder / "tagger") if (folder / "tagger").is_dir() else model([])
+        stage.tagger_ = ValueTagger.load(folder / "tagger") if (folder / "tagger").is_dir() else ValueTagger([])
         return stage
