@@ -204,8 +204,7 @@ def judge(stage: str, triples: list[tuple[str, str, Any]], hidden: Hidden) -> di
     kinds: dict[str, dict[str, Any]] = {}
 
     def count(kind: str, verdict: bool | None, text: str, total: int | None) -> None:
-        k = kinds.setdefault(kind, {"added": 0, "judged": 0, "right": 0, "hidden": total, "unjudged sample": [],
-                                    "wrong sample": []})
+        k = kinds.setdefault(kind, {**_empty(), "hidden": total})
         k["added"] += 1
         if verdict is None:
             if len(k["unjudged sample"]) < SAMPLE:
