@@ -147,21 +147,18 @@ def stats(store_path: Path, fmt: str) -> None:
 @click.option("--port", default=7878, show_default=True)
 @click.option("--writable", is_flag=True, help="Accept SPARQL updates (locks the store for other writers).")
 @click.option("--allow-remote", is_flag=True, help="Allow binding a non-loopback address.")
-def serve(store_path: Path, host: str, port: int, writable: bool, allow_remote: bool) -> None:
-    """Serve the store over SPARQL 1.1 HTTP (oxigraph serve), read-only by default.
+@click.option("--include-quarantined", is_flag=True, help="Also serve facts the cleaning stage quarantined (left out by default).")
+def serve(store_path: Path, host: str, port: int, writable: bool, allow_remote: bool, include_quarantined: bool) -> None:
+    """Serve the store over SPARQL 1.1 HTTP (oxigraph serve), read-only by default. Plain
+    queries see the union of the graphs, without quarantined facts; GRAPH reaches one source or
+    run. No prefixes are predefined: it prints the project's PREFIX lines.
 
     Example: autoknow serve --port 7878, then
     curl -H 'Accept: text/csv' --data-urlencode 'query=SELECT * {?s ?p ?o} LIMIT 3' http://127.0.0.1:7878/query
     """
-    from .server import start_server
+    from .server import serve as run_server
 
-    proc = start_server(store_path, host, port, writable, allow_remote)
-    click.echo(f"SPARQL endpoint: http://{host}:{port}/query ({'read-write' if writable else 'read-only'}); Ctrl-C stops")
-    try:
-        sys.exit(proc.wait())
-    except KeyboardInterrupt:
-        proc.terminate()
-        proc.wait()
+    sys.exit(run_server(store_path, host, port, writable, allow_remote, include_quarantined, announce=click.echo))
 
 
 @cli.command()
@@ -415,17 +412,19 @@ def quarantine() -> None:
 @STORE_OPTION
 @click.option("--pending", is_flag=True, help="Only facts no one has reviewed yet.")
 @click.option("--limit", type=int, default=50, show_default=True, help="Rows shown (0 = all).")
-@click.option("--output", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
-def quarantine_list(store_path: Path, pending: bool, limit: int, fmt: str) -> None:
-    """Quarantined facts, most suspect first, with score, reason, source and decision.
+@click.option("--output", "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--iris", is_flag=True, help="Also show the IRIs of the quarantine, product, attribute and value.")
+def quarantine_list(store_path: Path, pending: bool, limit: int, fmt: str, iris: bool) -> None:
+    """Quarantined facts, most suspect first: id, product title, attribute, value, score,
+    reason, source and decision (release or confirm by the id).
 
     Example: autoknow quarantine list --store demo-store --pending
     """
     from .console import render_rows
-    from .quarantine import list_quarantine
+    from .quarantine import list_quarantine, review_rows
     from .store import KnowledgeStore
 
-    rows = list_quarantine(KnowledgeStore(store_path, read_only=True), pending)
+    rows = review_rows(list_quarantine(KnowledgeStore(store_path, read_only=True), pending), iris)
     text = render_rows(rows, fmt, title=f"{len(rows):,} quarantined facts", limit=limit or None)
     if text is not None:
         click.echo(text, nl=False)

@@ -15,10 +15,10 @@ from rich.table import Table
 
 from .vocab import PREFIXES
 
-__all__ = ["plain", "render_rows", "console", "progress_bar"]
+__all__ = ["plain", "render_rows", "plain_columns", "console", "progress_bar"]
 
-# a terminal sets its own width; a log or a pipe gets wide lines rather than headers folded into
-# single letters at rich's default 80 columns
+# a terminal sets its own width; tables for a log or a pipe are plain columns (render_rows), and
+# other lines are not folded at rich's default 80 columns
 console = Console(width=None if sys.stdout.isatty() else 200)
 
 
@@ -60,7 +60,8 @@ def plain(term: Any, compact: bool = True) -> Any:
 
 
 def render_rows(rows: list[dict[str, Any]], fmt: str = "table", title: str | None = None, limit: int | None = None) -> str | None:
-    """Print rows as a rich table, or return them as CSV or JSON text."""
+    """Print rows as a table (rich on a terminal, fitted to its width; plain aligned columns in
+    a log or a pipe, nothing wrapped), or return them as CSV or JSON text."""
     shown = rows[:limit] if limit else rows
     names = list(rows[0]) if rows else []
     if fmt == "json":
@@ -71,19 +72,33 @@ def render_rows(rows: list[dict[str, Any]], fmt: str = "table", title: str | Non
         w.writerow(names)
         w.writerows([[plain(r[n], compact=False) for n in names] for r in shown])
         return buf.getvalue()
-    table = Table(title=title, show_lines=False)
+    cells = [["" if r[n] is None else " ".join(str(plain(r[n])).split()) for n in names] for r in shown]
     if len(shown) == 1 and len(names) > 3:  # one wide row (a summary) reads better as a column
-        table.add_column("field")
-        table.add_column("value")
+        names, cells = ["field", "value"], [[n, v] for n, v in zip(names, cells[0])]
+    if console.is_terminal:
+        table = Table(title=title, show_lines=False)
         for n in names:
-            table.add_row(n, "" if shown[0][n] is None else str(plain(shown[0][n])))
+            table.add_column(n, overflow="ellipsis", no_wrap=True)
+        for row in cells:
+            table.add_row(*row)
         console.print(table)
-        return None
-    for n in names:
-        table.add_column(n, overflow="fold")
-    for r in shown:
-        table.add_row(*("" if r[n] is None else str(plain(r[n])) for n in names))
-    console.print(table)
+    else:
+        print(plain_columns(names, cells, title))
     if limit and len(rows) > limit:
         console.print(f"[dim]… {len(rows) - limit} more rows (use --limit 0 for all)[/dim]")
     return None
+
+
+def plain_columns(names: list[str], cells: list[list[str]], title: str | None = None) -> str:
+    """Aligned columns for logs: every header and cell on one line, none folded.
+
+    >>> print(plain_columns(["stage", "facts added"], [["taxonomy", "4"]], "Runs"))
+    # Runs
+    stage     facts added
+    taxonomy  4
+    """
+    widths = [max([len(n), *(len(row[i]) for row in cells)]) for i, n in enumerate(names)]
+    lines = [f"# {title}"] if title else []
+    for row in [names, *cells]:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    return "\n".join(lines)

@@ -16,11 +16,9 @@ from .accounting import accounting
 from .report import summary, write_report
 from .shapes import Validation, validate, write_shapes
 from .store import KnowledgeStore
-from .vocab import PROJECT_DIR
+from .resources import DEMO_DATA
 
 __all__ = ["DEMO_DATA", "DemoResult", "run_demo"]
-
-DEMO_DATA = PROJECT_DIR / "demo" / "data"
 
 
 @dataclass

@@ -17,7 +17,7 @@ from .provenance import Fact, review_activity
 from .store import KnowledgeStore
 from .vocab import AK, ID
 
-__all__ = ["DECISIONS", "list_quarantine", "review", "quarantined_triples"]
+__all__ = ["DECISIONS", "list_quarantine", "review_rows", "review", "quarantined_triples"]
 
 DECISIONS = ("released", "confirmed")
 
@@ -26,6 +26,30 @@ def list_quarantine(store: KnowledgeStore, pending_only: bool = False) -> list[d
     """Quarantined facts, most suspect first (named query list_quarantine)."""
     rows = store.select("list_quarantine")
     return [r for r in rows if not pending_only or r["decision"] is None]
+
+
+def review_rows(rows: list[dict], iris: bool = False) -> list[dict]:
+    """What a person reviews by: the short id `release`/`confirm` take, the product's title, the
+    attribute and value by their labels, score, reason, where the fact came from and the
+    decision; the IRIs only when asked.
+
+    >>> from pyoxigraph import Literal, NamedNode
+    >>> row = {"quarantine": NamedNode(ID + "quarantine/ab12"), "product": NamedNode("http://p"), "title": Literal("Oat milk"),
+    ...        "attribute": NamedNode("http://a"), "attributeLabel": Literal("flavor"), "value": Literal("vanilla"),
+    ...        "valueLabel": None, "score": Literal(0.9), "reason": Literal("r"), "source": Literal("ingest"), "decision": None}
+    >>> [str(v) for v in review_rows([row])[0].values()][:4]
+    ['"ab12"', '"Oat milk"', '"flavor"', '"vanilla"']
+    """
+    out = []
+    for r in rows:
+        row = {"id": Literal(r["quarantine"].value.rsplit("/", 1)[-1]), "title": r["title"],
+               "attribute": r["attributeLabel"] or r["attribute"], "value": r["valueLabel"] or r["value"],
+               "score": r["score"], "reason": r["reason"], "source": r["source"], "decision": r["decision"]}
+        if iris:
+            row |= {"quarantine IRI": r["quarantine"], "product IRI": r["product"], "attribute IRI": r["attribute"],
+                    "value IRI": r["value"]}
+        out.append(row)
+    return out
 
 
 def _resolve(store: KnowledgeStore, ident: str) -> NamedNode:

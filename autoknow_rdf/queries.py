@@ -5,11 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 from .errors import QueryError
-from .vocab import PROJECT_DIR
+from .resources import SPARQL_DIR
 
 __all__ = ["SPARQL_DIR", "names", "text", "header", "resolve"]
-
-SPARQL_DIR = PROJECT_DIR / "sparql"
 
 
 def names() -> list[str]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .console import plain
+from .quarantine import review_rows
 from .stages.registry import STAGES
 from .store import KnowledgeStore
 from .vocab import graph_iri
@@ -187,11 +188,14 @@ def write_report(store: KnowledgeStore, out: Path, metrics: dict[str, dict] | No
                  f"<p class=q>{_query_link('list_stage_samples')}</p>{''.join(samples) or '<p><em>no stage has run</em></p>'}</section>")
     for title, name, limit in [("Strongest synonym links", "list_synonym_links", 15),
                                ("Quarantined by cleaning, by source", "count_quarantined_by_source", 50),
-                               ("Most suspect quarantined facts", "list_quarantine", 15),
+                               ("Quarantined facts to review, most suspect first (autoknow quarantine release|confirm ID)",
+                                "list_quarantine", 50),
                                ("Types per taxonomy", "count_types_by_scheme", 50),
                                ("Graphs and their sources", "count_facts_by_graph", 50),
                                ("Most populated types", "count_products_by_type", 20)]:
-        parts.append(f"<section><h2>{html.escape(title)}</h2><p class=q>{_query_link(name)}</p>{_table(store.select(name), limit)}</section>")
+        rows = store.select(name)
+        rows = review_rows(rows) if name == "list_quarantine" else rows
+        parts.append(f"<section><h2>{html.escape(title)}</h2><p class=q>{_query_link(name)}</p>{_table(rows, limit)}</section>")
     texts = "".join(f'<details id="q-{n}"><summary><code>sparql/{n}.rq</code></summary><pre>{html.escape(queries.text(n))}</pre></details>'
                     for n in used)
     ok = not store.ask("find_facts_without_provenance")

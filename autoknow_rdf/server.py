@@ -1,16 +1,27 @@
-"""`autoknow serve`: the real SPARQL 1.1 HTTP server (`oxigraph serve` from the oxigraph package)."""
+"""`autoknow serve`: the real SPARQL 1.1 HTTP server (`oxigraph serve` from the oxigraph package).
+
+Plain queries see the union of the graphs (every fact sits in the named graph of its source or
+run); `GRAPH` still addresses one. Quarantined facts stay out of that view, as they do in
+exports: the server then answers from a snapshot of the store without them (a RocksDB
+checkpoint beside the store, hard links, removed when the server stops).
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable, Iterator
 
 from .errors import AutoknowError, StoreError
+from .vocab import PREFIXES
 
-__all__ = ["server_command", "start_server"]
+__all__ = ["server_command", "start_server", "served_store", "serve", "prefix_lines"]
 
 
 def _oxigraph() -> str:
@@ -31,22 +42,109 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def prefix_lines() -> str:
+    """The PREFIX lines of the project's prefixes: the endpoint predefines none (plain SPARQL).
+
+    >>> prefix_lines().splitlines()[0].startswith("PREFIX ")
+    True
+    """
+    return "\n".join(f"PREFIX {p}: <{iri}>" for p, iri in PREFIXES.items())
+
+
 def server_command(store: Path, host: str = "127.0.0.1", port: int = 7878, writable: bool = False,
                    allow_remote: bool = False) -> list[str]:
-    """The command line that serves `store`: read-only and on loopback unless asked otherwise.
+    """The command line that serves `store`: read-only, on loopback, the union of the graphs as
+    the default graph, unless asked otherwise.
 
-    >>> server_command(Path("kg"), port=9000, writable=True)[-5:]
-    ['serve', '--location', 'kg', '--bind', '127.0.0.1:9000']
+    >>> server_command(Path("kg"), port=9000, writable=True)[-6:]
+    ['serve', '--location', 'kg', '--bind', '127.0.0.1:9000', '--union-default-graph']
     """
     if not _is_loopback(host) and not allow_remote:
         raise AutoknowError(f"refusing to bind {host}: not a loopback address (pass --allow-remote to expose the store)")
     if not (store / "CURRENT").exists() and not writable:
         raise StoreError(f"{store}: no store here (run `autoknow init` first)")
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    return [_oxigraph(), "serve" if writable else "serve-read-only", "--location", str(store), "--bind", bind]
+    return [_oxigraph(), "serve" if writable else "serve-read-only", "--location", str(store), "--bind", bind,
+            "--union-default-graph"]
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: Linux sends it SIGTERM when its parent dies, even by SIGKILL."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def start_server(store: Path, host: str = "127.0.0.1", port: int = 7878, writable: bool = False,
                  allow_remote: bool = False) -> subprocess.Popen:
-    """Start the server in a child process; the caller waits on or terminates it."""
-    return subprocess.Popen(server_command(store, host, port, writable, allow_remote))
+    """Start the server in a child process that dies with this one; the caller waits on or
+    terminates it."""
+    return subprocess.Popen(server_command(store, host, port, writable, allow_remote), preexec_fn=_die_with_parent)
+
+
+@contextmanager
+def served_store(store: Path, include_quarantined: bool = False, writable: bool = False) -> Iterator[tuple[Path, int]]:
+    """The folder to serve and how many quarantined facts it leaves out: the store itself when
+    it holds none (or they are wanted), else a snapshot of it without them."""
+    from pyoxigraph import Store
+
+    from .quarantine import quarantined_triples
+    from .store import KnowledgeStore
+
+    if include_quarantined or not (store / "CURRENT").exists():
+        yield store, 0
+        return
+    ks = KnowledgeStore(store, read_only=True)
+    held = quarantined_triples(ks)
+    if not held:
+        del ks
+        yield store, 0
+        return
+    if writable:
+        raise AutoknowError(f"{store} holds {len(held):,} quarantined facts and --writable serves the store itself: "
+                            "pass --include-quarantined to serve them too")
+    folder = Path(tempfile.mkdtemp(prefix=f".{store.name}-view-", dir=store.resolve().parent))
+    try:
+        ks.store.backup(str(folder / "store"))  # hard links: cheap on the same file system
+        del ks
+        view = Store(str(folder / "store"))
+        for t in held:
+            for q in list(view.quads_for_pattern(t.subject, t.predicate, t.object)):
+                view.remove(q)
+        view.flush()
+        del view
+        yield folder / "store", len(held)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def serve(store: Path, host: str = "127.0.0.1", port: int = 7878, writable: bool = False, allow_remote: bool = False,
+          include_quarantined: bool = False, announce: Callable[[str], None] = print) -> int:
+    """Serve until the server exits or this process gets SIGINT/SIGTERM (then the server is
+    stopped first); returns the server's exit status."""
+    with served_store(store, include_quarantined, writable) as (path, hidden):
+        proc = start_server(path, host, port, writable, allow_remote)
+        stopped = []
+
+        def stop(*_) -> None:
+            stopped.append(True)
+            proc.terminate()
+
+        previous = signal.signal(signal.SIGTERM, stop)
+        try:
+            view = f"{hidden:,} quarantined facts left out (--include-quarantined serves them)" if hidden else "every fact"
+            announce(f"SPARQL endpoint: http://{host}:{port}/query ({'read-write' if writable else 'read-only'}; "
+                     f"default graph: the union of the graphs, {view}); Ctrl-C stops.\n"
+                     f"No prefixes are predefined; these are the project's:\n{prefix_lines()}")
+            code = proc.wait()
+            return 0 if stopped else code
+        except KeyboardInterrupt:
+            stop()
+            proc.wait()
+            return 0
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()

@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from pathlib import Path
 from urllib.parse import quote
 
 from pyoxigraph import NamedNode
+
+from .resources import ONTOLOGY_DIR
 
 __all__ = [
     "AK", "RDF", "RDFS", "OWL", "XSD", "SKOS", "PROV", "SCHEMA", "SH", "DCT", "PREFIXES",
@@ -21,8 +22,6 @@ __all__ = [
     "value_iri", "is_attribute_iri", "quarantine_iri", "statement_iri", "scheme_iri", "node_iri", "graph_iri", "ONTOLOGY_GRAPH", "PROVENANCE_GRAPH",
 ]
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-ONTOLOGY_DIR = PROJECT_DIR / "ontology"
 ONTOLOGY_FILE = ONTOLOGY_DIR / "autoknow.ttl"
 ID = "https://w3id.org/autoknow/id/"
 

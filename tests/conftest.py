@@ -9,10 +9,10 @@ import pytest
 from autoknow_rdf.ingest import ingest_file
 from autoknow_rdf.ontology import load_ontology
 from autoknow_rdf.store import KnowledgeStore
-from autoknow_rdf.vocab import PROJECT_DIR
+from autoknow_rdf.resources import DEMO_DATA
 
-DEMO = PROJECT_DIR / "demo" / "data"
-SHARED = PROJECT_DIR.parent / "shared" / "data"
+DEMO = DEMO_DATA
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 @pytest.fixture(scope="session", autouse=True)

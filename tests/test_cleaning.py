@@ -63,11 +63,24 @@ def test_cleaning_quarantines_and_a_release_restores_every_fact(tmp_path, cut_fi
     assert json.loads((tmp_path / "kg.jsonld").read_text(encoding="utf-8"))
     store.close()
 
+    # so does the SPARQL endpoint's default view (a snapshot without them), unless asked
+    from .test_serve import serving, sparql
+
+    ask = f"ASK {{ {t.subject} {t.predicate} {t.object} }}"  # terms in N-Triples syntax, as SPARQL reads them
+    with serving(path) as (base, _):
+        assert sparql(base, ask)["boolean"] is False
+        assert sparql(base, "ASK { ?q a <https://w3id.org/autoknow/ontology#Quarantine> }")["boolean"] is True
+    with serving(path, "--include-quarantined") as (base, _):
+        assert sparql(base, ask)["boolean"] is True
+    assert not list(path.parent.glob(f".{path.name}-view-*")), "the snapshot outlived the server"
+
     # a person reviews through the CLI: list, release all, confirm is refused after a release
     runner = CliRunner()
     listed = runner.invoke(cli, ["quarantine", "list", "--store", str(path), "--output", "json", "--limit", "0"])
     assert listed.exit_code == 0, listed.output
-    ids = [r["quarantine"] for r in json.loads(listed.output)]
+    reviewed = json.loads(listed.output)
+    ids = [r["id"] for r in reviewed]
+    assert all(r["title"] and r["attribute"] and r["value"] for r in reviewed)  # what a person reviews by
     assert len(ids) == len(held)
     released = runner.invoke(cli, ["quarantine", "release", "--store", str(path), "--reviewer", "ana", *ids])
     assert released.exit_code == 0, released.output

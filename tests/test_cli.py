@@ -80,3 +80,15 @@ def test_stats_and_listings(kg):
 def test_serve_refuses_non_loopback_without_allow_remote(kg):
     r = CliRunner().invoke(cli, ["serve", "--store", str(kg), "--host", "0.0.0.0"])
     assert r.exit_code != 0 and "not a loopback address" in str(r.exception)
+
+
+def test_tables_in_a_log_are_plain_columns_with_whole_headers(kg):
+    """Not a TTY (CliRunner, CI logs): one line per row, every header whole on the header line."""
+    out = run("query", "--store", kg, "count_facts_by_graph", "--limit", "0")
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("graph"))
+    names = lines[header].split()
+    assert len(names) >= 3 and all(len(n) > 1 for n in names), lines[header]
+    assert not any(ch in out for ch in "│┃━"), "a rich box in a log"
+    rows = json.loads(run("query", "--store", kg, "count_facts_by_graph", "--output", "json"))
+    assert len(lines) - header - 1 == len(rows)
