@@ -13,16 +13,16 @@ import json
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from pyoxigraph import NamedNode, Quad, RdfFormat, Triple, serialize
+from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Triple, serialize
 
 from .errors import AutoknowError
+from .jsonld import CONTEXT_FILE, write_jsonld
 from .store import KnowledgeStore
-from .vocab import ONTOLOGY_DIR, PREFIXES, RDF, statement_iri
+from .vocab import PREFIXES, RDF, statement_iri
 
 __all__ = ["FORMATS", "export", "to_rdf11", "CONTEXT_FILE"]
 
 FORMATS = {"turtle": RdfFormat.TURTLE, "trig": RdfFormat.TRIG, "nquads": RdfFormat.N_QUADS, "jsonld": RdfFormat.JSON_LD}
-CONTEXT_FILE = ONTOLOGY_DIR / "context.jsonld"
 
 
 def to_rdf11(quads: Iterable[Quad]) -> Iterator[Quad]:
@@ -57,43 +57,40 @@ def export(store: KnowledgeStore, out: Path, fmt: str, graph: NamedNode | None =
     """Write the store (or one graph) to `out`; returns the number of statements written.
 
     Quarantined facts (not released by a review) are left out unless `include_quarantined`;
-    their quarantine nodes and reifiers stay, so a consumer sees what was held back and why."""
+    their quarantine nodes and reifiers stay, so a consumer sees what was held back and why.
+    The file appears whole or not at all (written beside `out`, then renamed)."""
     if fmt not in FORMATS:
         raise AutoknowError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if graph is not None and not store.has_graph(graph):
         raise AutoknowError(f"no graph {graph.value} in the store")
-    quads: Iterable[Quad] = store.quads(graph)
+    held: set[Triple] = set()
     if not include_quarantined:
         from .quarantine import quarantined_triples
 
         held = quarantined_triples(store)
+
+    def view(g: NamedNode | DefaultGraph | None) -> Iterator[Quad]:
+        """The quads of graph `g` (None: of every graph) as exported."""
+        quads: Iterable[Quad] = store.quads(g)
         if held:
             quads = (q for q in quads if Triple(q.subject, q.predicate, q.object) not in held)
-    if rdf11 or fmt == "jsonld":
-        quads = to_rdf11(quads)
-    quads = list(quads)
+        return to_rdf11(quads) if rdf11 or fmt == "jsonld" else iter(quads)
+
     out.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "jsonld":
-        out.write_text(_jsonld(quads), encoding="utf-8")
-    elif fmt == "turtle":  # a graph format: the union of the graphs
-        triples = list(dict.fromkeys(Triple(q.subject, q.predicate, q.object) for q in quads))
-        serialize(triples, str(out), RdfFormat.TURTLE, prefixes=PREFIXES)
-        return len(triples)
-    else:
-        serialize(quads, str(out), FORMATS[fmt], prefixes=PREFIXES if fmt == "trig" else None)
-    return len(quads)
-
-
-def _jsonld(quads: list[Quad]) -> str:
-    """Compact JSON-LD with the published context, one @graph entry per named graph."""
-    import rdflib
-
-    nquads = serialize(quads, format=RdfFormat.N_QUADS).decode("utf-8")
-    normalize, rdflib.NORMALIZE_LITERALS = rdflib.NORMALIZE_LITERALS, False  # keep lexical forms as stored
+    part = out.with_name(out.name + ".part")
     try:
-        ds = rdflib.Dataset()
-        ds.parse(data=nquads, format="nquads")
+        if fmt == "jsonld":  # streamed, one named graph at a time
+            graphs = [graph] if graph is not None else [DefaultGraph(), *store.graphs()]
+            n = write_jsonld(((g, view(g)) for g in graphs), part)
+        elif fmt == "turtle":  # a graph format: the union of the graphs
+            triples = list(dict.fromkeys(Triple(q.subject, q.predicate, q.object) for q in view(graph)))
+            serialize(triples, str(part), RdfFormat.TURTLE, prefixes=PREFIXES)
+            n = len(triples)
+        else:
+            quads = list(view(graph))
+            serialize(quads, str(part), FORMATS[fmt], prefixes=PREFIXES if fmt == "trig" else None)
+            n = len(quads)
+        part.replace(out)
     finally:
-        rdflib.NORMALIZE_LITERALS = normalize
-    context = json.loads(CONTEXT_FILE.read_text(encoding="utf-8"))["@context"]
-    return ds.serialize(format="json-ld", context=context, auto_compact=True)
+        part.unlink(missing_ok=True)
+    return n

@@ -36,6 +36,8 @@ CASES = {
     "wrong format": ("taxonomy.csv", '{"id": "1", "title": "Tea"}\n', None, 1, "missing column(s)"),
     "jsonl given csv": ("data.csv", GOOD_TAXONOMY, "products", 1, "malformed JSON"),
     "bad event": ("behaviour.csv", "session_id,event,product_id\ns1,buy,p1\n", None, 2, "event must be one of"),
+    "duplicate id, another label": ("taxonomy.csv", GOOD_TAXONOMY + "dairy,Milk products,food\n", None, 4, "defined again with another label"),
+    "relative IRI without a base": ("taxonomy.ttl", "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n<http://ex.org/a> a owl:Class .\n<b> a owl:Class .\n", None, 3, "invalid Turtle"),
     "bad turtle": ("taxonomy.ttl", "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n<http://ex.org/a> a owl:Class\n<b> .\n", None, None, "invalid Turtle"),
 }
 
@@ -102,3 +104,13 @@ def test_unknown_format_lists_the_adapters(tmp_path):
     with pytest.raises(InputError, match="pass --format"):
         ingest_file(KnowledgeStore(), f)
     assert "taxonomy-csv" in ADAPTERS
+
+
+def test_an_id_repeated_with_the_same_label_is_one_type_with_both_parents(tmp_path):
+    from autoknow_rdf.loaders.taxonomy import taxonomy_csv
+
+    f = tmp_path / "taxonomy.csv"
+    f.write_text("id,label,parent\nfood,Food,\ndrink,Drink,\nmilk,Milk,food\nmilk,Milk,drink\n", encoding="utf-8")
+    records = list(taxonomy_csv(f, "t"))
+    (milk,) = [r for r in records if r.ref.id == "milk"]
+    assert [p.id for p in milk.parents] == ["food", "drink"] and len(records) == 3

@@ -89,3 +89,21 @@ def test_jsonld_uses_the_published_context(tmp_path):
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert doc["@context"]["ak"] == str(AK)
     assert "sourceLine" in out.read_text(encoding="utf-8")
+
+
+def test_jsonld_keeps_an_empty_string_beside_another_value_and_reads_in_rdflib(tmp_path):
+    """The case rdflib's own serializer drops (an empty string where the property has another
+    value); an independent parser (rdflib) reads back every statement."""
+    import rdflib
+
+    s = NamedNode("http://ex.org/a")
+    ks = build([Fact(s, SCHEMA.name, Literal("")), Fact(s, SCHEMA.name, Literal("x")),
+                Fact(s, AK.confidence, Literal("0.50", datatype=NamedNode("http://www.w3.org/2001/XMLSchema#double")))])
+    out = tmp_path / "kg.jsonld"
+    n = export(ks, out, "jsonld")
+    back = set(parse(path=str(out), format=RdfFormat.JSON_LD))
+    assert back == set(to_rdf11(ks.quads())) and len(back) == n
+    ds = rdflib.Dataset()
+    ds.parse(str(out), format="json-ld")
+    assert len(ds) == n
+    assert any(ds.quads((rdflib.URIRef(s.value), rdflib.URIRef(SCHEMA.name.value), rdflib.Literal(""), None)))

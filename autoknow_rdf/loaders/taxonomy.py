@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
@@ -16,9 +17,22 @@ from .records import (
 
 
 def checked_taxonomy(path: Path, records: list[TypeRecord]) -> list[TypeRecord]:
-    """Reject unknown parent ids and cycles, naming the line of the offending node."""
+    """Reject an id defined twice with different labels, unknown parent ids and cycles, naming
+    the line of the offending node. An id repeated with the same label is one node: its rows'
+    parents and synonyms are merged."""
     key = lambda ref: (ref.scheme, ref.id)  # noqa: E731 - a label does not change identity
-    by_key = {key(r.ref): r for r in records}
+    by_key: dict[tuple[str, str], TypeRecord] = {}
+    for r in records:
+        first = by_key.get(key(r.ref))
+        if first is None:
+            by_key[key(r.ref)] = r
+        elif first.ref.label != r.ref.label:
+            raise InputError(path, r.line, f"id {r.ref.id!r} is defined again with another label: {r.ref.label!r} "
+                                           f"(line {first.line} says {first.ref.label!r})")
+        else:
+            by_key[key(r.ref)] = replace(first, parents=tuple(dict.fromkeys(first.parents + r.parents)),
+                                         synonyms=tuple(dict.fromkeys(first.synonyms + r.synonyms)))
+    records = list(by_key.values())
     for r in records:
         for p in r.parents:
             if key(p) not in by_key:
@@ -75,7 +89,7 @@ def taxonomy_turtle(path: Path, scheme: str) -> Iterator[TypeRecord]:
     nodes: dict[str, dict] = {}
     try:
         with open(path, "rb") as fh:
-            for t in parse(fh, format=RdfFormat.TURTLE, base_iri=path.resolve().as_uri()):
+            for t in parse(fh, format=RdfFormat.TURTLE):  # no base: a relative IRI is an error
                 if not isinstance(t.subject, NamedNode):
                     continue
                 n = nodes.setdefault(t.subject.value, {"label": None, "parents": [], "syn": [], "is": False})
