@@ -9,7 +9,6 @@ reads. JSON-LD has no triple terms, so it always uses that form and the publishe
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Iterable, Iterator
 

@@ -61,7 +61,7 @@ class JsonLdWriter:
                 return f"{prefix}:{rest}"
         return term.value
 
-    def value(self, predicate: NamedNode, obj) -> tuple[str, object]:
+    def value(self, predicate: NamedNode, obj: NamedNode | BlankNode | Literal) -> tuple[str, object]:
         """(key, value) of one statement about a node."""
         name, coercion = self.terms.get(predicate.value, (None, None))
         key = name or self.iri(predicate)
