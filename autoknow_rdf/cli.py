@@ -174,15 +174,56 @@ def demo(store_path: Path, report_path: Path, models_dir: Path, no_restricted: b
          min_precision: float | None) -> None:
     """Build an on-disk store from the shipped demo data, train and run the stages, print a
     summary and write report.html."""
+    from .demo import DEMO_DATA, run_demo
+
+    result = run_demo(store_path, report_path, models_dir, data=data or DEMO_DATA, restricted=not no_restricted, retrain=retrain,
+                      shapes_out=Path("shapes/generated") / f"{store_path.name}.ttl", min_precision=min_precision,
+                      announce=_announce)
+    _print_enrichment(result, f"Demo store {store_path}")
+    click.echo(f"{sum(1 for r in result.ingested if not r.skipped)} files ingested, "
+               f"{sum(1 for r in result.ingested if r.skipped)} already there; report: {result.report}")
+
+
+@cli.command()
+@STORE_OPTION
+@click.option("--models", "models_dir", type=click.Path(path_type=Path), default=Path("models"), show_default=True)
+@click.option("--report", "report_path", type=click.Path(path_type=Path), default=Path("report.html"), show_default=True)
+@click.option("--shapes-out", type=click.Path(path_type=Path), default=Path("shapes/generated/shapes.ttl"), show_default=True,
+              help="Where the generated SHACL shapes are written as Turtle.")
+@click.option("--retrain", is_flag=True, help="Train every stage again even when a current model exists.")
+@click.option("--quick", is_flag=True, help="Train the stages it trains at their demo sizes (minutes, not hours, on a CPU).")
+@MIN_PRECISION_OPTION
+def enrich(store_path: Path, models_dir: Path, report_path: Path, shapes_out: Path, retrain: bool, quick: bool,
+           min_precision: float | None) -> None:
+    """Grow your own store in one command: train the stages without a current model, run all
+    five at their precision gates, generate shapes, validate, print the accounting and write the
+    report. A re-run on unchanged input adds nothing.
+
+    Example: autoknow init --store kg && autoknow ingest --store kg taxonomy.csv products.jsonl
+    && autoknow enrich --store kg --quick
+    """
+    from .enrich import demo_sizes, enrich as run_enrich
+
+    result = run_enrich(store_path, report_path, models_dir, retrain, shapes_out, min_precision,
+                        demo_sizes() if quick else None, announce=_announce)
+    _print_enrichment(result, f"Store {store_path}")
+    click.echo("nothing new: every model was current and every run already in the store" if result.wrote_nothing
+               else f"trained: {', '.join(result.trained) or 'none (models reused)'}; report: {result.report}")
+
+
+def _announce(step: str) -> None:
+    """A step starting, on stderr when a person watches (a TTY); logs get the timings at the end."""
+    if sys.stderr.isatty():
+        click.echo(step, err=True)
+
+
+def _print_enrichment(result, title: str) -> None:
     from pyoxigraph import Literal
 
     from .accounting import gate_rows, stage_summary
     from .console import render_rows
-    from .demo import DEMO_DATA, run_demo
 
-    result = run_demo(store_path, report_path, models_dir, data=data or DEMO_DATA, restricted=not no_restricted, retrain=retrain,
-                      shapes_out=Path("shapes/generated") / f"{store_path.name}.ttl", min_precision=min_precision)
-    render_rows([{k: Literal(v) for k, v in result.counts.items()}], title=f"Demo store {store_path}")
+    render_rows([{k: Literal(v) for k, v in result.counts.items()}], title=title)
     render_rows(_accounting_rows(gate_rows(result.runs)), title="Precision gates (held-in data; autoknow run STAGE --min-precision)")
     render_rows(_accounting_rows(stage_summary(result.runs)), title="What each stage added, at its gates")
     for r in result.runs:
@@ -191,17 +232,14 @@ def demo(store_path: Path, report_path: Path, models_dir: Path, no_restricted: b
     render_rows(_accounting_rows(result.added), title="Facts-added accounting")
     if result.quarantined:
         render_rows(result.quarantined, title="Quarantined by cleaning, by source (autoknow quarantine list)")
-    if result.validation is not None:
-        v = result.validation
-        click.echo(f"validation: {len(v.results):,} SHACL results on {v.focus_nodes:,} products "
-                   f"({'conforms' if v.conforms else 'violations found'}; autoknow query list_validation_results)")
+    v = result.validation
+    click.echo(f"validation: {len(v.results):,} SHACL results on {v.focus_nodes:,} products "
+               f"({'conforms' if v.conforms else 'violations found'}; autoknow query list_validation_results)")
     click.echo("time: " + ", ".join(f"{step} {seconds:.0f} s" for step, seconds in result.timings.items())
                + f" (total {sum(result.timings.values()) / 60:.1f} min)")
     c = result.cache
     click.echo(f"embedding cache: {c['hits']:,} of {c['hits'] + c['misses']:,} texts served from it ({100 * c['hit_rate']:.0f}%), "
                f"{c['encode_seconds']:.0f} s spent encoding the rest")
-    click.echo(f"{sum(1 for r in result.ingested if not r.skipped)} files ingested, "
-               f"{sum(1 for r in result.ingested if r.skipped)} already there; report: {result.report}")
 
 
 def _accounting_rows(rows: list[dict]) -> list[dict]:

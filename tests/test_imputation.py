@@ -97,7 +97,7 @@ def test_imputation_fills_only_missing_applicable_values_with_their_evidence(sto
     # the single-valued attributes learned from the labels travel with the saved tagger
     from autoknow_rdf.stages.imputation.stage import ImputationStage
 
-    tagger = ImputationStage.open(cut_models[0] / "imputation").tagger_
+    tagger = ImputationStage.open(cut_models[0] / "imputation").extractor_
     assert tagger.single_valued_ and tagger.single_valued_ <= set(tagger.attributes)
 
 

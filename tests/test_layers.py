@@ -15,7 +15,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "autoknow_rdf"
 FOUNDATION = {"__init__", "errors", "vocab", "splits", "console", "store", "queries", "provenance", "loaders",
               "ontology", "ingest", "resources", "jsonld"}
-APPLICATION = {"shapes", "quarantine", "accounting", "report", "export", "server", "demo", "rediscovery"}
+APPLICATION = {"shapes", "quarantine", "accounting", "report", "export", "server", "demo", "enrich", "rediscovery"}
 
 
 def module_of(path: Path) -> str:

@@ -33,13 +33,19 @@ def text_id(text: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-def _type_ref(path: Path, line: int, value: str) -> TypeRef:
-    """`type` in products JSONL: an absolute IRI, `scheme:id` of an ingested taxonomy, or a name."""
+def _type_ref(path: Path, line: int, value: str, own_scheme: str) -> TypeRef:
+    """`type` in products JSONL: an absolute IRI, `scheme:id` of an ingested taxonomy (a public
+    one, or the scheme this file is ingested under, as a taxonomy CSV ingested with the same
+    `--scheme`), or a name.
+
+    >>> _type_ref(Path("p.jsonl"), 1, "my-shop:teas", "my-shop"), _type_ref(Path("p.jsonl"), 1, "Tea: green", "my-shop").scheme
+    (TypeRef(scheme='my-shop', id='teas', label=None), 'label')
+    """
     if looks_like_iri(value):
         checked_iri(path, line, value)
         return TypeRef("", value)
     scheme, sep, ident = value.partition(":")
-    if sep and scheme in ("shopify", "google", "off", "instacart") and ident:
+    if sep and scheme in ("shopify", "google", "off", "instacart", own_scheme) and ident:
         return TypeRef(scheme, ident)
     return label_type(value)
 
@@ -68,7 +74,7 @@ def products_jsonl(path: Path, scheme: str) -> Iterator[ProductRecord]:
                     spans.append(AttributeSpan(name, str(v)))
         yield ProductRecord(
             scheme, str(obj["id"]), line, obj["title"], obj.get("description") or None,
-            tuple(_type_ref(path, line, t) for t in types), tuple(spans), obj.get("lang"),
+            tuple(_type_ref(path, line, t, scheme) for t in types), tuple(spans), obj.get("lang"),
         )
 
 

@@ -251,7 +251,7 @@ def evaluate_imputation(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: int 
         if model is not None:
             from .stage import ImputationStage
 
-            trained = ImputationStage.open(Path(model)).tagger_
+            trained = ImputationStage.open(Path(model)).extractor_
         tag = evaluate_value_tagging(data, seeds, epochs, test=test, trained=trained, **(tagging_sizes or {}))
         result["tables"]["value tagging (dev)"] = tag.pop("rows")
         rare = [r for r in tag["per_attribute"] if r["support"] >= 5]
@@ -287,6 +287,5 @@ def evaluate(data: Path, test: Path | None = None, model: Path | None = None, pr
 
 
 def dev_precision(tables: dict[str, list[dict]]) -> float | None:
-    row = pick(tables.get("value tagging (dev)", []), slice="known types",
-               **{"data set": "all", "method": "tagger, no type (OpenTag-style)"})
+    row = pick(tables.get("value tagging (dev)", []), slice="known types", **{"data set": "all", "method": QA_METHOD})
     return row and row.get("value P")
