@@ -131,7 +131,9 @@ def serve(store: Path, host: str = "127.0.0.1", port: int = 7878, writable: bool
             stopped.append(True)
             proc.terminate()
 
-        previous = signal.signal(signal.SIGTERM, stop)
+        # SIGINT too, explicitly: started in the background it may arrive ignored (Python then
+        # never raises KeyboardInterrupt), and Ctrl-C must stop the server all the same
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             view = f"{hidden:,} quarantined facts left out (--include-quarantined serves them)" if hidden else "every fact"
             announce(f"SPARQL endpoint: http://{host}:{port}/query ({'read-write' if writable else 'read-only'}; "
@@ -139,12 +141,9 @@ def serve(store: Path, host: str = "127.0.0.1", port: int = 7878, writable: bool
                      f"No prefixes are predefined; these are the project's:\n{prefix_lines()}")
             code = proc.wait()
             return 0 if stopped else code
-        except KeyboardInterrupt:
-            stop()
-            proc.wait()
-            return 0
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()

@@ -262,6 +262,10 @@ class ApplicabilityModel:
 
         types = sorted(types, key=lambda t: bucket("sample" + t, 10**6))[: self.max_types]
         X, y, _ = self._pairs(types)
+        self.clf_ = None
+        if len(set(y.tolist())) < 2:  # a store without applicability labels of both kinds: nothing to learn
+            self.held_ = (np.zeros(0, bool), np.zeros(0), np.zeros(0, bool))
+            return self
         self.clf_ = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.1, random_state=self.seed)
         self.clf_.fit(X[:, self.columns], y)
         Xc, yc, _ = self._pairs(calibration)
@@ -292,7 +296,7 @@ class ApplicabilityModel:
     def predict(self, t: str, attrs: list[str] | None = None) -> list[tuple[str, float, float, np.ndarray]]:
         """(attribute, probability, importance, features) for t's candidates, most probable first."""
         attrs = self.candidates(t) if attrs is None else attrs
-        if not attrs:
+        if not attrs or self.clf_ is None:
             return []
         F = self.features(t, attrs)
         prob = self.clf_.predict_proba(F[:, self.columns])[:, 1]
