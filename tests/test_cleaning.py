@@ -3,6 +3,7 @@ leave them out; a release brings a fact back with its original provenance."""
 
 from __future__ import annotations
 
+import html
 import json
 
 import pytest
@@ -81,6 +82,11 @@ def test_cleaning_quarantines_and_a_release_restores_every_fact(tmp_path, cut_fi
     reviewed = json.loads(listed.output)
     ids = [r["id"] for r in reviewed]
     assert all(r["title"] and r["attribute"] and r["value"] for r in reviewed)  # what a person reviews by
+    from autoknow_rdf.report import write_report
+
+    page = write_report(KnowledgeStore(path, read_only=True), tmp_path / "report.html").read_text(encoding="utf-8")
+    review_section = page.split("Quarantined facts to review", 1)[1].split("</section>", 1)[0]
+    assert reviewed[0]["id"] in review_section and html.escape(reviewed[0]["title"]) in review_section
     assert len(ids) == len(held)
     released = runner.invoke(cli, ["quarantine", "release", "--store", str(path), "--reviewer", "ana", *ids])
     assert released.exit_code == 0, released.output

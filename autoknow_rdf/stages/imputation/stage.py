@@ -129,9 +129,9 @@ def type_words(inputs: ImputationInputs, key: str, depth: int = 4, paths: bool =
     types. A product is often typed at several levels; its ancestors add nothing to the path.
     `paths=False` gives the names alone (measured against paths in the README).
 
-    >>> i = ImputationInputs(names={"a": "Food", "b": "Coffee", "c": "Ground coffee", "d": "Organic"},
-    ...                      parents={"c": {"b"}, "b": {"a"}})
-    >>> type_words(i, "a|b|c|d"), type_words(i, "a|b|c", paths=False), type_words(i, "")
+    >>> i = ImputationInputs(names={"a": "Food", "b": "Coffee", "c": "Ground coffee", "d": "Organic", "e": "Drinks"},
+    ...                      parents={"c": {"b", "e"}, "b": {"a"}})
+    >>> type_words(i, "a|b|c|d|e"), type_words(i, "a|b|c", paths=False), type_words(i, "")
     ('Food > Coffee > Ground coffee ; Organic', 'Ground coffee', '')
     """
     types = [t for t in key.split("|") if t] if key else []
@@ -144,8 +144,17 @@ def type_words(inputs: ImputationInputs, key: str, depth: int = 4, paths: bool =
             t = min(inputs.parents.get(t, ()), key=lambda q: inputs.names.get(q, q), default=None)
         return out
 
+    def ancestors(t: str) -> set[str]:
+        out, todo = set(), list(inputs.parents.get(t, ()))
+        while todo:
+            q = todo.pop()
+            if q not in out:
+                out.add(q)
+                todo.extend(inputs.parents.get(q, ()))
+        return out
+
     chains = {t: chain(t) for t in types}
-    above = {a for t in types for a in chains[t][1:]}
+    above = {a for t in types for a in ancestors(t)}
     leaves = sorted((t for t in types if t not in above and inputs.names.get(t)),
                     key=lambda t: (-len(chains[t]), inputs.names[t]))
     if not leaves:
