@@ -128,14 +128,16 @@ def export(store_path: Path, fmt: str, graph: str | None, rdf11: bool, out: Path
 @cli.command()
 @STORE_OPTION
 @click.option("--output", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
-def stats(store_path: Path, fmt: str) -> None:
+@click.option("--limit", type=int, default=20, show_default=True, help="Types shown in the per-type table (0 = all).")
+def stats(store_path: Path, fmt: str, limit: int) -> None:
     """Counts: headline, per graph (source or run), per taxonomy, per type."""
     from .console import render_rows
     from .store import KnowledgeStore
 
     store = KnowledgeStore(store_path, read_only=True)
     for title, name, limit in [("Summary", "count_summary", None), ("Per graph", "count_facts_by_graph", None),
-                               ("Per taxonomy", "count_types_by_scheme", None), ("Per type", "count_products_by_type", 20)]:
+                               ("Per taxonomy", "count_types_by_scheme", None),
+                               ("Per type", "count_products_by_type", limit or None)]:
         out = render_rows(store.select(name), fmt, title=title, limit=limit)
         if out is not None:
             click.echo(f"# {title}\n{out}")
@@ -182,6 +184,7 @@ def demo(store_path: Path, report_path: Path, models_dir: Path, no_restricted: b
     _print_enrichment(result, f"Demo store {store_path}")
     click.echo(f"{sum(1 for r in result.ingested if not r.skipped)} files ingested, "
                f"{sum(1 for r in result.ingested if r.skipped)} already there; report: {result.report}")
+    click.echo(f"next: autoknow stats --store {store_path} (or export AUTOKNOW_STORE={store_path} for every command)")
 
 
 @cli.command()
@@ -212,9 +215,8 @@ def enrich(store_path: Path, models_dir: Path, report_path: Path, shapes_out: Pa
 
 
 def _announce(step: str) -> None:
-    """A step starting, on stderr when a person watches (a TTY); logs get the timings at the end."""
-    if sys.stderr.isatty():
-        click.echo(step, err=True)
+    """A step starting, on stderr: a log shows where a long run is (a TTY also gets progress bars)."""
+    click.echo(step, err=True)
 
 
 def _print_enrichment(result, title: str) -> None:
@@ -232,9 +234,7 @@ def _print_enrichment(result, title: str) -> None:
     render_rows(_accounting_rows(result.added), title="Facts-added accounting")
     if result.quarantined:
         render_rows(result.quarantined, title="Quarantined by cleaning, by source (autoknow quarantine list)")
-    v = result.validation
-    click.echo(f"validation: {len(v.results):,} SHACL results on {v.focus_nodes:,} products "
-               f"({'conforms' if v.conforms else 'violations found'}; autoknow query list_validation_results)")
+    click.echo("validation: " + result.validation.summary())
     click.echo("time: " + ", ".join(f"{step} {seconds:.0f} s" for step, seconds in result.timings.items())
                + f" (total {sum(result.timings.values()) / 60:.1f} min)")
     c = result.cache
@@ -432,7 +432,7 @@ def validate(store_path: Path, shapes_out: Path, limit: int) -> None:
         v = run_validation(store, graph)
     finally:
         store.close()
-    click.echo(f"{len(v.results):,} results on {v.focus_nodes:,} products, stored in graph {v.graph.value}")
+    click.echo(f"{v.summary()}; stored in graph {v.graph.value}")
     if v.results:
         render_rows([{k: r[k] for k in ("focus", "path", "severity", "message")} for r in v.results[:limit]],
                     title=f"first {min(limit, len(v.results))} (autoknow query list_validation_results)")

@@ -46,14 +46,16 @@ class Enrichment:
 
 
 class _Laps:
-    """Seconds per step, and a line to whoever watches (a TTY) as each step starts."""
+    """Seconds per step, and a line as each step starts (its name and the time so far), so a
+    log shows where a long run is."""
 
     def __init__(self, timings: dict[str, float], announce: Callable[[str], None] | None):
         self.timings, self.announce, self.clock = timings, announce, time.perf_counter()
+        self.began = self.clock - sum(timings.values())
 
     def start(self, step: str) -> None:
         if self.announce:
-            self.announce(f"{step} …")
+            self.announce(f"[{time.perf_counter() - self.began:5.0f} s] {step} …")
 
     def done(self, step: str) -> None:
         now = time.perf_counter()

@@ -125,6 +125,23 @@ class Validation:
     focus_nodes: int
     results: list[dict[str, Any]]
 
+    def summary(self) -> str:
+        """The results by severity: warnings (an applicable attribute a product lacks) do not
+        break conformance, violations do.
+
+        >>> from pyoxigraph import Literal
+        >>> Validation(True, NamedNode("http://g"), 3, [{"severity": Literal("sh:Warning")}]).summary()
+        '1 warning, 0 violations, 0 other results on 3 products (conforms; autoknow query list_validation_results)'
+        """
+        from collections import Counter
+
+        kinds = Counter(str(getattr(r.get("severity"), "value", r.get("severity"))).rsplit("#", 1)[-1].rsplit(":", 1)[-1]
+                        for r in self.results)
+        warnings, violations = kinds.pop("Warning", 0), kinds.pop("Violation", 0)
+        return (f"{warnings:,} warning{'s' * (warnings != 1)}, {violations:,} violation{'s' * (violations != 1)}, "
+                f"{sum(kinds.values()):,} other results on {self.focus_nodes:,} products "
+                f"({'conforms' if self.conforms else 'does not conform'}; autoknow query list_validation_results)")
+
 
 def _rdflib(term):
     import rdflib

@@ -73,6 +73,8 @@ def test_export_every_format(kg, tmp_path, fmt):
 
 def test_stats_and_listings(kg):
     assert "Per graph" in run("stats", "--store", kg)
+    shown = run("stats", "--store", kg, "--limit", "2")
+    assert "more rows (use --limit 0 for all)" in shown and "more rows" not in run("stats", "--store", kg, "--limit", "0")
     assert "oa-mine" in run("formats")
     assert "list_product_attributes" in run("queries")
 

@@ -54,6 +54,11 @@ def test_demo_builds_the_store_prints_counts_and_is_rerunnable(tmp_path, models_
     assert "withheld" in first.output
     assert "Facts-added accounting" in first.output and "all kinds" in first.output
     assert "validation:" in first.output and "Quarantined by cleaning" in first.output
+    assert " warning" in first.output and " violation" in first.output  # results by severity
+    # a log (not a TTY) shows each step as it starts, with the time so far, on stderr
+    steps = [line for line in first.stderr.splitlines() if line.startswith("[") and "] run " in line]
+    assert [line.split("] run ")[1].split()[0] for line in steps] == ["taxonomy", "relations", "imputation", "cleaning", "synonyms"]
+    assert f"next: autoknow stats --store {store}" in first.stdout
     second = CliRunner().invoke(cli, args)
     assert second.exit_code == 0 and "0 files ingested" in second.output
     assert "already in the store" in second.output
