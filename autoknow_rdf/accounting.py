@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .console import plain
+from .stages.registry import STAGES
 from .store import KnowledgeStore
 
 __all__ = ["accounting", "dev_precision", "load_metrics", "gate_rows", "stage_summary"]
@@ -58,9 +59,10 @@ def load_metrics(folder: Path | None) -> dict[str, dict[str, Any]]:
 
 def accounting(store: KnowledgeStore, metrics: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Rows (stage, kind, added, ingested, growth, mean confidence, measured precision and where
-    it was measured), per kind a
-    total over stages, and a last row for all counted kinds together (added against every
-    ingested fact of a counted kind); growth is None where nothing of the kind was ingested."""
+    it was measured), per kind a total over the five stages (not the shapes and validation
+    steps after them, which restate what the stages found), and a last row for all counted kinds
+    together (added against every ingested fact of a counted kind); growth is None where nothing
+    of the kind was ingested."""
     metrics = metrics or {}
     counts = [{k: plain(v) for k, v in r.items()} for r in store.select("count_facts_by_kind")]
     ingested: dict[str, int] = {}
@@ -79,7 +81,7 @@ def accounting(store: KnowledgeStore, metrics: dict[str, dict[str, Any]] | None 
         precision, source = measured_precision(stage, kind, metrics)
         rows.append({"stage": stage, "kind": kind, "added": n, "ingested": base, "growth": n / base if base else None,
                      "mean confidence": conf, "measured precision": precision, "measured on": source})
-        if kind not in BOOKKEEPING:
+        if kind not in BOOKKEEPING and stage in STAGES:  # shapes copy what relations decided; validation reports
             totals[kind] = totals.get(kind, 0) + n
     rows.sort(key=lambda r: (r["stage"], r["kind"]))
     for kind, n in sorted(totals.items()):

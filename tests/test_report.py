@@ -107,3 +107,17 @@ def test_stage_samples_answer_as_the_plain_query(grown):
         fast = store.select("list_stage_samples", stage=Literal(stage))
         assert as_list(fast) == as_list(rows(store.run(reference, stage=Literal(stage))))
         assert bool(fast) == (stage == "cleaning") or stage == "synonyms"
+
+
+def test_shape_generation_is_not_counted_as_stage_growth(cut_files):
+    """Shapes restate applicability the stages or the sources decided: listed, never growth."""
+    from autoknow_rdf.shapes import write_shapes
+    from autoknow_rdf.store import KnowledgeStore
+
+    from .conftest import fill
+
+    store = fill(KnowledgeStore(), cut_files)
+    write_shapes(store)
+    rows = {(r["stage"], r["kind"]): r for r in accounting(store)}
+    assert any(stage == "shapes" and r["added"] > 0 for (stage, _), r in rows.items())
+    assert rows[("all stages", "all kinds")]["added"] == 0
