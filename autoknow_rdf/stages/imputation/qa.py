@@ -93,7 +93,7 @@ class QAExtractor:
         self.max_length, self.seed, self.absent_per_value = max_length, seed, absent_per_value
         self.single_valued_: set[str] = set()
         self.conditioned = True  # on the type, by construction
-        self._warned: set[str] = set()
+        self._warned = False  # a question was cut (warned once per model)
         self._asked: dict[tuple[str, str], str] = {}  # (type words, attribute) -> question
 
     def _load(self, path: str) -> None:
@@ -125,7 +125,7 @@ class QAExtractor:
         if not self._warned:  # once per model: a taxonomy with deep paths would repeat it for each type
             LOG.warning("questions longer than %d tokens are cut, the type's words nearest the root first (first: %r)",
                         MAX_QUESTION_TOKENS, q)
-        self._warned.add(q)
+            self._warned = True
         type_part, attribute_part = type_words.split(), attribute_words(attribute).split()
         while type_part and length(question(" ".join(type_part), " ".join(attribute_part))) > MAX_QUESTION_TOKENS:
             type_part = type_part[1:]

@@ -280,7 +280,8 @@ class ImputationStage(Stage):
         """`type_words` for the QA extractor: each key's types as paths from the root."""
         if self.extractor != "qa":
             return {}
-        return {"type_words": {k: type_words(inputs, k.split("\t", 1)[0], paths=self.type_paths) for k in keys}}
+        per_type = {t: type_words(inputs, t, paths=self.type_paths) for t in {k.split("\t", 1)[0] for k in keys}}
+        return {"type_words": {k: per_type[k.split("\t", 1)[0]] for k in keys}}
 
     def calibrate(self, inputs: ImputationInputs, products: list[str], embed) -> None:
         """Per-attribute gates from held-in products: each value the tagger finds in their texts
