@@ -19,7 +19,8 @@ from .console import plain
 from .stages.registry import STAGES
 from .store import KnowledgeStore
 
-__all__ = ["accounting", "dev_precision", "load_metrics", "gate_rows", "stage_summary"]
+__all__ = ["accounting", "added_facts", "dev_precision", "facts_by_kind", "gate_rows", "kinds_by_run", "load_metrics",
+           "run_line", "stage_summary"]
 
 # kinds that are bookkeeping of a stage, not knowledge it adds (counted, never summed into growth)
 BOOKKEEPING = {"type shape", "property shape", "validation result", "quarantined", "canonical representative"}
@@ -51,20 +52,36 @@ def dev_precision(stage: str, result: dict[str, Any]) -> float | None:
 
 
 def load_metrics(folder: Path | None) -> dict[str, dict[str, Any]]:
-    """`<stage>.json` files written by `autoknow evaluate STAGE --json`, by stage name."""
+    """`<stage>.json` files written by `autoknow evaluate STAGE --json`, by stage name; a file of
+    `autoknow evaluate all --json` (every stage's result by name) counts as one file per stage.
+    A stage's own file wins over its part of an `all` file."""
     if folder is None or not Path(folder).is_dir():
         return {}
-    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(Path(folder).glob("*.json"))}
+    found: dict[str, dict[str, Any]] = {}
+    own: dict[str, dict[str, Any]] = {}
+    for p in sorted(Path(folder).glob("*.json")):
+        result = json.loads(p.read_text(encoding="utf-8"))
+        if "tables" not in result and result and all(isinstance(r, dict) and "tables" in r for r in result.values()):
+            found.update(result)  # evaluate all: {stage: result}
+        else:
+            own[p.stem] = result
+    return {**found, **own}
 
 
-def accounting(store: KnowledgeStore, metrics: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+def facts_by_kind(store: KnowledgeStore) -> list[dict[str, Any]]:
+    """count_facts_by_kind as plain values: (stage, run, kind, facts, meanConfidence) rows."""
+    return [{k: plain(v) for k, v in r.items()} for r in store.select("count_facts_by_kind")]
+
+
+def accounting(store: KnowledgeStore, metrics: dict[str, dict[str, Any]] | None = None,
+               counts: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Rows (stage, kind, added, ingested, growth, mean confidence, measured precision and where
     it was measured), per kind a total over the five stages (not the shapes and validation
     steps after them, which restate what the stages found), and a last row for all counted kinds
     together (added against every ingested fact of a counted kind); growth is None where nothing
-    of the kind was ingested."""
+    of the kind was ingested. `counts`: facts_by_kind(store) when the caller has it already."""
     metrics = metrics or {}
-    counts = [{k: plain(v) for k, v in r.items()} for r in store.select("count_facts_by_kind")]
+    counts = facts_by_kind(store) if counts is None else counts
     ingested: dict[str, int] = {}
     added: dict[tuple[str, str], list[tuple[int, float | None]]] = {}
     for r in counts:
@@ -117,10 +134,45 @@ def gate_rows(runs) -> list[dict[str, Any]]:
     return rows
 
 
-def stage_summary(runs) -> list[dict[str, Any]]:
-    """Per run: facts added, their held-in precision (each emitting kind's precision at its gate)
-    and expected precision (their mean calibrated probability), both weighted by the candidates
-    each kind emitted, and the kinds withheld for want of precision."""
+def kinds_by_run(counts: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Facts of each kind a stage run wrote (facts_by_kind rows), by run id: the accounting's
+    figures for one run."""
+    out: dict[str, dict[str, int]] = {}
+    for r in counts:
+        if r["stage"] in STAGES:
+            out.setdefault(r["run"], {})[r["kind"]] = r["facts"]
+    return out
+
+
+def added_facts(kinds: dict[str, int]) -> int:
+    """The facts of a run the accounting counts as added (its bookkeeping kinds are not)."""
+    return sum(n for kind, n in kinds.items() if kind not in BOOKKEEPING)
+
+
+def run_line(run, kinds: dict[str, int]) -> str:
+    """One run in words, in the accounting's terms: the facts it wrote, those counted as added
+    (by kind), its bookkeeping, and the rest (labels and declarations of what it added)."""
+    head = f"stage {run.stage} (run {run.run_id}, min precision {run.min_precision:.2f}): "
+    if run.skipped:
+        return head + "already in the store"
+    added = added_facts(kinds)
+    parts = [f"{run.facts:,} facts written", f"{added:,} added"
+             + (" (" + ", ".join(f"{n:,} {k}" for k, n in sorted(kinds.items()) if k not in BOOKKEEPING) + ")" if added else "")]
+    kept = {k: n for k, n in sorted(kinds.items()) if k in BOOKKEEPING}
+    if kept:
+        parts.append(", ".join(f"{n:,} {k}" for k, n in kept.items()) + " (bookkeeping, not counted as added)")
+    rest = run.facts - sum(kinds.values())
+    if rest:
+        parts.append(f"{rest:,} labels and declarations of what it added")
+    return head + "; ".join(parts)
+
+
+def stage_summary(runs, kinds: dict[str, dict[str, int]] | None = None) -> list[dict[str, Any]]:
+    """Per run: facts added (as the accounting counts them: `kinds` from kinds_by_run) and facts
+    written, their held-in precision (each emitting kind's precision at its gate) and expected
+    precision (their mean calibrated probability), both weighted by the candidates each kind
+    emitted, and the kinds withheld for want of precision."""
+    kinds = kinds or {}
     rows = []
     for r in runs:
         emitting = [g for g in r.gates if g["gate"] is not None and g.get("facts emitted")]
@@ -129,7 +181,8 @@ def stage_summary(runs) -> list[dict[str, Any]]:
         expected = sum(g["facts emitted"] * g["expected precision"] for g in emitting) / n if n else None
         withheld = [f"{_short(g['group'])} (best {g['best held-in precision']:.2f})" if g["best held-in precision"] is not None
                     else f"{_short(g['group'])} (too few held-in facts)" for g in r.gates if g["gate"] is None]
-        rows.append({"stage": r.stage, "facts added": r.facts if not r.skipped else "already in the store",
+        rows.append({"stage": r.stage, "facts added": added_facts(kinds.get(r.run_id, {})) if not r.skipped else "already in the store",
+                     "facts written": r.facts if not r.skipped else None,
                      "min precision": r.min_precision, "held-in precision at the gates": precision,
                      "expected precision of what was added": expected,
                      "withheld for want of precision": "; ".join(withheld) or "nothing"})

@@ -11,10 +11,22 @@ import click
 from . import __version__
 from .errors import AutoknowError
 
+def _store_spec(ctx, param, value: str) -> Path | str:
+    """A directory stays a Path; a SPARQL server (http(s) URL or endpoints .json file) a string."""
+    from .remote import is_remote
+
+    return value if is_remote(value) else Path(value)
+
+
 STORE_OPTION = click.option(
-    "--store", "store_path", type=click.Path(path_type=Path), default=lambda: os.environ.get("AUTOKNOW_STORE", "autoknow-store"),
-    show_default="autoknow-store or $AUTOKNOW_STORE", help="Directory of the on-disk Oxigraph store.",
+    "--store", "store_path", type=str, callback=_store_spec, default=lambda: os.environ.get("AUTOKNOW_STORE", "autoknow-store"),
+    show_default="autoknow-store or $AUTOKNOW_STORE",
+    help="Directory of the on-disk Oxigraph store, or a SPARQL 1.1 server: http://HOST:PORT/ (oxigraph serve) or a "
+         "JSON file naming its query, update and store URLs.",
 )
+ENGINE_OPTION = click.option(
+    "--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+    help="Where the stages' model work runs: this process, or Ray workers (ray.init here, or the cluster RAY_ADDRESS names); same facts.")
 MIN_PRECISION_OPTION = click.option(
     "--min-precision", type=click.FloatRange(0, 1, min_open=True), default=None,
     help="Held-in precision each kind of fact must reach to be written, in (0, 1] (default: the model's, 0.9).",
@@ -35,9 +47,9 @@ def init(store_path: Path) -> None:
     Example: autoknow init --store ./kg
     """
     from .ontology import load_ontology
-    from .store import KnowledgeStore
+    from .store import open_store
 
-    store = KnowledgeStore(store_path)
+    store = open_store(store_path)
     n = load_ontology(store)
     store.close()
     click.echo(f"{store_path}: ontology {'loaded (' + str(n) + ' quads)' if n else 'already loaded'}")
@@ -55,10 +67,10 @@ def ingest(store_path: Path, paths: tuple[Path, ...], fmt: str | None, scheme: s
     autoknow ingest ../shared/data/shopify_product_taxonomy my_products.jsonl
     """
     from .ingest import ingest_many, plan
-    from .store import KnowledgeStore
+    from .store import open_store
 
     files, skipped = plan(list(paths), fmt)
-    store = KnowledgeStore(store_path)
+    store = open_store(store_path)
     try:
         results = ingest_many(store, files, scheme)
     finally:
@@ -85,10 +97,10 @@ def query(store_path: Path, query: str, binds: tuple[str, ...], fmt: str, limit:
     """
     from .console import render_rows
     from .queries import resolve
-    from .store import KnowledgeStore, rows
+    from .store import open_store, rows
 
     text, bound = resolve(query, binds)
-    store = KnowledgeStore(store_path, read_only=True)
+    store = open_store(store_path, read_only=True)
     result = store.run(text, **bound)
     if isinstance(result, bool) or type(result).__name__ == "QueryBoolean":
         click.echo("true" if bool(result) else "false")
@@ -118,9 +130,9 @@ def export(store_path: Path, fmt: str, graph: str | None, rdf11: bool, out: Path
     from pyoxigraph import NamedNode
 
     from .export import export as do_export
-    from .store import KnowledgeStore
+    from .store import open_store
 
-    store = KnowledgeStore(store_path, read_only=True)
+    store = open_store(store_path, read_only=True)
     n = do_export(store, out, fmt, NamedNode(graph) if graph else None, rdf11, include_quarantined)
     click.echo(f"wrote {n:,} statements to {out}")
 
@@ -132,9 +144,9 @@ def export(store_path: Path, fmt: str, graph: str | None, rdf11: bool, out: Path
 def stats(store_path: Path, fmt: str, limit: int) -> None:
     """Counts: headline, per graph (source or run), per taxonomy, per type."""
     from .console import render_rows
-    from .store import KnowledgeStore
+    from .store import open_store
 
-    store = KnowledgeStore(store_path, read_only=True)
+    store = open_store(store_path, read_only=True)
     for title, name, limit in [("Summary", "count_summary", None), ("Per graph", "count_facts_by_graph", None),
                                ("Per taxonomy", "count_types_by_scheme", None),
                                ("Per type", "count_products_by_type", limit or None)]:
@@ -158,7 +170,11 @@ def serve(store_path: Path, host: str, port: int, writable: bool, allow_remote: 
     Example: autoknow serve --port 7878, then
     curl -H 'Accept: text/csv' --data-urlencode 'query=SELECT * {?s ?p ?o} LIMIT 3' http://127.0.0.1:7878/query
     """
+    from .remote import is_remote
     from .server import serve as run_server
+
+    if is_remote(store_path):
+        raise click.UsageError(f"{store_path} is a SPARQL server already: serve an on-disk store")
 
     sys.exit(run_server(store_path, host, port, writable, allow_remote, include_quarantined, announce=click.echo))
 
@@ -196,8 +212,9 @@ def demo(store_path: Path, report_path: Path, models_dir: Path, no_restricted: b
 @click.option("--retrain", is_flag=True, help="Train every stage again even when a current model exists.")
 @click.option("--quick", is_flag=True, help="Train the stages it trains at their demo sizes (minutes, not hours, on a CPU).")
 @MIN_PRECISION_OPTION
+@ENGINE_OPTION
 def enrich(store_path: Path, models_dir: Path, report_path: Path, shapes_out: Path, retrain: bool, quick: bool,
-           min_precision: float | None) -> None:
+           min_precision: float | None, engine: str) -> None:
     """Grow your own store in one command: train the stages without a current model, run all
     five at their precision gates, generate shapes, validate, print the accounting and write the
     report. A re-run on unchanged input adds nothing.
@@ -208,7 +225,7 @@ def enrich(store_path: Path, models_dir: Path, report_path: Path, shapes_out: Pa
     from .enrich import demo_sizes, enrich as run_enrich
 
     result = run_enrich(store_path, report_path, models_dir, retrain, shapes_out, min_precision,
-                        demo_sizes() if quick else None, announce=_announce)
+                        demo_sizes() if quick else None, announce=_announce, engine=engine)
     _print_enrichment(result, f"Store {store_path}")
     click.echo("nothing new: every model was current and every run already in the store" if result.wrote_nothing
                else f"trained: {', '.join(result.trained) or 'none (models reused)'}; report: {result.report}")
@@ -222,15 +239,14 @@ def _announce(step: str) -> None:
 def _print_enrichment(result, title: str) -> None:
     from pyoxigraph import Literal
 
-    from .accounting import gate_rows, stage_summary
+    from .accounting import gate_rows, run_line, stage_summary
     from .console import render_rows
 
     render_rows([{k: Literal(v) for k, v in result.counts.items()}], title=title)
     render_rows(_accounting_rows(gate_rows(result.runs)), title="Precision gates (held-in data; autoknow run STAGE --min-precision)")
-    render_rows(_accounting_rows(stage_summary(result.runs)), title="What each stage added, at its gates")
+    render_rows(_accounting_rows(stage_summary(result.runs, result.kinds)), title="What each stage added, at its gates")
     for r in result.runs:
-        written = "already in the store" if r.skipped else f"{r.facts:,} facts written"
-        click.echo(f"stage {r.stage} (run {r.run_id}, min precision {r.min_precision:.2f}): {written}")
+        click.echo(run_line(r, result.kinds.get(r.run_id, {})))
     render_rows(_accounting_rows(result.added), title="Facts-added accounting")
     if result.quarantined:
         render_rows(result.quarantined, title="Quarantined by cleaning, by source (autoknow quarantine list)")
@@ -270,9 +286,9 @@ def report(store_path: Path, out: Path, metrics_dir: Path | None, models_dir: Pa
     from .accounting import load_metrics
     from .pipeline import model_gates
     from .report import write_report
-    from .store import KnowledgeStore
+    from .store import open_store
 
-    path = write_report(KnowledgeStore(store_path, read_only=True), out, load_metrics(metrics_dir), gates=model_gates(models_dir))
+    path = write_report(open_store(store_path, read_only=True), out, load_metrics(metrics_dir), gates=model_gates(models_dir))
     click.echo(f"wrote {path}")
 
 
@@ -288,9 +304,9 @@ def train(store_path: Path, stage: str, models_dir: Path, min_precision: float |
     Example: autoknow train taxonomy --store demo-store
     """
     from .pipeline import train_stage
-    from .store import KnowledgeStore
+    from .store import open_store
 
-    info = train_stage(KnowledgeStore(store_path, read_only=True), stage, models_dir, min_precision=min_precision)
+    info = train_stage(open_store(store_path, read_only=True), stage, models_dir, min_precision=min_precision)
     click.echo(f"trained {info.name} {info.version} ({info.checksum}) into {models_dir / stage}")
 
 
@@ -300,7 +316,9 @@ def train(store_path: Path, stage: str, models_dir: Path, min_precision: float |
 @click.option("--models", "models_dir", type=click.Path(path_type=Path), default=Path("models"), show_default=True)
 @click.option("--run-id", default=None, help="Run id (default: fingerprint of model and inputs); re-running an id is a no-op.")
 @MIN_PRECISION_OPTION
-def run_command(store_path: Path, stage: str, models_dir: Path, run_id: str | None, min_precision: float | None) -> None:
+@ENGINE_OPTION
+def run_command(store_path: Path, stage: str, models_dir: Path, run_id: str | None, min_precision: float | None,
+                engine: str) -> None:
     """Run a trained stage over the store; its facts go into one new run graph with provenance.
     Only facts whose kind reaches the minimum precision on held-in data are written; the table
     says which kinds were emitted and which withheld.
@@ -310,11 +328,11 @@ def run_command(store_path: Path, stage: str, models_dir: Path, run_id: str | No
     from .accounting import gate_rows
     from .console import render_rows
     from .pipeline import run_stage
-    from .store import KnowledgeStore
+    from .store import open_store
 
-    store = KnowledgeStore(store_path)
+    store = open_store(store_path)
     try:
-        r = run_stage(store, stage, models_dir, run_id, min_precision=min_precision)
+        r = run_stage(store, stage, models_dir, run_id, min_precision=min_precision, engine=engine)
     finally:
         store.close()
     render_rows(_accounting_rows(gate_rows([r])), title=f"Precision gates at {r.min_precision:.2f} (held-in data)")
@@ -401,9 +419,9 @@ def shapes(store_path: Path, out: Path) -> None:
     Example: autoknow shapes --store demo-store --out shapes/generated/demo.ttl
     """
     from .shapes import write_shapes
-    from .store import KnowledgeStore
+    from .store import open_store
 
-    store = KnowledgeStore(store_path)
+    store = open_store(store_path)
     try:
         graph, n = write_shapes(store, out)
     finally:
@@ -424,9 +442,9 @@ def validate(store_path: Path, shapes_out: Path, limit: int) -> None:
     """
     from .console import render_rows
     from .shapes import validate as run_validation, write_shapes
-    from .store import KnowledgeStore
+    from .store import open_store
 
-    store = KnowledgeStore(store_path)
+    store = open_store(store_path)
     try:
         graph, _ = write_shapes(store, shapes_out)
         v = run_validation(store, graph)
@@ -460,9 +478,9 @@ def quarantine_list(store_path: Path, pending: bool, limit: int, fmt: str, iris:
     """
     from .console import render_rows
     from .quarantine import list_quarantine, review_rows
-    from .store import KnowledgeStore
+    from .store import open_store
 
-    rows = review_rows(list_quarantine(KnowledgeStore(store_path, read_only=True), pending), iris)
+    rows = review_rows(list_quarantine(open_store(store_path, read_only=True), pending), iris)
     text = render_rows(rows, fmt, title=f"{len(rows):,} quarantined facts", limit=limit or None)
     if text is not None:
         click.echo(text, nl=False)
@@ -470,9 +488,9 @@ def quarantine_list(store_path: Path, pending: bool, limit: int, fmt: str, iris:
 
 def _review(store_path: Path, ids: tuple[str, ...], decision: str, reviewer: str) -> None:
     from .quarantine import review
-    from .store import KnowledgeStore
+    from .store import open_store
 
-    store = KnowledgeStore(store_path)
+    store = open_store(store_path)
     try:
         for ident in ids:
             node = review(store, ident, decision, reviewer)

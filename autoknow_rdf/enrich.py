@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .accounting import accounting
+from .accounting import accounting, facts_by_kind, kinds_by_run
 from .errors import StoreError
 from .ingest import IngestResult
 from .ontology import load_ontology
@@ -21,7 +21,8 @@ from .pipeline import MODELS_DIR, RunResult, is_current, model_gates, run_stage,
 from .report import summary, write_report
 from .shapes import Validation, validate, write_shapes
 from .stages.registry import STAGES
-from .store import KnowledgeStore
+from .remote import is_remote
+from .store import KnowledgeStore, open_store
 
 __all__ = ["Enrichment", "enrich", "enrich_store", "demo_sizes"]
 
@@ -39,6 +40,7 @@ class Enrichment:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step (ingest, train X, run X, ...)
     cache: dict[str, float] = field(default_factory=dict)  # embedding cache: hits, misses, hit rate, encoding seconds
     ingested: list[IngestResult] = field(default_factory=list)  # `autoknow demo` ingests first
+    kinds: dict[str, dict[str, int]] = field(default_factory=dict)  # facts of each kind per run id (accounting's figures)
 
     @property
     def wrote_nothing(self) -> bool:
@@ -73,7 +75,7 @@ def demo_sizes() -> dict[str, dict]:
 def enrich_store(store: KnowledgeStore, report_path: Path, models_dir: Path = MODELS_DIR, retrain: bool = False,
                  shapes_out: Path | None = None, min_precision: float | None = None,
                  config: dict[str, dict] | None = None, timings: dict[str, float] | None = None,
-                 announce: Callable[[str], None] | None = None) -> Enrichment:
+                 announce: Callable[[str], None] | None = None, engine: str = "local") -> Enrichment:
     """Enrich an open store (see the module); `config` holds constructor settings per stage for
     the stages it trains (e.g. each stage's DEMO_CONFIG)."""
     laps = _Laps(timings if timings is not None else {}, announce)
@@ -86,31 +88,34 @@ def enrich_store(store: KnowledgeStore, report_path: Path, models_dir: Path = MO
             trained.append(name)
             laps.done(f"train {name}")
         laps.start(f"run {name}")
-        runs.append(run_stage(store, name, models_dir, min_precision=min_precision))
+        runs.append(run_stage(store, name, models_dir, min_precision=min_precision, engine=engine))
         laps.done(f"run {name}")
     laps.start("shapes and validation")
     validation = validate(store, write_shapes(store, shapes_out)[0])
     laps.done("shapes and validation")
     laps.start("summary and report")
     counts = summary(store)
-    added = accounting(store)
+    kinds = facts_by_kind(store)
+    added = accounting(store, counts=kinds)
     quarantined = store.select("count_quarantined_by_source")
     write_report(store, report_path, accounts=added, counts=counts, gates=model_gates(models_dir))
     laps.done("summary and report")
     from .ml.encoder import cache_stats
 
     return Enrichment(Path(store.path) if store.path else Path(), runs, trained, counts, added, quarantined, report_path,
-                      validation, laps.timings, cache_stats())
+                      validation, laps.timings, cache_stats(), kinds=kinds_by_run(kinds))
 
 
 def enrich(store_path: Path, report_path: Path = Path("report.html"), models_dir: Path = MODELS_DIR, retrain: bool = False,
            shapes_out: Path | None = None, min_precision: float | None = None, config: dict[str, dict] | None = None,
-           announce: Callable[[str], None] | None = None) -> Enrichment:
-    """`enrich_store` on the on-disk store at `store_path`, which must exist (init and ingest first)."""
-    if not (Path(store_path) / "CURRENT").exists():
+           announce: Callable[[str], None] | None = None, engine: str = "local") -> Enrichment:
+    """`enrich_store` on the store at `store_path` (a directory, which must exist: init and ingest
+    first; or a SPARQL server); `engine`: where the stages' model work happens (engine.py)."""
+    if not is_remote(store_path) and not (Path(store_path) / "CURRENT").exists():
         raise StoreError(f"{store_path}: no store here (autoknow init, then autoknow ingest your files)")
-    store = KnowledgeStore(store_path)
+    store = open_store(store_path)
     try:
-        return enrich_store(store, report_path, models_dir, retrain, shapes_out, min_precision, config, announce=announce)
+        return enrich_store(store, report_path, models_dir, retrain, shapes_out, min_precision, config, announce=announce,
+                            engine=engine)
     finally:
         store.close()

@@ -88,13 +88,16 @@ def inputs_fingerprint(store: KnowledgeStore, stage: str) -> str:
 
 
 def run_stage(store: KnowledgeStore, name: str, models_dir: Path = MODELS_DIR, run_id: str | None = None,
-              min_precision: float | None = None, stage: Stage | None = None) -> RunResult:
+              min_precision: float | None = None, stage: Stage | None = None, engine: str = "local") -> RunResult:
     """Predict with a trained stage (the saved one, or `stage`, fitted in memory) and write its
     facts in one run graph (a no-op if present). `min_precision` (default: the model's) is the
     held-in precision each emitted kind of fact must reach; it is part of the run id and of the
-    run's provenance."""
+    run's provenance. `engine`: where the model work happens (engine.py); the facts are the same."""
+    from .engine import predict
     from .ml.gate import check_min_precision
 
+    if engine != "local" and stage is not None:
+        raise ValueError("a stage fitted in memory runs locally: the Ray workers load the saved one")
     stage = stage or stage_class(name).open(models_dir / name)
     if min_precision is not None:
         stage.min_precision = check_min_precision(min_precision)
@@ -104,9 +107,9 @@ def run_stage(store: KnowledgeStore, name: str, models_dir: Path = MODELS_DIR, r
     activity = run_activity(name, run_id, info.name, info.version, info.checksum, __version__, min_precision=target)
     if store.is_committed(activity):
         return RunResult(name, run_id, 0, 0, target, tuple(stage.gate_table()))
-    facts = stage.predict(stage.read(store))
+    facts = predict(stage, stage.read(store), engine, folder=models_dir / name)
     quads = store.write(activity, stage.emit(facts))
-    return RunResult(name, run_id, len(facts), quads, target, tuple(stage.gate_table()))
+    return RunResult(name, run_id, activity.fact_count, quads, target, tuple(stage.gate_table()))
 
 
 def evaluate_stage(name: str, data: Path, test: Path | None = None, model: Path | None = None,

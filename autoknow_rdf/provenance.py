@@ -116,6 +116,11 @@ class Activity:
                     yield Quad(r, AK.spanEnd, Literal(ev.end), g)
         self._fact_count = len(seen)
 
+    @property
+    def fact_count(self) -> int:
+        """Distinct facts fact_quads wrote (0 before it ran): what count_facts_by_kind counts."""
+        return getattr(self, "_fact_count", 0)
+
     def provenance_quads(self) -> list[Quad]:
         """The activity's own description, for the provenance graph (call after fact_quads)."""
         p = PROVENANCE_GRAPH
@@ -125,7 +130,7 @@ class Activity:
             Quad(self.iri, AK.graph, self.graph, p),
             Quad(self.iri, PROV.startedAtTime, self.started, p),
             Quad(self.iri, PROV.endedAtTime, _now(), p),
-            Quad(self.iri, AK.factCount, Literal(getattr(self, "_fact_count", 0)), p),
+            Quad(self.iri, AK.factCount, Literal(self.fact_count), p),
         ]
         quads += [Quad(s, pr, o, p) for s, pr, o in self.description]
         return quads

@@ -56,7 +56,7 @@ def _resolve(store: KnowledgeStore, ident: str) -> NamedNode:
     """A quarantine node from its IRI or the hash at its end."""
     iri = ident if ident.startswith(ID) else ID + "quarantine/" + ident
     node = NamedNode(iri)
-    if not any(store.store.quads_for_pattern(node, AK.quarantines, None)):
+    if not any(store.quads_for_pattern(node, AK.quarantines, None)):
         raise AutoknowError(f"no quarantined fact {ident!r}; see `autoknow quarantine list`")
     return node
 
@@ -66,7 +66,7 @@ def review(store: KnowledgeStore, ident: str, decision: str, reviewer: str = "re
     if decision not in DECISIONS:
         raise AutoknowError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
     node = _resolve(store, ident)
-    earlier = [q.object.value for q in store.store.quads_for_pattern(node, AK.decision, None)]
+    earlier = [q.object.value for q in store.quads_for_pattern(node, AK.decision, None)]
     if earlier:
         raise AutoknowError(f"{node.value} was already reviewed: {earlier[0]}")
     store.write(review_activity(node, decision, reviewer, __version__), [Fact(node, AK.decision, Literal(decision))])

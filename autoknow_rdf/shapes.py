@@ -171,7 +171,7 @@ def shapes_graph(store: KnowledgeStore, graph: NamedNode):
     import rdflib
 
     g = rdflib.Graph()
-    reifiers = {q.subject for q in store.store.quads_for_pattern(None, RDF.reifies, None, graph)}
+    reifiers = {q.subject for q in store.quads_for_pattern(None, RDF.reifies, None, graph)}
     for q in store.quads(graph):
         if q.subject not in reifiers:
             g.add((_rdflib(q.subject), _rdflib(q.predicate), _rdflib(q.object)))

@@ -22,7 +22,7 @@ from .errors import QueryError, StoreError
 from .provenance import Activity, Fact
 from .vocab import AK, ID, PREFIXES, PROVENANCE_GRAPH
 
-__all__ = ["KnowledgeStore", "DEFAULT_STORE"]
+__all__ = ["KnowledgeStore", "DEFAULT_STORE", "open_store"]
 
 DEFAULT_STORE = Path("autoknow-store")
 OUR_GRAPHS = ID + "graph/"
@@ -123,6 +123,10 @@ class KnowledgeStore:
     def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
         return self.store.quads_for_pattern(None, None, None, graph)
 
+    def quads_for_pattern(self, s=None, p=None, o=None, g=None) -> Iterator[Quad]:
+        """Quads matching a pattern (None: any): the one read both store kinds answer alike."""
+        return self.store.quads_for_pattern(s, p, o, g)
+
     def graphs(self) -> list[NamedNode]:
         return sorted(self.store.named_graphs(), key=lambda g: g.value)
 
@@ -154,3 +158,10 @@ def rows(result: QuerySolutions) -> list[dict[str, Any]]:
     names = [v.value for v in result.variables]
     return [dict(zip(names, tuple(sol))) for sol in result]  # a tuple per solution: 12% faster than by name
 
+
+def open_store(spec: Path | str, read_only: bool = False):
+    """The store `spec` names: an on-disk Oxigraph directory (KnowledgeStore), or a SPARQL 1.1
+    server by URL or endpoints file (remote.RemoteStore); both answer the same interface."""
+    from .remote import RemoteStore, is_remote
+
+    return RemoteStore(spec, read_only=read_only) if is_remote(spec) else KnowledgeStore(spec, read_only=read_only)

@@ -1,10 +1,16 @@
-"""Rebuild the demo cut in demo/data from the full data sets (../shared/data).
+"""Rebuild the demo cut in demo/data, and the evaluation cut in demo/evaluation, from the full
+data sets (../shared/data).
 
     python demo/build_cut.py ../shared/data
 
 Deterministic: the same input gives byte-identical files. Open data (MIT, Apache-2.0, ODbL)
 goes to demo/data/open; research-only or non-commercial slices go to their own folder
 demo/data/restricted with their terms, and the demo runs without them.
+
+demo/evaluation holds the first rows of every data set a stage's evaluation reads, laid out as
+../shared/data is, so `autoknow evaluate STAGE --data demo/evaluation` runs on a clone. Most of
+these data sets are for research use only (each folder's SOURCE.md says); its figures are a
+smoke test of the protocol on a few hundred items, not the figures to report.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ import shutil
 import sys
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent / "data"
+OUT = (Path(__file__).resolve().parent / "data").resolve()  # demo/data links to the package resources
+EVALUATION = Path(__file__).resolve().parent / "evaluation"
+EVAL_ITEMS = 500  # labelled titles per attribute data set; matching pairs per file are 400 and 150
 VERTICALS = ("fb", "hb", "bt")  # Food & Beverages, Health & Beauty, Baby & Toddler: AutoKnow's domains
 INSTACART_ORDERS = 1500
 
@@ -75,9 +83,10 @@ def instacart(src: Path, dst: Path) -> None:
 
 
 def main(shared: Path) -> None:
-    if OUT.exists():
-        shutil.rmtree(OUT)
     open_dir, restricted = OUT / "open", OUT / "restricted"
+    for folder in (open_dir, restricted):  # demo/data/SOURCE.md is written by hand: kept
+        if folder.exists():
+            shutil.rmtree(folder)
     shopify(shared / "shopify_product_taxonomy", open_dir / "shopify_product_taxonomy")
     for folder, files in {
         "shopify_product_taxonomy": ["SOURCE.md"],
@@ -92,6 +101,102 @@ def main(shared: Path) -> None:
     for name in ("subjqa_grocery_dev.csv", "SOURCE.md"):
         copy(shared / "subjqa_grocery" / name, restricted / "subjqa_grocery" / name)
     instacart(shared / "instacart_baskets", restricted / "instacart_baskets")
+    evaluation(shared, EVALUATION)
+
+
+def head_lines(src: Path, dst: Path, n: int) -> None:
+    """The first `n` lines (after a header line for .csv/.tsv files); .gz stays gzipped."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    opener = gzip.open if src.suffix == ".gz" else open
+    keep = n + (1 if {".csv", ".tsv"} & set(src.suffixes) else 0)
+    with opener(src, "rt", encoding="utf-8", newline="") as fh:
+        lines = [line for _, line in zip(range(keep), fh)]
+    if src.suffix == ".gz":
+        with gzip.GzipFile(dst, "wb", mtime=0) as out:  # mtime 0: byte-identical rebuilds
+            out.write("".join(lines).encode("utf-8"))
+    else:
+        dst.write_text("".join(lines), encoding="utf-8", newline="")
+
+
+def implicit_split(src: Path, dst: Path, per_domain: dict[str, int]) -> None:
+    """The first rows of each domain in each upstream split of ImplicitAVE (its file is ordered
+    by split, then domain): every domain is evaluated, not only the first."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    kept: dict[tuple[str, str], int] = {}
+    with gzip.open(src, "rt", encoding="utf-8", newline="") as fh:
+        header, lines = next(fh), []
+        columns = header.rstrip("\n").split("\t")
+        split, domain = columns.index("split"), columns.index("domain")
+        for line in fh:
+            cells = line.rstrip("\n").split("\t")
+            key = (cells[split], cells[domain])
+            if kept.get(key, 0) < per_domain.get(key[0], 0):
+                kept[key] = kept.get(key, 0) + 1
+                lines.append(line)
+    with gzip.GzipFile(dst, "wb", mtime=0) as out:
+        out.write((header + "".join(lines)).encode("utf-8"))
+
+
+def first_clusters(src: Path, dst: Path, n: int) -> None:
+    """Synonym rows (id, lang, synonym, …) of the first `n` ids: whole clusters, never half of one."""
+    header, rows = tsv_rows(src)
+    ids: dict[str, None] = {}
+    for r in rows:
+        if len(ids) < n:
+            ids.setdefault(r["id"], None)
+    write_rows(dst, header, [r for r in rows if r["id"] in ids])
+
+
+EVALUATION_SOURCE = """# demo/evaluation: a small evaluation folder
+
+Built by `python demo/build_cut.py ../shared/data` (deterministic): the first rows of every data
+set that `autoknow evaluate STAGE` reads, in the layout of `../shared/data`, so that
+`autoknow evaluate all --data demo/evaluation --profile quick` runs on a clone. Labelled titles:
+the first 500 of OA-Mine, AE-110K and WDC-PAVE training files, and the first 400 training and
+200 validation ImplicitAVE rows of each domain; matching pairs: the first 400 training and 150
+validation pairs of each ER-Magellan and WDC LSPC file; synonyms: whole clusters (the first 3,000 Open Food Facts category ids, 1,000 label
+and allergen ids); WordNet, the Google taxonomy and the Open Food Facts category taxonomy whole;
+Shopify, Open Food Facts products, ESCI, SubjQA and Instacart as in the demo cut (demo/data).
+
+Its figures come from a few hundred items a data set: a smoke test of the protocol, not the
+figures to report. Each folder keeps its data set's SOURCE.md (origin, licence, held-out
+splits). Most of these data sets are for research use only (AE-110K, WDC-PAVE, ImplicitAVE,
+SubjQA, ER-Magellan, WDC LSPC) and Instacart is non-commercial: use this folder for evaluating
+this project, not in a product.
+"""
+
+
+def evaluation(shared: Path, out: Path) -> None:
+    """Small cuts of every data set the five stages' evaluations read (see the module docstring)."""
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    (out / "SOURCE.md").write_text(EVALUATION_SOURCE, encoding="utf-8")
+    for folder in ("shopify_product_taxonomy", "openfoodfacts_products", "esci_judgments_sample"):
+        shutil.copytree(OUT / "open" / folder, out / folder)
+    for folder in ("subjqa_grocery", "instacart_baskets"):
+        shutil.copytree(OUT / "restricted" / folder, out / folder)
+    for folder, name in (("oa_mine_attributes", "oa_mine_train.jsonl"), ("ae_110k_attributes", "ae_110k_train.jsonl"),
+                         ("wdc_pave_attributes", "wdc_pave_train.jsonl")):
+        head_lines(shared / folder / name, out / folder / name, EVAL_ITEMS)
+    implicit_split(shared / "implicitave_attributes/implicitave_trainval.tsv.gz",
+                   out / "implicitave_attributes/implicitave_trainval.tsv.gz", {"train": 400, "val": 200})
+    copy(shared / "implicitave_attributes/implicitave_value_options.json", out / "implicitave_attributes/implicitave_value_options.json")
+    copy(shared / "openfoodfacts_categories/categories.full.jsonl.gz", out / "openfoodfacts_categories/categories.full.jsonl.gz")
+    first_clusters(shared / "openfoodfacts_categories/synonyms.tsv", out / "openfoodfacts_categories/synonyms.tsv", 3000)
+    for name in ("labels", "allergens"):
+        first_clusters(shared / f"openfoodfacts_value_taxonomies/{name}.synonyms.tsv",
+                       out / f"openfoodfacts_value_taxonomies/{name}.synonyms.tsv", 1000)
+    for name in ("synsets.tsv", "hypernyms.tsv", "WORDNET_LICENSE.txt"):
+        copy(shared / "wordnet_consumables" / name, out / "wordnet_consumables" / name)
+    copy(shared / "google_product_taxonomy/taxonomy-with-ids.en-US.tsv", out / "google_product_taxonomy/taxonomy-with-ids.en-US.tsv")
+    for folder in ("er_magellan_products", "wdc_lspc_v2_products"):
+        for part in sorted(p for p in (shared / folder).iterdir() if p.is_dir()):
+            for f in sorted(part.glob("*.csv")):
+                head_lines(f, out / folder / part.name / f.name, 400 if f.name.startswith("train") else 150)
+    for folder in sorted(p.name for p in out.iterdir() if p.is_dir()):
+        if not (out / folder / "SOURCE.md").exists():
+            copy(shared / folder / "SOURCE.md", out / folder / "SOURCE.md")
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ def test_demo_builds_the_store_prints_counts_and_is_rerunnable(tmp_path, models_
     assert "Precision gates" in first.output and "What each stage added, at its gates" in first.output
     for stage in ("taxonomy", "relations", "imputation", "cleaning", "synonyms"):
         assert f"stage {stage}" in first.output
-    assert "withheld" in first.output
+    assert "withheld" in first.output and "facts written" in first.output and " added" in first.output
     assert "Facts-added accounting" in first.output and "all kinds" in first.output
     assert "validation:" in first.output and "Quarantined by cleaning" in first.output
     assert " warning" in first.output and " violation" in first.output  # results by severity

@@ -83,6 +83,7 @@ def sandbox(tmp_path_factory, cut, demo_cut, cut_models) -> Path:
     (top / "shared" / "data").symlink_to(cut)
     (work / "demo").mkdir(parents=True)
     (work / "demo" / "data").symlink_to(demo_cut)
+    (work / "demo" / "evaluation").symlink_to(ROOT / "demo" / "evaluation")
     (work / "examples").symlink_to(ROOT / "examples")
     (work / "benchmarks").symlink_to(ROOT / "benchmarks")
     shutil.copytree(cut_models[0], work / "models")

@@ -121,3 +121,25 @@ def test_shape_generation_is_not_counted_as_stage_growth(cut_files):
     rows = {(r["stage"], r["kind"]): r for r in accounting(store)}
     assert any(stage == "shapes" and r["added"] > 0 for (stage, _), r in rows.items())
     assert rows[("all stages", "all kinds")]["added"] == 0
+
+
+def test_each_runs_line_and_the_summary_agree_with_the_accounting(grown):
+    """The per-run lines and "What each stage added" count a run's facts as the accounting table
+    does: added = the counted kinds, bookkeeping apart, the rest labels and declarations."""
+    from autoknow_rdf.accounting import added_facts, facts_by_kind, kinds_by_run, run_line, stage_summary
+
+    store, runs = grown
+    counts = facts_by_kind(store)
+    kinds = kinds_by_run(counts)
+    table = accounting(store, counts=counts)
+    for name, run in runs.items():
+        mine = kinds[run.run_id]
+        assert mine == {r["kind"]: r["added"] for r in table if r["stage"] == name}  # one run per stage here
+        assert 0 < sum(mine.values()) <= run.facts
+        line = run_line(run, mine)
+        assert f"{run.facts:,} facts written" in line and f"{added_facts(mine):,} added" in line
+        if "quarantined" in mine:
+            assert f"{mine['quarantined']:,} quarantined (bookkeeping, not counted as added)" in line
+    summary = stage_summary(list(runs.values()), kinds)
+    assert sum(r["facts added"] for r in summary) == next(r["added"] for r in table if r["kind"] == "all kinds")
+    assert [r["facts written"] for r in summary] == [run.facts for run in runs.values()]

@@ -63,6 +63,19 @@ class Stage(ABC):
     def predict(self, inputs: Any) -> list[Fact]:
         """Facts with confidence and evidence; pure: no store, no side effects."""
 
+    def parts(self, inputs: Any, n: int) -> list | None:
+        """`inputs` in up to `n` parts whose candidates `candidates` finds apart (engine.py), or
+        None: the stage runs whole, in one process."""
+        return None
+
+    def candidates(self, inputs: Any, part: Any) -> list:
+        """The model's work on one part (pure); `decide` turns every part's into the run's facts."""
+        raise NotImplementedError(f"stage {self.name} does not split its runs")
+
+    def decide(self, inputs: Any, found: list) -> list[Fact]:
+        """The run's facts from the candidates of every part (gated over the whole run)."""
+        raise NotImplementedError(f"stage {self.name} does not split its runs")
+
     def gated(self, groups, scores) -> tuple[np.ndarray, np.ndarray]:
         """Calibrated P(right) of a run's candidate facts (raw `scores`, each of a kind or
         attribute in `groups`) and whether each passes its gate at `min_precision` (`Gate.apply`;

@@ -267,8 +267,11 @@ def evaluate_imputation(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: int 
         result["skipped"].append("implicit values: the saved imputation stage holds no implicit-value classifier")
     elif implicit is not None:
         imp = evaluate_implicit(implicit, **(implicit_sizes or {}))
-        result["tables"]["implicit values (ImplicitAVE val)"] = imp.pop("rows")
-        result["implicit values (ImplicitAVE val)"] = imp
+        if "skipped" in imp:
+            result["skipped"].append(imp["skipped"])
+        else:
+            result["tables"]["implicit values (ImplicitAVE val)"] = imp.pop("rows")
+            result["implicit values (ImplicitAVE val)"] = imp
     return result
 
 

@@ -28,12 +28,14 @@ TRAIN_SAMPLE = 12_000
 def evaluate_implicit(path: Path, embed: Callable | None = None, sample: int = TRAIN_SAMPLE,
                       max_val: int | None = None) -> dict[str, Any]:
     """The classifier with and without the type, beside both baselines, on the val split (a hash
-    sample of `max_val` of it under the quick profile)."""
+    sample of `max_val` of it under the quick profile); {"skipped": why} when a split is empty."""
     from ...evaluation import sample as hash_sample
     from ...ml.encoder import embed as default_embed
 
     embed = embed or default_embed
     train, val, options = implicit_examples(path)
+    if not train or not val:
+        return {"skipped": f"implicit values: {path} has no {'train' if not train else 'val'} rows (split column)"}
     train = sorted(train, key=lambda e: bucket("implicit" + e.title))[:sample]
     val = hash_sample(val, max_val, lambda e: e.title + e.attribute)
     preds: dict[str, list[str | None]] = {}

@@ -322,6 +322,16 @@ class ImputationStage(Stage):
 
     def predict(self, inputs: ImputationInputs) -> list[Fact]:
         """Values for applicable attributes each product lacks, where their attribute's gate passes them."""
+        return self.decide(inputs, self.candidates(inputs))
+
+    def parts(self, inputs: ImputationInputs, n: int) -> list[list[str]]:
+        """The products in `n` parts whose candidates can be found apart (`--engine ray`)."""
+        products = sorted(inputs.texts)
+        return [products[i::n] for i in range(n) if products[i::n]]
+
+    def candidates(self, inputs: ImputationInputs, products: list[str] | None = None) -> list[tuple]:
+        """(product, field, text, spans found) for every text of `products` (default: all) that
+        lacks an applicable attribute the extractor knows: the model's work, pure and per product."""
         from ...ml.encoder import embed
 
         known = set(self.extractor_.attributes)
@@ -329,7 +339,7 @@ class ImputationStage(Stage):
             return []
         jobs = []  # (product, field, text, key)
         allowed: dict[str, set[str]] = {}
-        for p in sorted(inputs.texts):
+        for p in sorted(inputs.texts if products is None else products):
             missing = inputs.allowed(inputs.type_key(p)) & known - set(inputs.values.get(p, {}))
             if not missing:
                 continue
@@ -341,10 +351,15 @@ class ImputationStage(Stage):
             return []
         found = self.extractor_.predict([j[2] for j in jobs], [j[3] for j in jobs], self._vectors(inputs, allowed, embed), allowed,
                                         **self._words(inputs, allowed))
+        return [(p, f, text, spans) for (p, f, text, _), spans in zip(jobs, found)]
+
+    def decide(self, inputs: ImputationInputs, found: list[tuple]) -> list[Fact]:
+        """The facts of a run from every product's candidates: the best span per value, gated per
+        attribute over the whole run (so it is decided once, wherever the candidates were found)."""
         facts: list[Fact] = []
         declared = set(inputs.individuals)
         best: dict[tuple[str, str, str], tuple[Span, str, str]] = {}
-        for (p, f, text, _), spans in zip(jobs, found):
+        for p, f, text, spans in found:
             for s in spans:
                 surface = text[s.start:s.end]
                 if s.score < self.threshold or not surface:

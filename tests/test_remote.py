@@ -1,0 +1,195 @@
+"""A store on a real SPARQL 1.1 server (`oxigraph serve`, started and stopped here) answers and
+grows as the embedded store does: same quads from ingest, same named-query answers, same facts
+from a stage run; writes are all or nothing; bad URLs and read-only servers fail before work."""
+
+from __future__ import annotations
+
+import http.server
+import re
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+
+import pytest
+from pyoxigraph import Literal, NamedNode
+
+from autoknow_rdf import queries
+from autoknow_rdf.errors import StoreError
+from autoknow_rdf.ingest import ingest_file
+from autoknow_rdf.ontology import load_ontology
+from autoknow_rdf.provenance import Fact, run_activity
+from autoknow_rdf.remote import PARTIAL, RemoteStore
+from autoknow_rdf.server import server_command
+from autoknow_rdf.store import KnowledgeStore, open_store, rows
+
+from .conftest import fill
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(location, writable: bool):
+    port = _free_port()
+    cmd = server_command(location, port=port, writable=writable)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}/"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "query?query=ASK%7B%7D", timeout=1).read()
+            return proc, url
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"oxigraph serve did not start: {proc.stderr.read().decode()}")
+
+
+@pytest.fixture
+def server(tmp_path):
+    proc, url = _serve(tmp_path / "served", writable=True)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_ingest_writes_the_same_quads_as_the_embedded_store(server, cut_files):
+    local = fill(KnowledgeStore(), cut_files)
+    remote = fill(open_store(server), cut_files)
+    assert isinstance(remote, RemoteStore)
+    assert len(remote) == len(local) > 10_000
+    assert {g.value for g in remote.graphs()} == {g.value for g in local.graphs()}
+    graph = next(g for g in local.graphs() if "/graph/source/" in g.value)
+    assert {str(q) for q in remote.quads(graph)} == {str(q) for q in local.quads(graph)}
+    assert remote.ask("find_facts_without_provenance") is False
+    # a second ingest of the same file is a no-op there too
+    assert ingest_file(remote, cut_files[0]).quads == 0 and len(remote) == len(local)
+
+
+def test_named_queries_answer_as_on_the_embedded_store(server, cut_files):
+    """Every named query, unchanged; bound ones with a real IRI (sent as a VALUES block)."""
+    local = fill(KnowledgeStore(), cut_files)
+    remote = fill(open_store(server), cut_files)
+    product = rows(local.run("SELECT ?x WHERE { ?x a ak:Product ; schema:name ?t } ORDER BY ?x LIMIT 1"))[0]["x"]
+    typed = rows(local.run("SELECT ?x WHERE { ?p a ak:Product ; a ?x . ?x a owl:Class } ORDER BY ?x LIMIT 1"))[0]["x"]
+    activity = local.select("list_activities")[0]["activity"]
+    values = {"product": product, "type": typed, "activity": activity}
+    def term(v):  # the two stores ingested at different times: activity times differ, nothing else
+        return "a time" if isinstance(v, Literal) and v.datatype.value.endswith("#dateTime") else str(v)
+
+    as_set = lambda rs: sorted(tuple(sorted((k, term(v)) for k, v in r.items())) for r in rs)  # noqa: E731
+    compared = 0
+    for name in queries.names():
+        need = re.findall(r"Binds \(required\): \?(\w+)", queries.header(name))
+        if not set(need) <= set(values):
+            continue  # a binding this test has no value for
+        bind = {v: values[v] for v in need}
+        text = queries.text(name)
+        if text.lstrip().upper().startswith("ASK") or "\nASK" in text:
+            assert remote.ask(name, **bind) == local.ask(name, **bind), name
+        else:
+            assert as_set(remote.select(name, **bind)) == as_set(local.select(name, **bind)), name
+        compared += 1
+    assert compared >= 35
+
+
+def test_a_stage_run_writes_the_same_facts_as_the_embedded_run(server, cut_files, cut_models):
+    from autoknow_rdf.pipeline import run_stage
+    from autoknow_rdf.vocab import graph_iri
+
+    local = fill(KnowledgeStore(), cut_files)
+    remote = fill(open_store(server), cut_files)
+    mine, theirs = run_stage(local, "relations", cut_models[0]), run_stage(remote, "relations", cut_models[0])
+    assert mine.run_id == theirs.run_id and mine.facts == theirs.facts > 0
+    graph = graph_iri("run", "relations", mine.run_id)
+    assert {str(q) for q in remote.quads(graph)} == {str(q) for q in local.quads(graph)}  # triples and confidences
+    assert run_stage(remote, "relations", cut_models[0]).skipped  # idempotent per run id
+
+
+def test_an_interrupted_write_leaves_nothing_and_the_rerun_completes(server):
+    store = open_store(server)
+    load_ontology(store)
+    before = len(store)
+    activity = run_activity("relations", "interrupted", "test", "0", "0", "0")
+    facts = [Fact(NamedNode(f"http://example.org/s{i}"), NamedNode("http://example.org/p"), Literal(i)) for i in range(50)]
+
+    def dying():
+        yield from facts[:20]
+        raise KeyboardInterrupt  # killed mid-stream
+
+    with pytest.raises(KeyboardInterrupt):
+        store.write(activity, dying())
+    assert len(store) == before and not store.is_committed(activity)
+    assert not [g for g in store.graphs() if g.value.startswith(PARTIAL) or g == activity.graph]
+    assert store.write(activity, facts) > 100 and store.is_committed(activity)
+    assert store.write(activity, facts) == 0
+
+
+def test_a_partial_graph_left_by_a_killed_process_is_dropped_when_the_store_opens(server):
+    store = open_store(server)
+    partial = NamedNode(PARTIAL + "run~relations~killed")
+    store._update(f"INSERT DATA {{ GRAPH {partial} {{ <http://example.org/s> <http://example.org/p> 1 }} }}")
+    assert partial in store.graphs()
+    assert partial not in open_store(server).graphs()
+
+
+def test_bad_urls_and_read_only_servers_fail_before_any_work(tmp_path):
+    with pytest.raises(StoreError, match="cannot reach"):
+        open_store(f"http://127.0.0.1:{_free_port()}/")
+    html = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HTMLPage)
+    threading.Thread(target=html.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(StoreError, match="not a SPARQL endpoint"):
+            open_store(f"http://127.0.0.1:{html.server_address[1]}/")
+    finally:
+        html.shutdown()
+    KnowledgeStore(tmp_path / "ro").close()
+    proc, url = _serve(tmp_path / "ro", writable=False)
+    try:
+        with pytest.raises(StoreError, match="refuses updates"):
+            open_store(url)
+        assert open_store(url, read_only=True).ask("find_facts_without_provenance") is False
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    (tmp_path / "endpoints.json").write_text('{"query": "x"}', encoding="utf-8")
+    with pytest.raises(StoreError, match="not an endpoints file"):
+        open_store(tmp_path / "endpoints.json")
+
+
+class _HTMLPage(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802
+        self._page()
+
+    def do_POST(self):  # noqa: N802
+        self._page()
+
+    def _page(self):
+        body = b"<html><body>not SPARQL</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_the_cli_takes_a_server_url_as_its_store(server, cut_files):
+    from click.testing import CliRunner
+
+    from autoknow_rdf.cli import cli
+
+    taxonomy = next(p for p in cut_files if p.name == "categories.tsv")
+    out = CliRunner().invoke(cli, ["ingest", "--store", server, str(taxonomy)])
+    assert out.exit_code == 0, (out.output, out.exception)
+    out = CliRunner().invoke(cli, ["query", "--store", server, "list_types", "--output", "csv"])
+    assert out.exit_code == 0 and out.output.count("\n") > 100, out.output[-500:]
+    out = CliRunner().invoke(cli, ["stats", "--store", server])
+    assert out.exit_code == 0 and "types" in out.output
+    out = CliRunner().invoke(cli, ["serve", "--store", server])
+    assert out.exit_code != 0 and "SPARQL server already" in out.output
