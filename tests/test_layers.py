@@ -14,7 +14,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "autoknow_rdf"
 FOUNDATION = {"__init__", "errors", "vocab", "splits", "console", "store", "queries", "provenance", "loaders",
-              "ontology", "ingest", "resources", "jsonld"}
+              "ontology", "ingest", "resources", "jsonld", "remote"}
 APPLICATION = {"shapes", "quarantine", "accounting", "report", "export", "server", "demo", "enrich", "rediscovery"}
 
 
@@ -42,7 +42,7 @@ def layer(module: str) -> tuple[int, str]:
         if leaf.startswith("evaluate"):
             return 6, room
         return (5 if leaf == "stage" else 4), room
-    if top == "pipeline":
+    if top in ("pipeline", "engine"):  # engine: where pipeline's runs do their model work
         return 8, "pipeline"
     if top in APPLICATION:
         return 9, "application"

@@ -56,9 +56,18 @@ def server(tmp_path):
     proc.wait(10)
 
 
-def test_ingest_writes_the_same_quads_as_the_embedded_store(server, cut_files):
-    local = fill(KnowledgeStore(), cut_files)
-    remote = fill(open_store(server), cut_files)
+@pytest.fixture(scope="module")
+def twins(tmp_path_factory, cut_files):
+    """The cut ingested into the embedded store and into a store on a real server (shared by the
+    read tests; the stage-run test, last, adds the same run to both)."""
+    proc, url = _serve(tmp_path_factory.mktemp("served") / "store", writable=True)
+    yield fill(KnowledgeStore(), cut_files), fill(open_store(url), cut_files), url
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_ingest_writes_the_same_quads_as_the_embedded_store(twins, cut_files):
+    local, remote, _ = twins
     assert isinstance(remote, RemoteStore)
     assert len(remote) == len(local) > 10_000
     assert {g.value for g in remote.graphs()} == {g.value for g in local.graphs()}
@@ -69,10 +78,9 @@ def test_ingest_writes_the_same_quads_as_the_embedded_store(server, cut_files):
     assert ingest_file(remote, cut_files[0]).quads == 0 and len(remote) == len(local)
 
 
-def test_named_queries_answer_as_on_the_embedded_store(server, cut_files):
+def test_named_queries_answer_as_on_the_embedded_store(twins):
     """Every named query, unchanged; bound ones with a real IRI (sent as a VALUES block)."""
-    local = fill(KnowledgeStore(), cut_files)
-    remote = fill(open_store(server), cut_files)
+    local, remote, _ = twins
     product = rows(local.run("SELECT ?x WHERE { ?x a ak:Product ; schema:name ?t } ORDER BY ?x LIMIT 1"))[0]["x"]
     typed = rows(local.run("SELECT ?x WHERE { ?p a ak:Product ; a ?x . ?x a owl:Class } ORDER BY ?x LIMIT 1"))[0]["x"]
     activity = local.select("list_activities")[0]["activity"]
@@ -96,12 +104,11 @@ def test_named_queries_answer_as_on_the_embedded_store(server, cut_files):
     assert compared >= 35
 
 
-def test_a_stage_run_writes_the_same_facts_as_the_embedded_run(server, cut_files, cut_models):
+def test_a_stage_run_writes_the_same_facts_as_the_embedded_run(twins, cut_models):
     from autoknow_rdf.pipeline import run_stage
     from autoknow_rdf.vocab import graph_iri
 
-    local = fill(KnowledgeStore(), cut_files)
-    remote = fill(open_store(server), cut_files)
+    local, remote, _ = twins
     mine, theirs = run_stage(local, "relations", cut_models[0]), run_stage(remote, "relations", cut_models[0])
     assert mine.run_id == theirs.run_id and mine.facts == theirs.facts > 0
     graph = graph_iri("run", "relations", mine.run_id)
