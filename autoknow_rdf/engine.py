@@ -76,7 +76,8 @@ def _ray_candidates(name: str, folder: Path, inputs: Any, parts: list, workers: 
         warnings.simplefilter("ignore", DeprecationWarning)
         rows = (ray.data.from_items([{"part": i} for i in range(len(parts))])
                 .map_batches(_Finder, fn_constructor_args=(name, str(folder), shared, threads), batch_size=1,
-                             concurrency=min(workers, len(parts)), max_restarts=0, max_task_retries=0)
+                             compute=ray.data.ActorPoolStrategy(size=min(workers, len(parts))),
+                             max_restarts=0, max_task_retries=0)
                 .take_all())
     found = {int(r["part"]): pickle.loads(r["found"]) for r in rows}
     if sorted(found) != list(range(len(parts))):

@@ -23,6 +23,8 @@ def main() -> None:
     parser.add_argument("--models", default=Path("models"), type=Path)
     parser.add_argument("--stage", default="imputation")
     parser.add_argument("--workers", type=int, default=os.cpu_count())
+    parser.add_argument("--min-precision", type=float, default=0.5,
+                        help="the gate of both runs (0.5: on a store the stage already ran on, the 0.9 gates pass little)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
@@ -33,6 +35,7 @@ def main() -> None:
     from autoknow_rdf.store import KnowledgeStore
 
     stage = stage_class(args.stage).open(args.models / args.stage)
+    stage.min_precision = args.min_precision
     inputs = stage.read(KnowledgeStore(args.store, read_only=True))
     products = len(getattr(inputs, "texts", {})) or None
     t = time.perf_counter()
