@@ -13,19 +13,18 @@ from autoknow_rdf.vocab import graph_iri
 from .conftest import fill
 
 
-def test_a_ray_run_writes_the_same_facts_as_a_local_run_and_a_dead_worker_writes_nothing(cut_files, cut_models):
+def test_a_ray_run_writes_the_same_facts_as_a_local_run_and_a_dead_worker_writes_nothing(cut_files, cut_models, tmp_path):
     local, distributed = fill(KnowledgeStore(), cut_files), fill(KnowledgeStore(), cut_files)
     before = len(distributed)
+    doomed = tmp_path / "doomed"  # while it exists, every worker dies on its first part
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": {"AUTOKNOW_TEST_KILL_WORKER": "1"}})  # every worker dies on its first part
+             runtime_env={"env_vars": {"AUTOKNOW_TEST_KILL_WORKER": str(doomed)}})
     try:
+        doomed.touch()
         with pytest.raises(Exception):
             run_stage(distributed, "imputation", cut_models[0], min_precision=0.5, engine="ray")
-    finally:
-        ray.shutdown()
-    assert len(distributed) == before and not [g for g in distributed.graphs() if "/graph/run/" in g.value]
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:  # the re-run completes, with the facts of a local run
+        assert len(distributed) == before and not [g for g in distributed.graphs() if "/graph/run/" in g.value]
+        doomed.unlink()  # the re-run completes, with the facts of a local run
         there = run_stage(distributed, "imputation", cut_models[0], min_precision=0.5, engine="ray")
     finally:
         ray.shutdown()
