@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 from .errors import AutoknowError, StoreError
 from .vocab import PREFIXES
 
-__all__ = ["server_command", "start_server", "served_store", "serve", "prefix_lines"]
+__all__ = ["server_command", "start_server", "start_local_server", "served_store", "serve", "prefix_lines"]
 
 
 def _oxigraph() -> str:
@@ -81,6 +81,29 @@ def start_server(store: Path, host: str = "127.0.0.1", port: int = 7878, writabl
     """Start the server in a child process that dies with this one; the caller waits on or
     terminates it."""
     return subprocess.Popen(server_command(store, host, port, writable, allow_remote), preexec_fn=_die_with_parent)
+
+
+def start_local_server(store: Path, writable: bool = False, wait: float = 20.0) -> tuple[subprocess.Popen, str]:
+    """`start_server` on a free loopback port, once it answers SPARQL: (process, base URL). For
+    tests and benchmarks that need a real server; the caller terminates it."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = start_server(store, port=port, writable=writable)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url + "query?query=ASK%7B%7D", timeout=1).read()
+            return proc, url
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise AutoknowError(f"oxigraph serve on {store} did not answer within {wait:.0f} s")
 
 
 @contextmanager

@@ -14,34 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
-import subprocess
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = [ROOT / "demo/data/open/openfoodfacts_categories/categories.full.jsonl.gz"]
-
-
-def _serve(location: Path) -> tuple[subprocess.Popen, str]:
-    from autoknow_rdf.server import server_command
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(server_command(location, port=port, writable=True), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(url + "query?query=ASK%7B%7D", timeout=1).read()
-            return proc, url
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("oxigraph serve did not start")
 
 
 def measure(store, files: list[Path]) -> dict:
@@ -68,6 +46,7 @@ def measure(store, files: list[Path]) -> dict:
 
 
 def main() -> None:
+    from autoknow_rdf.server import start_local_server
     from autoknow_rdf.store import KnowledgeStore, open_store
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -78,7 +57,7 @@ def main() -> None:
         embedded = KnowledgeStore(Path(tmp) / "embedded")
         local = measure(embedded, args.files)
         embedded.close()
-        proc, url = _serve(Path(tmp) / "served")
+        proc, url = start_local_server(Path(tmp) / "served", writable=True)
         try:
             remote = measure(open_store(url), args.files)
         finally:

@@ -7,10 +7,7 @@ from __future__ import annotations
 import http.server
 import re
 import socket
-import subprocess
 import threading
-import time
-import urllib.request
 
 import pytest
 from pyoxigraph import Literal, NamedNode
@@ -21,7 +18,7 @@ from autoknow_rdf.ingest import ingest_file
 from autoknow_rdf.ontology import load_ontology
 from autoknow_rdf.provenance import Fact, run_activity
 from autoknow_rdf.remote import RemoteStore
-from autoknow_rdf.server import server_command
+from autoknow_rdf.server import start_local_server
 from autoknow_rdf.store import KnowledgeStore, open_store, rows
 
 from .conftest import fill
@@ -33,24 +30,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(location, writable: bool):
-    port = _free_port()
-    cmd = server_command(location, port=port, writable=writable)
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}/"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(url + "query?query=ASK%7B%7D", timeout=1).read()
-            return proc, url
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"oxigraph serve did not start: {proc.stderr.read().decode()}")
-
-
 @pytest.fixture
 def server(tmp_path):
-    proc, url = _serve(tmp_path / "served", writable=True)
+    proc, url = start_local_server(tmp_path / "served", writable=True)
     yield url
     proc.terminate()
     proc.wait(10)
@@ -60,7 +42,7 @@ def server(tmp_path):
 def twins(tmp_path_factory, cut_files):
     """The cut ingested into the embedded store and into a store on a real server (shared by the
     read tests; the stage-run test, last, adds the same run to both)."""
-    proc, url = _serve(tmp_path_factory.mktemp("served") / "store", writable=True)
+    proc, url = start_local_server(tmp_path_factory.mktemp("served") / "store", writable=True)
     yield fill(KnowledgeStore(), cut_files), fill(open_store(url), cut_files), url
     proc.terminate()
     proc.wait(10)
@@ -159,7 +141,7 @@ def test_bad_urls_and_read_only_servers_fail_before_any_work(tmp_path):
     finally:
         html.shutdown()
     KnowledgeStore(tmp_path / "ro").close()
-    proc, url = _serve(tmp_path / "ro", writable=False)
+    proc, url = start_local_server(tmp_path / "ro", writable=False)
     try:
         with pytest.raises(StoreError, match="refuses updates"):
             open_store(url)
