@@ -19,7 +19,7 @@ import random
 import re
 from typing import Any, Callable, Sequence
 
-__all__ = ["fit", "predict_in_length_order", "batches_by_length", "freeze_lower_layers"]
+__all__ = ["fit", "predict_in_buckets", "predict_in_length_order", "batches_by_length", "freeze_lower_layers"]
 
 WARMUP = 0.1  # share of the steps over which the learning rate rises from 0
 CLIP = 1.0  # gradient norm
@@ -89,6 +89,32 @@ def fit(module, n: int, loss_of: Callable[[list[int]], Any], *, epochs: int, bat
             if progress is not None:
                 progress(len(idx))
     module.eval()
+
+
+def predict_in_buckets(buckets: Sequence[int], batch_size: int, run: Callable[[list[int], int], list]) -> list:
+    """`run(indices, bucket)` over batches whose items share one padded length (their bucket);
+    results in input order. An item's padded length then depends on the item alone, not on the
+    others in its batch: under bf16 autocast the padded length moves scores by up to 0.03, so a
+    batch's neighbours (which products run together, on which worker) would change them.
+
+    >>> predict_in_buckets([32, 16, 32], 2, lambda idx, b: [f"item {i} at {b}" for i in idx])
+    ['item 0 at 32', 'item 1 at 16', 'item 2 at 32']
+    """
+    import torch
+
+    from .encoder import autocast
+
+    order = sorted(range(len(buckets)), key=lambda j: (buckets[j], j))
+    out: list = [None] * len(buckets)
+    with torch.inference_mode(), autocast():
+        i = 0
+        while i < len(order):
+            b = buckets[order[i]]
+            idx = [j for j in order[i:i + batch_size] if buckets[j] == b]
+            for j, result in zip(idx, run(idx, b)):
+                out[j] = result
+            i += len(idx)
+    return out
 
 
 def predict_in_length_order(lengths: Sequence[int], batch_size: int, run: Callable[[list[int]], list]) -> list:

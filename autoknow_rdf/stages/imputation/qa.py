@@ -133,9 +133,11 @@ class QAExtractor:
             attribute_part = attribute_part[:-1]
         return question(" ".join(type_part), " ".join(attribute_part))
 
-    def _encode(self, questions: list[str], texts: list[str]):
-        enc = self.tokenizer_(questions, texts, truncation="only_second", max_length=self.max_length, padding=True,
-                              return_offsets_mapping=True, return_tensors="pt")
+    def _encode(self, questions: list[str], texts: list[str], pad_to: int | None = None):
+        """Token ids (padded to the longest of the batch, or to `pad_to`) and each token's offsets."""
+        padding = {"padding": "max_length", "max_length": pad_to} if pad_to else {"padding": True, "max_length": self.max_length}
+        enc = self.tokenizer_(questions, texts, truncation="only_second", return_offsets_mapping=True,
+                              return_tensors="pt", **padding)
         offsets = enc.pop("offset_mapping").tolist()
         # only the text's tokens carry tags: the question's and the special tokens get an empty offset
         offsets = [[tuple(o) if s == 1 else (0, 0) for o, s in zip(offs, enc.sequence_ids(i))] for i, offs in enumerate(offsets)]
@@ -195,7 +197,7 @@ class QAExtractor:
     def predict(self, texts: list[str], keys: list[str], vectors: dict | None, allowed: dict[str, set[str]],
                 batch_size: int = 128, type_words: dict[str, str] | None = None) -> list[list[Span]]:
         """Value spans per text (label = attribute): one question per attribute allowed for its type."""
-        from ...ml.trainer import predict_in_length_order
+        from ...ml.trainer import predict_in_buckets
 
         known = set(self.attributes)
         type_words = type_words or {}
@@ -203,14 +205,19 @@ class QAExtractor:
         questions = {(k, a): self._question(type_words.get(k, key_words(k)), a) for k in set(keys)
                      for a in allowed.get(k, set()) & known}
 
-        def run(idx: list[int]) -> list[list[Span]]:
+        def run(idx: list[int], bucket: int) -> list[list[Span]]:
             chunk = [asks[j] for j in idx]
-            enc, offsets = self._encode([questions[(keys[i], a)] for i, a in chunk], [texts[i] for i, _ in chunk])
+            enc, offsets = self._encode([questions[(keys[i], a)] for i, a in chunk], [texts[i] for i, _ in chunk], pad_to=bucket)
             logits = self.net_(**{k: v.to(self.device_) for k, v in enc.items()})
             probs = logits.float().softmax(-1).cpu().numpy()
             return [decode_tags(texts[i], offs, p, a) for (i, a), offs, p in zip(chunk, offsets, probs)]
 
-        found = predict_in_length_order([len(texts[i]) + len(a) for i, a in asks], batch_size, run)
+        # each question is padded to its own length rounded up to 16 tokens: its scores do not depend
+        # on the other questions of its batch (bf16), so a run gives the same facts however it is split
+        sizes = self.tokenizer_([questions[(keys[i], a)] for i, a in asks], [texts[i] for i, _ in asks],
+                                truncation="only_second", max_length=self.max_length)["input_ids"]
+        buckets = [min(self.max_length, -(-len(ids) // 16) * 16) for ids in sizes]
+        found = predict_in_buckets(buckets, batch_size, run)
         spans: list[list[Span]] = [[] for _ in texts]
         for (i, _), f in zip(asks, found):
             spans[i] += f
