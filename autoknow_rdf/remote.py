@@ -136,8 +136,9 @@ class RemoteStore:
         return int(row["n"].value)
 
     def graphs(self) -> list[NamedNode]:
-        return sorted((r["g"] for r in self._rows("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")),
-                      key=lambda g: g.value)
+        # an empty GRAPH pattern lists the named graphs without reading their quads (every open
+        # for writing asks, in recover)
+        return sorted((r["g"] for r in self._rows("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")), key=lambda g: g.value)
 
     def has_graph(self, graph: NamedNode) -> bool:
         return bool(self.run("ASK { GRAPH ?g { ?s ?p ?o } }", g=graph))
