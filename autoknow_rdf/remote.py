@@ -124,9 +124,7 @@ class RemoteStore:
             raise QueryError(f"query failed on {self.query_url}: unreadable results: {exc}") from None
 
     def select(self, name: str, **bind: Any) -> list[dict[str, Any]]:
-        from .store import rows
-
-        return rows(self.run(queries.text(name), **bind))
+        return self._rows(queries.text(name), **bind)
 
     def ask(self, name: str, **bind: Any) -> bool:
         return bool(self.run(queries.text(name), **bind))
