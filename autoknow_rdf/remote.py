@@ -189,8 +189,11 @@ class RemoteStore:
             body.seek(0)
             url = self.store_url + "?" + urllib.parse.urlencode({"graph": activity.graph.value})
             try:  # PUT replaces what an interrupted write of this activity left
-                self._request(url, body, "PUT", {"Content-Type": "application/n-triples",
-                                                 "Content-Length": str(size)}).read()
+                if n:
+                    self._request(url, body, "PUT", {"Content-Type": "application/n-triples",
+                                                     "Content-Length": str(size)}).read()
+                else:  # an empty PUT would leave an empty graph; the embedded store holds none
+                    self._update(f"DROP SILENT GRAPH {activity.graph}")
                 marker = activity.provenance_quads()
                 lines = serialize([q.triple for q in marker], format=RdfFormat.N_TRIPLES).decode("utf-8")
                 self._update(f"INSERT DATA {{ GRAPH {PROVENANCE_GRAPH} {{\n{lines}}} }}")  # the commit
