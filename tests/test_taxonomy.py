@@ -10,11 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 from autoknow_rdf.cli import cli
-from autoknow_rdf.stages.taxonomy.evaluate import evaluate_product_typing, hidden_leaves
+from autoknow_rdf.stages.taxonomy.evaluate import RERANKER, evaluate_product_typing, evaluate_taxonomy, hidden_leaves
+from autoknow_rdf.stages.taxonomy.reranker import METHODS
 from autoknow_rdf.stages.taxonomy.hypernym import FEATURES, HypernymModel
 from autoknow_rdf.stages.view import TaxonomyView, head_word, words
 
-from .conftest import DEMO, evaluate_json
+from .conftest import DEMO
 
 pytestmark = pytest.mark.slow
 
@@ -83,14 +84,26 @@ def data_dir(tmp_path_factory):
     return root
 
 
-def test_evaluate_taxonomy_prints_model_and_baselines_per_taxonomy(data_dir, tmp_path):
-    result = evaluate_json("taxonomy", data_dir, tmp_path)
+def test_evaluate_taxonomy_prints_model_reranker_and_baselines_per_taxonomy_over_runs(data_dir):
+    """The hypernym table: the re-ranker beside the first stage and both baselines, its gates per
+    taxonomy, further parents and precision-coverage; one run of a re-ranker trained on 120 leaves
+    (the protocol's sizes and seeds are the profiles'; `over_runs` has its doctest)."""
+    result = evaluate_taxonomy(data_dir, tagging=False, rerank={"max_train": 120, "epochs": 1})
     rows = result["tables"]["hypernym"]
     methods = {row["method"] for row in rows}
-    assert methods == {"model", "model without behaviour", "baseline: name embedding", "baseline: head word"}
+    assert methods == {RERANKER, "model", "model without behaviour", "baseline: name embedding", "baseline: head word"}
     assert {row["taxonomy"].rsplit("/", 1)[-1] for row in rows} == {"shopify", "instacart"}
     for row in rows:
         assert 0 <= row["acc@1"] <= row["hit@5"] <= 1 and row["n"] > 0
+    run = result["hypernym"]
+    reranker = run["re-ranker"]
+    for scheme, method in reranker["method per taxonomy"].items():  # on held-in leaves, never below a baseline
+        acc = reranker["held-in acc@1"][scheme]
+        assert acc[method] == max(acc[m] for m in METHODS)
+    assert set(run["threshold"]["re-ranker"]) == set(reranker["method per taxonomy"])
+    assert {r["taxonomy"] for r in result["tables"]["hypernym further parents"]} == {r["taxonomy"] for r in rows}
+    for r in result["tables"]["hypernym precision-coverage"]:
+        assert 0 <= r["precision at 100% coverage"] <= 1
     typing = result["tables"]["product typing (hidden Instacart aisles)"]
     assert [row["method"] for row in typing] == ["model", "baseline: name embedding"]
     assert all(row["products"] > 0 and 0 <= row["acc@1"] <= row["hit@5"] <= 1 for row in typing)
@@ -106,7 +119,10 @@ def test_run_from_the_cli_verifies_the_saved_model(tmp_path, cut, cut_models):
     cfg = json.loads((models / "taxonomy/hypernym.json").read_text(encoding="utf-8"))
     manifest = json.loads((models / "taxonomy/manifest.json").read_text(encoding="utf-8"))
     assert manifest["checksum"].startswith("sha256:") and 0 < cfg["threshold"] <= 1
-    assert {"hypernym.json", "hypernym.pkl", "tagger/model.safetensors"} <= set(manifest["files"])  # the threshold too
+    assert {"hypernym.json", "hypernym.pkl", "tagger/model.safetensors", "reranker/reranker.json", "reranker/stackers.pkl",
+            "reranker/cross_encoder/model.safetensors"} <= set(manifest["files"])  # the threshold too
+    gates = json.loads((models / "taxonomy/gate.json").read_text(encoding="utf-8"))["groups"]
+    assert "parent (first), shopify" in gates  # re-ranked parents are gated per taxonomy
     r1 = CliRunner().invoke(cli, ["run", "taxonomy", "--store", str(store), "--models", str(models)])
     r2 = CliRunner().invoke(cli, ["run", "taxonomy", "--store", str(store), "--models", str(models)])
     assert r1.exit_code == 0 and r2.exit_code == 0 and "already in the store" in r2.output

@@ -16,7 +16,8 @@ import numpy as np
 
 from ...evaluation import sample
 from ...splits import bucket
-from .hypernym import FEATURES, HypernymModel
+from .hypernym import FEATURES, HypernymModel, leaf_candidates
+from .reranker import Reranker
 from ..view import TaxonomyView
 
 col = {name: i for i, name in enumerate(FEATURES)}
@@ -58,14 +59,16 @@ def _rank_of_gold(order: list[str], gold: set[str]) -> int:
 def evaluate_hypernyms(view: TaxonomyView, embed: Callable | None = None, target_precision: float = 0.877,
                        slices: dict[str, set[str]] | None = None, seed: int = 0,
                        hidden: dict[str, list[str]] | None = None, trained: HypernymModel | None = None,
-                       max_children: int | None = None) -> dict[str, Any]:
+                       max_children: int | None = None, rerank: dict[str, Any] | None = None) -> dict[str, Any]:
     """Rows of metrics per taxonomy (and named slices) for model, no-behaviour model and baselines.
 
     `slices` maps a slice name to a set of hidden leaf IRIs reported separately (e.g. Shopify
     leaves whose name is not in the Google taxonomy). `hidden`: the leaves to attach per taxonomy
     (default: a hash share of each taxonomy's leaves); `trained`: a saved model to score instead
-    of training two; `max_children`, a hash sample of the training (and, in proportion, the
-    calibration) leaves (the quick profile).
+    of training two; `max_children`, a hash sample of the training leaves (the quick profile;
+    the calibration leaves are all kept: the gates are drawn through them); `rerank`, the re-ranker's settings (None: not
+    trained), scored as its own row with per-taxonomy thresholds, further parents and
+    precision-coverage.
     """
     from ...ml.encoder import embed as default_embed
 
@@ -81,8 +84,9 @@ def evaluate_hypernyms(view: TaxonomyView, embed: Callable | None = None, target
     calib = [c for c in children if bucket("calib" + c) < 15]
     train = [c for c in children if bucket("calib" + c) >= 15]
     if max_children is not None:
-        calib, train = sample(calib, max_children * 15 // 85, str), sample(train, max_children, str)
-    cands = lambda c: by_scheme[view.scheme[c]]  # noqa: E731
+        train = sample(train, max_children, str)  # every calibration leaf: the gates need them (quick or not)
+    cands = lambda c: by_scheme[view.scheme[c]]  # noqa: E731  (a hidden leaf's: its parents lost it)
+    known = leaf_candidates(train_view, by_scheme)  # a training or calibration leaf's, as a new type's
 
     results: dict[str, Any] = {"rows": [], "hidden": {s: len(h) for s, h in hidden.items()},
                                "train_children": len(train), "calibration_children": len(calib)}
@@ -99,10 +103,18 @@ def evaluate_hypernyms(view: TaxonomyView, embed: Callable | None = None, target
             shared = m
         else:
             m.share_features(shared)
-        m.fit(train, cands)
-        m.calibrate(calib, cands, target_precision)
+        m.fit(train, known)
+        m.calibrate(calib, known, target_precision)
         models["model" if use_behaviour else "model without behaviour"] = m
     results["threshold"] = {k: m.threshold_ for k, m in models.items()}
+    reranker = None
+    if rerank is not None and trained is None:
+        reranker = Reranker(seed=seed, **rerank).fit(models["model"], train_view, train, calib, known)
+        results["re-ranker"] = {"pairs": reranker.pairs_, "method per taxonomy": reranker.choice_,
+                                "held-in acc@1": reranker.held_in_}
+        gates = _rerank_gates(reranker, target_precision)
+        results["threshold"]["re-ranker"] = gates
+        reranked = reranker.rank_many(sorted(all_hidden), cands, scheme_of=view.scheme.get)
 
     groups = {s: h for s, h in hidden.items()}
     for name, members in (slices or {}).items():
@@ -110,6 +122,13 @@ def evaluate_hypernyms(view: TaxonomyView, embed: Callable | None = None, target
     for group, leaves in groups.items():
         if not leaves:
             continue
+        if reranker is not None:
+            results["rows"].append({"taxonomy": group, "method": RERANKER,
+                                    **_reranked_metrics(reranked, leaves, view, gates)})
+            results.setdefault("further parents", []).append(
+                {"taxonomy": group, **_further_parents(reranked, leaves, view, gates)})
+            results.setdefault("precision-coverage", []).append(
+                {"taxonomy": group, **_precision_coverage(reranked, leaves, view)})
         for method in (*models, "baseline: name embedding", "baseline: head word"):
             ranks, tops, oks = [], [], []
             for leaf in leaves:
@@ -131,6 +150,68 @@ def evaluate_hypernyms(view: TaxonomyView, embed: Callable | None = None, target
             row = {"taxonomy": group, "method": method, **_metrics(ranks, tops, oks, thr)}
             results["rows"].append(row)
     return results
+
+
+RERANKER = "re-ranker (final)"
+
+
+def _rerank_gates(reranker: Reranker, target: float) -> dict[str, dict[str, float | None]]:
+    """Per taxonomy, the project's gates (`ml.gate`) fitted on the held-in (out-of-fold) first
+    parents and on the second and third ones: the score each needs to reach `target` precision
+    (None: never, over at least the gate's minimum support)."""
+    from ...ml.gate import Gate
+
+    held = reranker.held_in(ranks=3)
+    groups = [f"{'first' if i == 0 else 'further'} {scheme}" for scheme, i, _, _ in held]
+    gate = Gate.fit([s for _, _, s, _ in held], [ok for _, _, _, ok in held], groups, min_group=1)
+    return {scheme: {kind: _raw_threshold(gate, f"{kind} {scheme}", [s for sc, _, s, _ in held if sc == scheme], target)
+                     for kind in ("first", "further")} for scheme in sorted({h[0] for h in held})}
+
+
+def _raw_threshold(gate, group: str, scores: list[float], target: float) -> float | None:
+    """The lowest raw score whose calibrated probability passes the group's gate."""
+    t = gate.threshold(group, target)
+    if t is None:
+        return None
+    passing = [s for s, p in zip(scores, gate.probability(group, np.asarray(scores))) if p >= t]
+    return min(passing) if passing else None
+
+
+def _reranked_metrics(reranked, leaves, view, gates) -> dict[str, float]:
+    ranks, oks, passed = [], [], []
+    for leaf in leaves:
+        ranked, gold = reranked[leaf], view.parents[leaf]
+        ranks.append(_rank_of_gold([p for p, _, _ in ranked], gold))
+        oks.append(ranked[0][0] in gold)
+        thr = gates.get(view.scheme[leaf], {}).get("first")
+        passed.append(thr is not None and ranked[0][1] >= thr)
+    out = _metrics(ranks, [], [], None)
+    kept = [ok for ok, p in zip(oks, passed) if p]
+    out["precision@thr"] = float(np.mean(kept)) if kept else None
+    out["coverage@thr"] = len(kept) / max(1, len(leaves))
+    return out
+
+
+def _further_parents(reranked, leaves, view, gates) -> dict[str, float | None]:
+    """Second and third parents at their own held-in threshold, for leaves whose first parent
+    passed its own: how many were attached and how many of them are true parents."""
+    attached = []
+    for leaf in leaves:
+        ranked, g = reranked[leaf], gates.get(view.scheme[leaf], {})
+        if g.get("first") is None or ranked[0][1] < g["first"] or g.get("further") is None:
+            continue
+        attached += [p in view.parents[leaf] for p, s, _ in ranked[1:3] if s >= g["further"]]
+    multi = sum(len(view.parents[leaf]) > 1 for leaf in leaves)
+    return {"leaves with several parents": multi, "further parents attached": len(attached),
+            "precision": float(np.mean(attached)) if attached else None}
+
+
+def _precision_coverage(reranked, leaves, view, points=(0.1, 0.2, 0.3, 0.5, 0.7, 1.0)) -> dict[str, float]:
+    """Precision of the first parent over the most confident share of the leaves, per share."""
+    order = sorted(leaves, key=lambda t: -reranked[t][0][1])
+    right = np.cumsum([reranked[t][0][0] in view.parents[t] for t in order])
+    return {f"precision at {int(p * 100)}% coverage": float(right[max(0, int(round(p * len(order))) - 1)] / max(1, int(round(p * len(order)))))
+            for p in points if order}
 
 
 def evaluate_product_typing(view: TaxonomyView, hidden: list[str], embed: Callable | None = None,
@@ -229,14 +310,41 @@ def new_leaves(train: TaxonomyView, merged: TaxonomyView) -> tuple[dict[str, lis
     return hidden, left_out
 
 
+def over_runs(runs: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Rows of several seeded runs as one row each: the mean of every figure, and the lowest and
+    highest accuracy@1 and precision (the run-to-run spread); a single run as it is.
+
+    >>> over_runs([[{"m": "a", "acc@1": 0.4}], [{"m": "a", "acc@1": 0.5}]])
+    [{'m': 'a', 'acc@1': 0.45, 'runs': 2, 'acc@1 min': 0.4, 'acc@1 max': 0.5}]
+    """
+    if len(runs) == 1:
+        return runs[0]
+    out = []
+    for rows in zip(*runs):
+        row: dict[str, Any] = {}
+        for k, v in rows[0].items():
+            numbers = [r[k] for r in rows if isinstance(r[k], (int, float)) and not isinstance(r[k], bool)]
+            row[k] = round(float(np.mean(numbers)), 4) if numbers and isinstance(v, float) else v
+        row["runs"] = len(rows)
+        for k in ("acc@1", "precision@thr", "precision"):
+            vals = [r[k] for r in rows if r.get(k) is not None]
+            if vals:
+                row[f"{k} min"], row[f"{k} max"] = round(min(vals), 4), round(max(vals), 4)
+        out.append(row)
+    return out
+
+
 def evaluate_taxonomy(data: "Path", tagging: bool = True, test: "Path | None" = None, model: "Path | None" = None,
-                      tagging_sizes: dict[str, Any] | None = None, max_children: int | None = None) -> dict[str, Any]:
+                      tagging_sizes: dict[str, Any] | None = None, max_children: int | None = None,
+                      rerank: dict[str, Any] | None = None, seeds: tuple[int, ...] = (0,)) -> dict[str, Any]:
     """`autoknow evaluate taxonomy --data DIR`: the span tagger against the dictionary baseline,
     and hypernym attachment on hidden leaves (Shopify leaves whose name is not in the Google
     taxonomy as their own row). With `test`: the tagger is scored on the test folder's titles and
     the types the test taxonomies add are attached. `model`: a saved taxonomy stage whose ranker
     (and tagger) are scored instead of training new ones; `tagging_sizes`, the tagger's epochs and
-    sample sizes (the quick profile). Each table comes with its split sizes."""
+    sample sizes (the quick profile). Each table comes with its split sizes. `rerank`: the
+    hypernym re-ranker's settings (None: not trained); `seeds`: the hypernym runs reported (rows
+    averaged, with their spread)."""
     from pathlib import Path
 
     from ...errors import AutoknowError
@@ -278,11 +386,15 @@ def evaluate_taxonomy(data: "Path", tagging: bool = True, test: "Path | None" = 
                                                  if "/scheme/shopify" in view.scheme[t] and n.lower() not in google_names}
     if hidden != {}:
         stage = saved or TaxonomyStage()
-        hyper = evaluate_hypernyms(view, target_precision=stage.min_precision, slices=slices, seed=stage.seed,
+        runs = [evaluate_hypernyms(view, target_precision=stage.min_precision, slices=slices, seed=seed,
                                    hidden=hidden, trained=saved.model_ if saved is not None else None,
-                                   max_children=max_children)
-        result["tables"]["hypernym"] = hyper.pop("rows")
-        result["hypernym"] = hyper
+                                   max_children=max_children, rerank=rerank if saved is None else None)
+                for seed in (seeds if saved is None else (stage.seed,))]
+        result["tables"]["hypernym"] = over_runs([r.pop("rows") for r in runs])
+        for table in ("further parents", "precision-coverage"):
+            if table in runs[0]:
+                result["tables"][f"hypernym {table}"] = over_runs([r.pop(table) for r in runs])
+        result["hypernym"] = runs[0] if len(runs) == 1 else {"runs": runs, "seeds": list(seeds)}
     else:
         result["skipped"].append("hypernyms: the test folder adds no type with a parent")
     instacart = next((h for s, h in (hidden or hidden_leaves(view)).items() if s.endswith("/instacart")), [])
@@ -294,8 +406,9 @@ def evaluate_taxonomy(data: "Path", tagging: bool = True, test: "Path | None" = 
 DATA_FILES = ("oa_mine_attributes/*.jsonl", "wdc_pave_attributes/*.jsonl")  # hidden leaves are new by construction: titles only
 
 
-PROFILES = {"full": {}, "quick": {"tagging_sizes": {"epochs": 3, "max_train": 2500, "max_dev": 1500},
-                                  "max_children": 2500}}
+PROFILES = {"full": {"rerank": {"max_train": 3000, "epochs": 2}, "seeds": (0, 1, 2)},
+            "quick": {"tagging_sizes": {"epochs": 3, "max_train": 2500, "max_dev": 1500},
+                      "max_children": 2500, "rerank": {"max_train": 1500, "epochs": 1}}}
 
 
 def evaluate(data: Path, test: Path | None = None, model: Path | None = None, profile: str = "full") -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import Any
 from ...splits import bucket
 from ...evaluation import sample
 from ...ml.spans import Span
-from .tagger import TitleExample, label_of, type_spans
+from .tagger import TitleExample, label_of, swap_type_names, type_spans
 
 __all__ = ["tagging_examples", "dictionary_tagger", "span_scores", "evaluate_tagging"]
 
@@ -104,12 +104,14 @@ def span_scores(gold: list[list[Span]], pred: list[list[Span]], labels: list[str
 
 def evaluate_tagging(data: Path, taxonomy_names: set[str] | None = None, epochs: int = 8, lr: float = 1e-4,
                      seed: int = 0, progress=None, test: Path | None = None, trained=None,
-                     max_train: int | None = None, max_dev: int | None = None) -> dict[str, Any]:
+                     max_train: int | None = None, max_dev: int | None = None, swap_share: float = 0.0) -> dict[str, Any]:
     """Train the tagger on the training part, score it and the dictionary on dev, same run.
 
     `test`: train on every title of `data`, score on the titles of `test` (type names of the test
     folder that no training title has make the "never seen" slice). `trained`: a saved SpanTagger
-    to score instead of training one (gold spans of labels it does not know are dropped)."""
+    to score instead of training one (gold spans of labels it does not know are dropped).
+    `swap_share`: that share of the training titles is added again with its type span replaced
+    by a taxonomy name (`tagger.swap_type_names`; never a held-out one)."""
     from .tagger import SpanTagger
 
     examples, labels, source = tagging_examples(data, list(trained.labels) if trained is not None else None)
@@ -135,6 +137,8 @@ def evaluate_tagging(data: Path, taxonomy_names: set[str] | None = None, epochs:
     entries["TYPE"] |= {n for n in (taxonomy_names or set())}
     entries["TYPE"] = {n for n in entries["TYPE"] if n.lower() not in held_out}
     baseline = dictionary_tagger(entries)
+    if swap_share and trained is None:
+        train = train + swap_type_names(train, sorted(entries["TYPE"]), swap_share, seed)
     tagger = trained or SpanTagger(labels, epochs=epochs, lr=lr, seed=seed).fit(train, progress)
     gold = [list(e.spans) for e in dev]
     preds = {"tagger": tagger.predict([e.text for e in dev]), "baseline: dictionary": [baseline(e.text) for e in dev]}

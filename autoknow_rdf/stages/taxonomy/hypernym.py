@@ -28,7 +28,7 @@ import numpy as np
 from ...ml.metrics import precision_threshold
 from ..view import TaxonomyView, head_word, words
 
-__all__ = ["TaxonomyView", "HypernymModel", "FEATURES", "head_word", "words"]
+__all__ = ["TaxonomyView", "HypernymModel", "FEATURES", "head_word", "words", "leaf_candidates"]
 
 FEATURES = ("name_cos", "kids_cos", "sibling_max", "title_cos", "name_title", "head", "contained", "jaccard", "fanout",
             "basket_share", "has_baskets")
@@ -117,6 +117,23 @@ class _Structure:
         self.title_sq = (self.title_sum.astype(np.float64) ** 2).sum(1)
         self.under = member + sparse.identity(n, dtype=np.float32, format="csr")  # type x (itself or parent)
         self.kids_of = member.T.tocsr()  # parent x child
+
+
+def leaf_candidates(view: TaxonomyView, by_scheme: dict[str, list[str]]):
+    """A known leaf's candidate parents as a new type would see them: its taxonomy's types that
+    have children, less a parent whose only child it is (without the leaf, that type has none,
+    so it is no candidate for a new type: held-in leaves calibrated with such parents among
+    their candidates measured 0.877 precision on Open Food Facts where hidden leaves got 0.75)."""
+    only: dict[str, set[str]] = {}
+    for p, kids in view.children().items():
+        if len(kids) == 1:
+            only.setdefault(next(iter(kids)), set()).add(p)
+
+    def candidates_of(child: str) -> list[str]:
+        pool = by_scheme[view.scheme[child]]
+        return [p for p in pool if p not in only[child]] if child in only else pool
+
+    return candidates_of
 
 
 class HypernymModel:
@@ -268,23 +285,24 @@ class HypernymModel:
 
     def held_in(self, children: list[str], candidates_of, ranks: int = 3) -> list[tuple[int, float, bool]]:
         """(rank, probability, whether it is a parent) of the first `ranks` candidates of each
-        held-in child that has a parent among its candidates: what a gate is calibrated on."""
+        held-in child: what a gate is calibrated on. A child none of whose parents is among its
+        candidates (`leaf_candidates`: its parent has no other child) counts, wrong, as a new
+        type under such a parent would."""
         out = []
         for child in children:
-            candidates = candidates_of(child)
             gold = self._view.parents.get(child, set())
-            if gold & set(candidates):
-                out += [(i, p, best in gold) for i, (best, p, _) in enumerate(self.rank(child, candidates, limit=ranks))]
+            out += [(i, p, best in gold) for i, (best, p, _) in enumerate(self.rank(child, candidates_of(child), limit=ranks))]
         return out
 
     def calibrate(self, children: list[str], candidates_of, target_precision: float) -> float:
-        """The lowest score threshold whose top-1 attachments on held-in children reach the target."""
+        """The lowest score threshold whose top-1 attachments on held-in children reach the target
+        (every child, as in `held_in`)."""
         scored = []
         for child in children:
-            candidates = candidates_of(child)
             gold = self._view.parents.get(child, set())
-            if gold & set(candidates):
-                best, p, _ = self.rank(child, candidates, limit=1)[0]
+            ranked = self.rank(child, candidates_of(child), limit=1)
+            if ranked:
+                best, p, _ = ranked[0]
                 scored.append((p, best in gold))
         self.threshold_ = precision_threshold([ok for _, ok in scored], [p for p, _ in scored], target_precision)
         return self.threshold_

@@ -23,7 +23,8 @@ from pyoxigraph import Literal, NamedNode
 from dataclasses import dataclass, field
 
 from ...splits import bucket
-from .hypernym import FEATURES, HypernymModel
+from .hypernym import FEATURES, HypernymModel, leaf_candidates
+from .reranker import Reranker
 from ..view import TaxonomyView, read_view, words
 from ...provenance import Evidence, Fact
 from ...store import KnowledgeStore
@@ -33,7 +34,7 @@ from ..base import Stage
 __all__ = ["TaxonomyStage", "read_view"]
 
 MODEL_NAME = "autoknow-hypernym"
-MODEL_VERSION = "0.2.0"  # 0.2: calibrated gates per kind of fact
+MODEL_VERSION = "0.3.0"  # 0.2: calibrated gates per kind of fact; 0.3: the re-ranker, gated per taxonomy
 HELD_IN = 15  # percent of titled products and of leaf types held out of training: they calibrate the gates
 KNOWN_TYPE, NEW_TYPE = "product type (known type)", "product type (new type)"
 FIRST_PARENT, FURTHER_PARENT = "parent (first)", "parent (second or third)"
@@ -78,13 +79,15 @@ def candidates_in(view: TaxonomyView, schemes: set[str]) -> list[str]:
 class TaxonomyStage(Stage):
     name = "taxonomy"
     model_name, model_version = MODEL_NAME, MODEL_VERSION
-    DEMO_CONFIG = {"tagger_epochs": 2}
+    DEMO_CONFIG = {"tagger_epochs": 2, "rerank_train": 600}
     requires = (RDFS.subClassOf, RDFS.label, SKOS.altLabel, SKOS.inScheme, SCHEMA.name, AK.containsProduct, RDF.type)
     assigns = (RDFS.subClassOf, RDF.type, RDFS.label, SKOS.inScheme)
 
     def __init__(self, use_behaviour: bool = True, max_parents: int = 3, seed: int = 0, tag_types: bool = True, tagger_epochs: int = 4,
-                 type_threshold: float = 0.5):
+                 type_threshold: float = 0.5, rerank: bool = True, rerank_train: int = 1500):
         self.use_behaviour = use_behaviour
+        self.rerank, self.rerank_train = rerank, rerank_train
+        self.reranker_: Reranker | None = None
         self.max_parents, self.seed = max_parents, seed
         self.tag_types, self.tagger_epochs, self.type_threshold = tag_types, tagger_epochs, type_threshold
         self.metrics_: dict[str, Any] = {}
@@ -111,12 +114,20 @@ class TaxonomyStage(Stage):
         children = sorted(c for c in view.parents if view.parents[c] and c not in kids)  # leaves, like new types
         calib = [c for c in children if bucket(c) < 15]
         train = [c for c in children if bucket(c) >= 15]
-        self.model_.fit(train, lambda c: by_scheme[view.scheme[c]])
-        self.model_.calibrate(calib, lambda c: by_scheme[view.scheme[c]], self.min_precision)
-        held = self.model_.held_in(calib, lambda c: by_scheme[view.scheme[c]], self.max_parents)
+        candidates_of = leaf_candidates(view, by_scheme)
+        self.model_.fit(train, candidates_of)
+        self.model_.calibrate(calib, candidates_of, self.min_precision)
+        held = self.model_.held_in(calib, candidates_of, self.max_parents)
         scores = [p for _, p, _ in held]
         right = [ok for _, _, ok in held]
         groups = [FIRST_PARENT if i == 0 else FURTHER_PARENT for i, _, _ in held]
+        if self.rerank:  # the taxonomies' own leaves are ranked and gated by the re-ranker, per taxonomy
+            self.reranker_ = Reranker(max_train=self.rerank_train, seed=self.seed).fit(self.model_, view, train, calib,
+                                                                                        candidates_of)
+            for scheme, i, p, ok in self.reranker_.held_in(self.max_parents):
+                scores.append(p)
+                right.append(ok)
+                groups.append(parent_group(i, scheme))
         if isinstance(inputs, TaxonomyInputs) and self.tagger_ is not None:
             typed = self._held_in_typing(inputs)
             scores += [s for s, _, _ in typed]
@@ -241,10 +252,17 @@ class TaxonomyStage(Stage):
         # look-alike Shopify types: 2 of 21 right); a type of another scheme (a new one) among all
         own = {s: candidates_in(view, {s}) for s in self.schemes_}
         orphans = sorted(t for t in view.names if not view.parents.get(t) and t not in view.children())
+        reranked = {}
+        if self.reranker_ is not None:
+            self.reranker_.attach(view)
+            mine = [t for t in orphans if view.scheme.get(t) in self.reranker_.choice_]
+            reranked = self.reranker_.rank_many(mine, lambda t: own[view.scheme[t]], limit=self.max_parents)
         ranked = [(t, i, parent, prob, feats) for t in orphans
-                  for i, (parent, prob, feats) in enumerate(self.model_.rank(t, own.get(view.scheme.get(t)) or cands,
-                                                                             limit=self.max_parents))]
-        probability, passed = self.gated([FIRST_PARENT if r[1] == 0 else FURTHER_PARENT for r in ranked], [r[3] for r in ranked])
+                  for i, (parent, prob, feats) in enumerate(
+                      reranked.get(t) or self.model_.rank(t, own.get(view.scheme.get(t)) or cands, limit=self.max_parents))]
+        groups = [parent_group(r[1], view.scheme[r[0]]) if r[0] in reranked else FIRST_PARENT if r[1] == 0 else FURTHER_PARENT
+                  for r in ranked]
+        probability, passed = self.gated(groups, [r[3] for r in ranked])
         refused: set[str] = set()  # a type whose first parent is refused gets no further one
         for (t, i, parent, _, feats), prob, ok in zip(ranked, probability, passed):
             if not ok or t in refused:
@@ -279,9 +297,11 @@ class TaxonomyStage(Stage):
     # ---- persistence -----------------------------------------------------------------------------
     def save(self, folder: Path) -> None:
         """The hypernym ranker and (when trained) the tagger."""
-        self.model_.save(folder, {"schemes": self.schemes_,
-                                           "max_parents": self.max_parents, "metrics": self.metrics_,
-                                  "type_threshold": self.type_threshold, "tag_types": self.tag_types})
+        self.model_.save(folder, {"schemes": self.schemes_, "max_parents": self.max_parents, "metrics": self.metrics_,
+                                  "type_threshold": self.type_threshold, "tag_types": self.tag_types,
+                                  "rerank": self.rerank, "rerank_train": self.rerank_train})
+        if self.reranker_ is not None:
+            self.reranker_.save(folder / "reranker")
         if self.tagger_ is not None:
             self.tagger_.save(folder / "tagger")
 
@@ -289,9 +309,12 @@ class TaxonomyStage(Stage):
     def load(cls, folder: Path) -> "TaxonomyStage":
         config = json.loads((folder / "hypernym.json").read_text(encoding="utf-8"))
         stage = cls(config["use_behaviour"], config["max_parents"], config["seed"],
-                    config.get("tag_types", False), type_threshold=config.get("type_threshold", 0.5))
+                    config.get("tag_types", False), type_threshold=config.get("type_threshold", 0.5),
+                    rerank=config.get("rerank", False), rerank_train=config.get("rerank_train", 1500))
         stage.model_ = HypernymModel.load(folder)
         stage.model_._index = None
+        if (folder / "reranker").is_dir():
+            stage.reranker_ = Reranker.load(folder / "reranker", stage.model_)
         stage.schemes_ = config["schemes"]
         stage.metrics_ = config.get("metrics", {})
         if (folder / "tagger").is_dir():
@@ -299,6 +322,11 @@ class TaxonomyStage(Stage):
 
             stage.tagger_ = SpanTagger.load(folder / "tagger")
         return stage
+
+
+def parent_group(rank: int, scheme: str) -> str:
+    """The gate of a re-ranked parent: its kind (first, or second or third) and its taxonomy."""
+    return f"{FIRST_PARENT if rank == 0 else FURTHER_PARENT}, {scheme.rstrip('/').rsplit('/', 1)[-1]}"
 
 
 def _head(name: str) -> str:

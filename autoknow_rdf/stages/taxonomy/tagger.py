@@ -162,3 +162,30 @@ def type_spans(title: str, names: Iterable[str]) -> list[Span]:
             best = Span("TYPE", m.start(), m.end())
     return [best] if best else []
 
+
+
+def swap_type_names(examples: list[TitleExample], names: list[str], share: float, seed: int = 0) -> list[TitleExample]:
+    """Copies of a `share` of the examples with one TYPE span, its text replaced by another type
+    name (the other spans shifted to match): a tagger that has seen only a catalogue's own type
+    names learns that the type slot of a title holds names it never saw.
+
+    >>> e = TitleExample("Acme Green Tea 20 bags", (Span("BRAND", 0, 4), Span("TYPE", 5, 14), Span("SIZE", 15, 22)))
+    >>> [e.text[s.start:s.end] for e in swap_type_names([e], ["Oat Milk"], 1.0) for s in e.spans]
+    ['Acme', 'Oat Milk', '20 bags']
+    """
+    import random
+
+    rng = random.Random(seed)
+    pool = sorted({n.strip() for n in names if n.strip()})
+    out = []
+    for e in examples:
+        types = [s for s in e.spans if s.label == "TYPE"]
+        if len(types) != 1 or not pool or rng.random() >= share:
+            continue
+        t, name = types[0], rng.choice(pool)
+        shift = len(name) - (t.end - t.start)
+        spans = tuple(s if s.end <= t.start else Span(s.label, s.start + shift, s.end + shift, s.score) if s.start >= t.end
+                      else Span("TYPE", t.start, t.start + len(name), s.score) for s in e.spans
+                      if s is t or s.end <= t.start or s.start >= t.end)
+        out.append(TitleExample(e.text[:t.start] + name + e.text[t.end:], spans))
+    return out
