@@ -11,7 +11,6 @@ from pyoxigraph import Literal
 
 from autoknow_rdf.cli import cli
 from autoknow_rdf.enrich import enrich_store
-from autoknow_rdf.pipeline import run_stage
 from autoknow_rdf.server import start_local_server
 from autoknow_rdf.store import KnowledgeStore, open_store
 
@@ -31,32 +30,28 @@ def doomed(tmp_path_factory):
     ray.shutdown()
 
 
-def test_a_dead_worker_fails_the_run_before_its_graph_exists_and_the_rerun_completes(cut_files, cut_models, doomed):
-    store = fill(KnowledgeStore(), cut_files)
-    before = len(store)
-    doomed.touch()
-    try:
-        with pytest.raises(Exception):
-            run_stage(store, "imputation", cut_models[0], min_precision=GATE, engine="ray")
-    finally:
-        doomed.unlink()
-    assert len(store) == before and not [g for g in store.graphs() if "/graph/run/" in g.value]
-    assert run_stage(store, "imputation", cut_models[0], min_precision=GATE, engine="ray").facts > 0
-
-
 def test_enrich_on_a_sparql_server_with_ray_adds_the_facts_of_an_embedded_local_run(cut_files, cut_models, doomed, tmp_path):
     """The issue's "done when": `autoknow enrich --store http://… --engine ray` on the cut against
     `enrich` on the embedded store in this process: every stage's run graph, the shapes and the
-    validation report hold the same quads (activity times and the report's node names aside), and the accounting agrees."""
+    validation report hold the same quads (activity times and the report's node names aside). Before
+    that, the same command with every Ray worker dying fails and leaves no imputation graph on the
+    server; its re-run is the run compared., and the accounting agrees."""
     models = cut_models[0]
     local = fill(KnowledgeStore(), cut_files)
     here = enrich_store(local, tmp_path / "local.html", models, shapes_out=tmp_path / "local.ttl", min_precision=GATE)
     proc, url = start_local_server(tmp_path / "served", writable=True)
     try:
         fill(open_store(url), cut_files)
-        out = CliRunner().invoke(cli, ["enrich", "--store", url, "--engine", "ray", "--models", str(models),
-                                       "--min-precision", str(GATE), "--report", str(tmp_path / "remote.html"),
-                                       "--shapes-out", str(tmp_path / "remote.ttl")])
+        command = ["enrich", "--store", url, "--engine", "ray", "--models", str(models), "--min-precision", str(GATE),
+                   "--report", str(tmp_path / "remote.html"), "--shapes-out", str(tmp_path / "remote.ttl")]
+        doomed.touch()  # every Ray worker dies: the run that splits (imputation) fails before its graph exists
+        try:
+            failed = CliRunner().invoke(cli, command)
+        finally:
+            doomed.unlink()
+        assert failed.exit_code != 0 and "run imputation" in failed.output + str(failed.exception)
+        assert not [g for g in open_store(url, read_only=True).graphs() if "/graph/run/imputation/" in g.value]
+        out = CliRunner().invoke(cli, command)  # the re-run completes (taxonomy and relations: already there)
         assert out.exit_code == 0, (out.output, out.exception)
         remote = open_store(url, read_only=True)
         assert {g.value for g in remote.graphs()} == {g.value for g in local.graphs()}
@@ -66,7 +61,7 @@ def test_enrich_on_a_sparql_server_with_ray_adds_the_facts_of_an_embedded_local_
     finally:
         proc.terminate()
         proc.wait(10)
-    assert "trained: none (models reused)" in out.output
+    assert "trained: none (models reused)" in out.output and "stage taxonomy" in out.output
     added = sum(r.facts for r in here.runs)
     assert added > 100 and sum(r.facts for r in here.runs if r.stage == "imputation") > 0
     for r in here.runs:  # the CLI's per-stage lines give the embedded run's figures

@@ -33,7 +33,7 @@ def without_timestamps(quads: set[str]) -> set[str]:
     return {q for q in quads if "#startedAtTime> \"" not in q and "#endedAtTime> \"" not in q}
 
 
-@pytest.mark.parametrize("delay", [0.8, 1.6, 2.4, 3.2])
+@pytest.mark.parametrize("delay", [0.8, 2.4])  # early in the load, and late in it
 def test_sigkill_mid_ingest_leaves_a_consistent_store_that_rerun_completes(delay, tmp_path, clean_quads):
     path = tmp_path / "kg"
     ks = KnowledgeStore(path)

@@ -40,8 +40,8 @@ def server(tmp_path):
 
 @pytest.fixture(scope="module")
 def twins(tmp_path_factory, cut_files):
-    """The cut ingested into the embedded store and into a store on a real server (shared by the
-    read tests; the stage-run test, last, adds the same run to both)."""
+    """The cut ingested into the embedded store and into a store on a real server, shared by the
+    read tests (tests/test_engine.py runs `enrich` on a server against the embedded store)."""
     proc, url = start_local_server(tmp_path_factory.mktemp("served") / "store", writable=True)
     yield fill(KnowledgeStore(), cut_files), fill(open_store(url), cut_files), url
     proc.terminate()
@@ -84,18 +84,6 @@ def test_named_queries_answer_as_on_the_embedded_store(twins):
             assert as_set(remote.select(name, **bind)) == as_set(local.select(name, **bind)), name
         compared += 1
     assert compared >= 35
-
-
-def test_a_stage_run_writes_the_same_facts_as_the_embedded_run(twins, cut_models):
-    from autoknow_rdf.pipeline import run_stage
-    from autoknow_rdf.vocab import graph_iri
-
-    local, remote, _ = twins
-    mine, theirs = run_stage(local, "relations", cut_models[0]), run_stage(remote, "relations", cut_models[0])
-    assert mine.run_id == theirs.run_id and mine.facts == theirs.facts > 0
-    graph = graph_iri("run", "relations", mine.run_id)
-    assert {str(q) for q in remote.quads(graph)} == {str(q) for q in local.quads(graph)}  # triples and confidences
-    assert run_stage(remote, "relations", cut_models[0]).skipped  # idempotent per run id
 
 
 def test_an_interrupted_write_leaves_nothing_and_the_rerun_completes(server):
