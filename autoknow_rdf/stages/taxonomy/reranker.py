@@ -109,32 +109,33 @@ class Reranker:
         self._fit_stackers(calib, candidates_of)
         return self
 
-    def _features(self, children: list[str], candidates_of) -> list[tuple[str, list[str], np.ndarray]]:
+    def _features(self, children: list[str], candidates_of, ranked: dict | None = None) -> list[tuple[str, list[str], np.ndarray]]:
         """Per child: its top candidates and their stacker features (first-stage probability and
         rank, name cosine, cross-encoder logit and rank, and each score's margin over the best
-        other candidate: a top-1 is surer when it stands apart), one cross-encoder pass for all."""
+        other candidate: a top-1 is surer when it stands apart), one cross-encoder pass for all;
+        `ranked`, the first stage's rankings when the caller has them."""
         tops = []
         firsts, seconds = [], []
         for c in children:
-            ranked = self.first_.rank(c, candidates_of(c), limit=self.top_k)
-            tops.append((c, ranked))
-            for p, _, _ in ranked:
+            top = ranked[c][: self.top_k] if ranked else self.first_.rank(c, candidates_of(c), limit=self.top_k)
+            tops.append((c, top))
+            for p, _, _ in top:
                 firsts.append(child_text(self.view_, c))
                 seconds.append(path_text(self.view_, p))
         probs = np.asarray(self.encoder_.predict_texts(firsts, seconds), dtype=float) if firsts else np.zeros(0)
         logits = np.log(np.clip(probs, 1e-6, 1)) - np.log(np.clip(1 - probs, 1e-6, 1))
         out, k = [], 0
-        for c, ranked in tops:
-            n = len(ranked)
+        for c, top in tops:
+            n = len(top)
             ce = logits[k:k + n]
             k += n
-            first = np.array([p for _, p, _ in ranked])
-            name = np.array([f[NAME_COS] for _, _, f in ranked])
+            first = np.array([p for _, p, _ in top])
+            name = np.array([f[NAME_COS] for _, _, f in top])
             ce_rank = np.empty(n)
             ce_rank[np.argsort(-ce, kind="stable")] = np.arange(1, n + 1)
             X = np.stack([first, np.log(np.clip(first, 1e-6, 1)), 1 / np.arange(1, n + 1), name, ce, 1 / ce_rank,
                           _margin(first), _margin(name), _margin(ce)], axis=1)
-            out.append((c, [p for p, _, _ in ranked], X))
+            out.append((c, [p for p, _, _ in top], X))
         return out
 
     def _fit_stackers(self, calib: list[str], candidates_of) -> None:
@@ -186,11 +187,12 @@ class Reranker:
         taxonomy without a stacker: the first stage), with the first stage's feature rows."""
         scheme_of = scheme_of or (lambda c: self.view_.scheme.get(c, ""))
         out: dict[str, list[tuple[str, float, np.ndarray]]] = {}
+        firsts = {c: self.first_.rank(c, candidates_of(c)) for c in children}
         needs = [c for c in children if self.choice_.get(scheme_of(c)) == "stacked"]
-        stacked = {c: (ps, X) for c, ps, X in self._features(needs, candidates_of)}
+        stacked = {c: (ps, X) for c, ps, X in self._features(needs, candidates_of, firsts)}
         for c in children:
             method = self.choice_.get(scheme_of(c), "first stage")
-            ranked = self.first_.rank(c, candidates_of(c))
+            ranked = firsts[c]
             if method == "name embedding":
                 ranked = sorted(ranked, key=lambda r: -r[2][NAME_COS])
                 ranked = [(p, float(f[NAME_COS]), f) for p, _, f in ranked]
