@@ -164,7 +164,8 @@ def _rerank_gates(reranker: Reranker, target: float) -> dict[str, dict[str, floa
     held = reranker.held_in(ranks=3)
     groups = [f"{'first' if i == 0 else 'further'} {scheme}" for scheme, i, _, _ in held]
     gate = Gate.fit([s for _, _, s, _ in held], [ok for _, _, _, ok in held], groups, min_group=1)
-    return {scheme: {kind: _raw_threshold(gate, f"{kind} {scheme}", [s for sc, _, s, _ in held if sc == scheme], target)
+    return {scheme: {kind: _raw_threshold(gate, f"{kind} {scheme}", [s for (sc, _, s, _), g in zip(held, groups)
+                                                                     if g == f"{kind} {scheme}"], target)
                      for kind in ("first", "further")} for scheme in sorted({h[0] for h in held})}
 
 
