@@ -12,8 +12,12 @@ and the Graph Store Protocol:
   an interrupted write, which `recover` drops when a store is opened for writing. (Building it
   under a temporary name and moving it with the marker in one update hides it from readers
   meanwhile, but the MOVE copied every quad again in one transaction: 2.8 times slower.);
-- an unreachable URL, an answer that is not SPARQL, and a server that refuses updates are clear
-  errors when the store is opened, before any work.
+- an unreachable URL, an answer that is not SPARQL, a server that refuses updates and one that
+  cannot read RDF 1.2 triple terms (every fact's reifier is `rdf:reifies <<( s p o )>>`) are clear
+  errors when the store is opened, before any work. Virtuoso 7 is refused this way (measured:
+  7.2.5.1 answers a triple term with a syntax error, SP030);
+- requests are the protocol's form-encoded POSTs, and an ASK answer is read as a boolean or as
+  the one-cell table some servers send (Virtuoso's `__ASK_RETVAL`).
 """
 
 from __future__ import annotations
@@ -79,18 +83,25 @@ class RemoteStore:
             raise StoreError(f"{self.spec}: cannot reach the SPARQL server: {getattr(exc, 'reason', exc)}") from None
 
     def _check(self) -> None:
-        """Before any work: the query endpoint answers SPARQL; the update endpoint accepts updates."""
+        """Before any work: the query endpoint answers SPARQL and reads triple terms; the update
+        endpoint accepts updates."""
         try:
             answer = self._query_response("ASK {}")
             kind = answer.headers.get("Content-Type", "")
             body = answer.read(10_000)
             if "sparql-results+json" not in kind or not isinstance(
-                    parse_query_results(body, QueryResultsFormat.JSON), QueryBoolean):
+                    _boolean(parse_query_results(body, QueryResultsFormat.JSON)), bool):
                 raise StoreError(f"{self.query_url}: not a SPARQL endpoint (it answered {kind or 'no content type'})")
         except _HTTPFailure as exc:
             raise StoreError(f"{self.query_url}: not a SPARQL endpoint (HTTP {exc.code}: {exc.detail[:200]})") from None
         except SyntaxError as exc:
             raise StoreError(f"{self.query_url}: not a SPARQL endpoint (unreadable results: {exc})") from None
+        try:
+            self._query_response(_PROLOGUE + "ASK { ?fact rdf:reifies <<( ak:s ak:p ak:o )>> }").read()
+        except _HTTPFailure as exc:
+            raise StoreError(f"{self.query_url}: the server cannot read RDF 1.2 triple terms, which every fact's "
+                             f"provenance uses (rdf:reifies <<( s p o )>>): HTTP {exc.code}: {exc.detail.splitlines()[0][:200]}; "
+                             "nothing was written") from None
         if self.read_only:
             return
         try:
@@ -101,13 +112,13 @@ class RemoteStore:
 
     def _query_response(self, sparql: str):
         url = self.query_url + ("&" if "?" in self.query_url else "?") + "union-default-graph"
-        return self._request(url, sparql.encode("utf-8"), "POST",
-                             {"Content-Type": "application/sparql-query; charset=utf-8",
+        return self._request(url, urllib.parse.urlencode({"query": sparql}).encode("ascii"), "POST",
+                             {"Content-Type": "application/x-www-form-urlencoded",
                               "Accept": "application/sparql-results+json"})
 
     def _update(self, sparql: str) -> None:
-        self._request(self.update_url, sparql.encode("utf-8"), "POST",
-                      {"Content-Type": "application/sparql-update; charset=utf-8"}).read()
+        self._request(self.update_url, urllib.parse.urlencode({"update": sparql}).encode("ascii"), "POST",
+                      {"Content-Type": "application/x-www-form-urlencoded"}).read()
 
     # ---- reading -------------------------------------------------------------------------------
     def run(self, sparql: str, **bind: Any) -> QuerySolutions | QueryBoolean:
@@ -117,7 +128,7 @@ class RemoteStore:
             names = " ".join(f"?{k}" for k in bind)
             text += f"\nVALUES ({names}) {{ ({' '.join(str(v) for v in bind.values())}) }}\n"
         try:
-            return parse_query_results(self._query_response(text), QueryResultsFormat.JSON)
+            return _boolean(parse_query_results(self._query_response(text), QueryResultsFormat.JSON))
         except _HTTPFailure as exc:
             raise QueryError(f"query failed on {self.query_url}: HTTP {exc.code}: {exc.detail[:500]}") from None
         except SyntaxError as exc:
@@ -224,6 +235,16 @@ class RemoteStore:
 
     def close(self) -> None:
         """Nothing to flush: every write is committed on the server when it returns."""
+
+
+def _boolean(result: QuerySolutions | QueryBoolean) -> QuerySolutions | QueryBoolean | bool:
+    """An ASK answer as a bool, whether it came as a boolean or as a one-cell table
+    (`__ASK_RETVAL`: Virtuoso); any other result as it came."""
+    if isinstance(result, QueryBoolean):
+        return bool(result)
+    if [v.value for v in result.variables] == ["__ASK_RETVAL"]:
+        return any(str(row[0].value) not in ("0", "false") for row in result)
+    return result
 
 
 class _HTTPFailure(Exception):

@@ -1,13 +1,21 @@
 """A store on a real SPARQL 1.1 server (`oxigraph serve`, started and stopped here) answers and
 grows as the embedded store does: same quads from ingest, same named-query answers, same facts
-from a stage run; writes are all or nothing; bad URLs and read-only servers fail before work."""
+from a stage run; writes are all or nothing; bad URLs, read-only servers and a server without
+RDF 1.2 triple terms (Virtuoso 7, where `.ci/run` could install it) fail before work."""
 
 from __future__ import annotations
 
 import http.server
+import json
+import os
 import re
+import shutil
 import socket
+import subprocess
 import threading
+import time
+import urllib.parse
+import urllib.request
 
 import pytest
 from pyoxigraph import Literal, NamedNode
@@ -175,3 +183,70 @@ def test_the_cli_takes_a_server_url_as_its_store(server, cut_files):
     assert out.exit_code == 0 and "types" in out.output
     out = CliRunner().invoke(cli, ["serve", "--store", server])
     assert out.exit_code != 0 and "SPARQL server already" in out.output
+
+
+VIRTUOSO_INI = """[Database]
+DatabaseFile = {d}/virtuoso.db
+ErrorLogFile = {d}/virtuoso.log
+LockFile = {d}/virtuoso.lck
+TransactionFile = {d}/virtuoso.trx
+xa_persistent_file = {d}/virtuoso.pxa
+[TempDatabase]
+DatabaseFile = {d}/virtuoso-temp.db
+TransactionFile = {d}/virtuoso-temp.trx
+[Parameters]
+ServerPort = {sql}
+DisableUnixSocket = 1
+NumberOfBuffers = 10000
+MaxDirtyBuffers = 6000
+[HTTPServer]
+ServerPort = {http}
+ServerThreads = 4
+[SPARQL]
+ResultSetMaxRows = 100000
+"""
+
+
+@pytest.fixture
+def virtuoso(tmp_path):
+    """Virtuoso Open Source 7 (Debian's `virtuoso-opensource-7`, which `.ci/run` installs where apt
+    can), started in a temporary folder on free ports and stopped after the test."""
+    binary = shutil.which("virtuoso-t")
+    if binary is None:
+        if os.environ.get("AUTOKNOW_REQUIRE_VIRTUOSO"):
+            pytest.fail("AUTOKNOW_REQUIRE_VIRTUOSO is set but virtuoso-t is not installed")
+        pytest.skip("virtuoso-opensource-7 is not installed here (.ci/run installs it where apt can)")
+    port = _free_port()
+    (tmp_path / "virtuoso.ini").write_text(VIRTUOSO_INI.format(d=tmp_path, sql=_free_port(), http=port), encoding="utf-8")
+    log = open(tmp_path / "out.log", "wb")
+    proc = subprocess.Popen([binary, "+foreground", "+configfile", str(tmp_path / "virtuoso.ini")], cwd=tmp_path,
+                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/sparql"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(url + "?query=ASK%7B%7D", timeout=2).read()
+                break
+            except OSError:
+                assert proc.poll() is None, (tmp_path / "out.log").read_text(errors="replace")[-2000:]
+                time.sleep(0.5)
+        else:
+            pytest.fail("Virtuoso did not answer within 60 s")
+        endpoints = tmp_path / "endpoints.json"
+        endpoints.write_text(json.dumps({"query": url, "update": url, "store": url + "-graph-crud"}), encoding="utf-8")
+        yield endpoints, url
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        log.close()
+
+
+def test_virtuoso_is_refused_before_any_work_for_it_cannot_read_triple_terms(virtuoso):
+    endpoints, url = virtuoso
+    with pytest.raises(StoreError, match="cannot read RDF 1.2 triple terms") as refused:
+        open_store(endpoints)
+    assert "SP030" in str(refused.value) and "nothing was written" in str(refused.value)
+    ours = "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), 'https://w3id.org/autoknow/')) } LIMIT 1"
+    answer = json.loads(urllib.request.urlopen(url + "?" + urllib.parse.urlencode(
+        {"query": ours, "format": "application/sparql-results+json"}), timeout=30).read())
+    assert answer["results"]["bindings"] == []  # the server answers, and holds no graph of ours

@@ -15,6 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ...evaluation import sample
+from ...ml.gate import Gate
 from ...splits import bucket
 from .hypernym import FEATURES, HypernymModel, leaf_candidates
 from .reranker import Reranker
@@ -112,9 +113,8 @@ def evaluate_hypernyms(view: TaxonomyView, embed: Callable | None = None, target
         reranker = Reranker(seed=seed, **rerank).fit(models["model"], train_view, train, calib, known)
         results["re-ranker"] = {"pairs": reranker.pairs_, "method per taxonomy": reranker.choice_,
                                 "held-in acc@1": reranker.held_in_}
-        gates = _rerank_gates(reranker, target_precision)
-        results["threshold"]["re-ranker"] = gates
         reranked = reranker.rank_many(sorted(all_hidden), cands, scheme_of=view.scheme.get)
+        passed, results["threshold"]["re-ranker"] = _attach(reranked, view, _rerank_gate(reranker), target_precision)
 
     groups = {s: h for s, h in hidden.items()}
     for name, members in (slices or {}).items():
@@ -124,9 +124,9 @@ def evaluate_hypernyms(view: TaxonomyView, embed: Callable | None = None, target
             continue
         if reranker is not None:
             results["rows"].append({"taxonomy": group, "method": RERANKER,
-                                    **_reranked_metrics(reranked, leaves, view, gates)})
+                                    **_reranked_metrics(reranked, leaves, view, passed)})
             results.setdefault("further parents", []).append(
-                {"taxonomy": group, **_further_parents(reranked, leaves, view, gates)})
+                {"taxonomy": group, **_further_parents(reranked, leaves, view, passed)})
             results.setdefault("precision-coverage", []).append(
                 {"taxonomy": group, **_precision_coverage(reranked, leaves, view)})
         for method in (*models, "baseline: name embedding", "baseline: head word"):
@@ -155,53 +155,53 @@ def evaluate_hypernyms(view: TaxonomyView, embed: Callable | None = None, target
 RERANKER = "re-ranker (final)"
 
 
-def _rerank_gates(reranker: Reranker, target: float) -> dict[str, dict[str, float | None]]:
-    """Per taxonomy, the project's gates (`ml.gate`) fitted on the held-in (out-of-fold) first
-    parents and on the second and third ones: the score each needs to reach `target` precision
-    (None: never, over at least the gate's minimum support)."""
-    from ...ml.gate import Gate
+def _rerank_gate(reranker: Reranker) -> "Gate":
+    """The stage's re-ranker gates (`ml.gate`, at its confidence), fitted as the stage fits them:
+    per taxonomy, on the held-in (out-of-fold) first parents and on the second and third ones."""
+    from .stage import GATE_CONFIDENCE, parent_group
 
     held = reranker.held_in(ranks=3)
-    groups = [f"{'first' if i == 0 else 'further'} {scheme}" for scheme, i, _, _ in held]
-    gate = Gate.fit([s for _, _, s, _ in held], [ok for _, _, _, ok in held], groups, min_group=1)
-    return {scheme: {kind: _raw_threshold(gate, f"{kind} {scheme}", [s for (sc, _, s, _), g in zip(held, groups)
-                                                                     if g == f"{kind} {scheme}"], target)
-                     for kind in ("first", "further")} for scheme in sorted({h[0] for h in held})}
+    return Gate.fit([s for _, _, s, _ in held], [ok for _, _, _, ok in held],
+                    [parent_group(i, scheme) for scheme, i, _, _ in held], min_group=1, confidence=GATE_CONFIDENCE)
 
 
-def _raw_threshold(gate, group: str, scores: list[float], target: float) -> float | None:
-    """The lowest raw score whose calibrated probability passes the group's gate."""
-    t = gate.threshold(group, target)
-    if t is None:
-        return None
-    passing = [s for s, p in zip(scores, gate.probability(group, np.asarray(scores))) if p >= t]
-    return min(passing) if passing else None
+def _attach(reranked, view, gate, target: float) -> tuple[dict[str, list[bool]], dict[str, dict[str, float | None]]]:
+    """What the stage would attach to each hidden leaf: whether each of its first three
+    re-ranked parents passes its gate (`Gate.apply` over every hidden leaf at once, as a run
+    gates all its new types; a leaf whose first parent is refused gets no further one), and
+    per taxonomy the run's gates (calibrated probability) for first and further parents."""
+    from .stage import parent_group
+
+    rows = [(leaf, i, s) for leaf in sorted(reranked) for i, (_, s, _) in enumerate(reranked[leaf][:3])]
+    groups = [parent_group(i, view.scheme[leaf]) for leaf, i, _ in rows]
+    _, ok, runs = gate.apply(groups, [s for _, _, s in rows], target)
+    passed: dict[str, list[bool]] = {}
+    for (leaf, i, _), o in zip(rows, ok):
+        mine = passed.setdefault(leaf, [])
+        mine.append(bool(o) and (i == 0 or mine[-1]))
+    gates = {scheme: {kind: runs.get(parent_group(i, scheme), {}).get("run gate") for kind, i in (("first", 0), ("further", 1))}
+             for scheme in sorted({view.scheme[leaf] for leaf in reranked})}
+    return passed, gates
 
 
-def _reranked_metrics(reranked, leaves, view, gates) -> dict[str, float]:
-    ranks, oks, passed = [], [], []
+def _reranked_metrics(reranked, leaves, view, passed) -> dict[str, float]:
+    ranks, oks = [], []
     for leaf in leaves:
         ranked, gold = reranked[leaf], view.parents[leaf]
         ranks.append(_rank_of_gold([p for p, _, _ in ranked], gold))
         oks.append(ranked[0][0] in gold)
-        thr = gates.get(view.scheme[leaf], {}).get("first")
-        passed.append(thr is not None and ranked[0][1] >= thr)
     out = _metrics(ranks, [], [], None)
-    kept = [ok for ok, p in zip(oks, passed) if p]
+    kept = [ok for ok, leaf in zip(oks, leaves) if passed[leaf][0]]
     out["precision@thr"] = float(np.mean(kept)) if kept else None
     out["coverage@thr"] = len(kept) / max(1, len(leaves))
     return out
 
 
-def _further_parents(reranked, leaves, view, gates) -> dict[str, float | None]:
-    """Second and third parents at their own held-in threshold, for leaves whose first parent
-    passed its own: how many were attached and how many of them are true parents."""
-    attached = []
-    for leaf in leaves:
-        ranked, g = reranked[leaf], gates.get(view.scheme[leaf], {})
-        if g.get("first") is None or ranked[0][1] < g["first"] or g.get("further") is None:
-            continue
-        attached += [p in view.parents[leaf] for p, s, _ in ranked[1:3] if s >= g["further"]]
+def _further_parents(reranked, leaves, view, passed) -> dict[str, float | None]:
+    """Second and third parents attached (each past its own gate, after a first that passed its
+    own): how many, and how many of them are true parents."""
+    attached = [p in view.parents[leaf] for leaf in leaves
+                for (p, _, _), ok in zip(reranked[leaf][1:3], passed[leaf][1:3]) if ok]
     multi = sum(len(view.parents[leaf]) > 1 for leaf in leaves)
     return {"leaves with several parents": multi, "further parents attached": len(attached),
             "precision": float(np.mean(attached)) if attached else None}

@@ -35,6 +35,7 @@ __all__ = ["TaxonomyStage", "read_view"]
 
 MODEL_NAME = "autoknow-hypernym"
 MODEL_VERSION = "0.3.0"  # 0.2: calibrated gates per kind of fact; 0.3: the re-ranker, gated per taxonomy
+GATE_CONFIDENCE = 0.9  # the gates' held-in precision must pass at this one-sided lower bound (`ml.gate`)
 HELD_IN = 15  # percent of titled products and of leaf types held out of training: they calibrate the gates
 KNOWN_TYPE, NEW_TYPE = "product type (known type)", "product type (new type)"
 FIRST_PARENT, FURTHER_PARENT = "parent (first)", "parent (second or third)"
@@ -135,7 +136,7 @@ class TaxonomyStage(Stage):
             groups += [g for _, _, g in typed]
         from ...ml.gate import Gate
 
-        self.gate_ = Gate.fit(scores, right, groups, min_group=1)
+        self.gate_ = Gate.fit(scores, right, groups, min_group=1, confidence=GATE_CONFIDENCE)
         return self
 
     def _held_in_typing(self, inputs: TaxonomyInputs) -> list[tuple[float, bool, str]]:
