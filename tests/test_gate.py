@@ -179,3 +179,22 @@ def test_a_model_saved_before_gates_existed_is_refused_with_a_retrain_message(cu
     seal(folder, RelationsStage.model_name, RelationsStage.model_version)  # a consistent folder, only without gates
     with pytest.raises(ModelError, match="train relations"):
         RelationsStage.open(folder)
+
+
+def test_a_gate_at_a_confidence_asks_the_lower_bound_of_its_held_in_precision_to_pass():
+    """On few held-in facts the lowest passing gate is where they happened to look best: with a
+    confidence, the one-sided Wilson bound must reach the target, so the gate is higher, and on
+    fresh data from the same distribution what it keeps is at least as precise."""
+    s, y = synthetic(300, 5)
+    point = Gate.fit(s, y, ["g"] * len(s))
+    bounded = Gate.fit(s, y, ["g"] * len(s), confidence=0.9)
+    t0, t1 = point.threshold("g", 0.85), bounded.threshold("g", 0.85)
+    assert t0 is not None and (t1 is None or t1 > t0)
+    assert bounded.groups["g"].best_precision() < point.groups["g"].best_precision()
+    fresh_s, fresh_y = synthetic(50000, 6)
+    if t1 is not None:
+        p0 = fresh_y[point.probability("g", fresh_s) >= t0].mean()
+        p1 = fresh_y[bounded.probability("g", fresh_s) >= t1].mean()
+        assert p1 >= p0 - 0.01
+    again = Gate.from_json(bounded.to_json())
+    assert again.groups["g"].confidence == 0.9 and again.threshold("g", 0.85) == pytest.approx(t1, abs=1e-4)

@@ -120,9 +120,10 @@ def test_run_from_the_cli_verifies_the_saved_model(tmp_path, cut, cut_models):
     manifest = json.loads((models / "taxonomy/manifest.json").read_text(encoding="utf-8"))
     assert manifest["checksum"].startswith("sha256:") and 0 < cfg["threshold"] <= 1
     assert {"hypernym.json", "hypernym.pkl", "tagger/model.safetensors", "reranker/reranker.json", "reranker/stackers.pkl",
-            "reranker/cross_encoder/model.safetensors"} <= set(manifest["files"])  # the threshold too
+            "reranker/confidences.pkl", "reranker/cross_encoder/model.safetensors"} <= set(manifest["files"])
     gates = json.loads((models / "taxonomy/gate.json").read_text(encoding="utf-8"))["groups"]
     assert "parent (first), shopify" in gates  # re-ranked parents are gated per taxonomy
+    assert gates["parent (first), shopify"]["confidence"] == 0.9  # at a lower bound of held-in precision
     r1 = CliRunner().invoke(cli, ["run", "taxonomy", "--store", str(store), "--models", str(models)])
     r2 = CliRunner().invoke(cli, ["run", "taxonomy", "--store", str(store), "--models", str(models)])
     assert r1.exit_code == 0 and r2.exit_code == 0 and "already in the store" in r2.output

@@ -34,7 +34,8 @@ from ..base import Stage
 __all__ = ["TaxonomyStage", "read_view"]
 
 MODEL_NAME = "autoknow-hypernym"
-MODEL_VERSION = "0.3.0"  # 0.2: calibrated gates per kind of fact; 0.3: the re-ranker, gated per taxonomy
+MODEL_VERSION = "0.4.0"  # 0.2: calibrated gates per kind of fact; 0.3: the re-ranker, gated per taxonomy;
+# 0.4: first parents gated on the re-ranker's confidence model, at a lower confidence bound
 GATE_CONFIDENCE = 0.9  # the gates' held-in precision must pass at this one-sided lower bound (`ml.gate`)
 HELD_IN = 15  # percent of titled products and of leaf types held out of training: they calibrate the gates
 KNOWN_TYPE, NEW_TYPE = "product type (known type)", "product type (new type)"
