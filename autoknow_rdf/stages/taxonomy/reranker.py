@@ -184,8 +184,9 @@ class Reranker:
     def _fit_confidence(self, scheme: str, mine, scores, gold, fold, LogisticRegression) -> dict[str, float]:
         """The taxonomy's confidence model (see the module) on its held-in children, and their
         out-of-fold confidences (each fold's from a model fitted on the others)."""
-        F = np.array([_top_features(X, s)[0] for (_, _, X), s in zip(mine, scores)])
-        y = np.array([ps[_top_features(X, s)[1]] in gold[c] for (c, ps, X), s in zip(mine, scores)], dtype=int)
+        tops = [_top_features(X, s) for (_, _, X), s in zip(mine, scores)]
+        F = np.array([f for f, _ in tops])
+        y = np.array([ps[j] in gold[c] for (c, ps, _), (_, j) in zip(mine, tops)], dtype=int)
         f = np.array([fold[c] for c, _, _ in mine])
         if len(set(y.tolist())) < 2:
             return {}
@@ -230,7 +231,7 @@ class Reranker:
             s = self._scores(scheme, X)
             feats = {p: f for p, _, f in firsts[c]}
             head = [(ps[j], float(s[j]), feats[ps[j]]) for j in np.argsort(-s, kind="stable")]
-            if head and scheme in self.confidences_:
+            if scheme in self.confidences_:
                 F, _ = _top_features(X, s)
                 head[0] = (head[0][0], float(self.confidences_[scheme].predict_proba(F[None])[0, 1]), head[0][2])
             out[c] = (head + [(p, 0.0, f) for p, _, f in firsts[c][len(ps):]])[:limit]
