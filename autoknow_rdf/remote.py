@@ -17,7 +17,10 @@ and the Graph Store Protocol:
   errors when the store is opened, before any work. Virtuoso 7 is refused this way (measured:
   7.2.5.1 answers a triple term with a syntax error, SP030);
 - requests are the protocol's form-encoded POSTs, and an ASK answer is read as a boolean or as
-  the one-cell table some servers send (Virtuoso's `__ASK_RETVAL`).
+  the one-cell table some servers send (Virtuoso's `__ASK_RETVAL`);
+- SELECT answers are read in pages of `page_size` rows in a stable order: the query becomes a
+  subquery, ordered by every variable it projects (found by running it on an empty in-memory
+  store), with LIMIT and OFFSET. One request when the answer is smaller than a page.
 """
 
 from __future__ import annotations
@@ -27,11 +30,12 @@ import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from pyoxigraph import (DefaultGraph, NamedNode, Quad, QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat, parse,
-                        parse_query_results, serialize)
+from pyoxigraph import (DefaultGraph, NamedNode, Quad, QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat, Store,
+                        parse, parse_query_results, serialize)
 
 from . import queries
 from .errors import QueryError, StoreError
@@ -55,8 +59,8 @@ class RemoteStore:
 
     path = None  # not on this machine: nothing local to flush, snapshot or measure
 
-    def __init__(self, spec: str | Path, read_only: bool = False, timeout: float = 300.0):
-        self.spec, self.read_only, self.timeout = str(spec), read_only, timeout
+    def __init__(self, spec: str | Path, read_only: bool = False, timeout: float = 300.0, page_size: int = 100_000):
+        self.spec, self.read_only, self.timeout, self.page_size = str(spec), read_only, timeout, page_size
         if self.spec.endswith(".json"):
             try:
                 urls = json.loads(Path(self.spec).read_text(encoding="utf-8"))
@@ -122,11 +126,11 @@ class RemoteStore:
 
     # ---- reading -------------------------------------------------------------------------------
     def run(self, sparql: str, **bind: Any) -> QuerySolutions | QueryBoolean:
-        """Run SPARQL on the server with values bound (a trailing VALUES block of N-Triples terms)."""
-        text = _PROLOGUE + sparql
-        if bind:
-            names = " ".join(f"?{k}" for k in bind)
-            text += f"\nVALUES ({names}) {{ ({' '.join(str(v) for v in bind.values())}) }}\n"
+        """Run SPARQL on the server with values bound (a trailing VALUES block of N-Triples terms),
+        in one request."""
+        return self._send(_PROLOGUE + _bound(sparql, bind))
+
+    def _send(self, text: str) -> QuerySolutions | QueryBoolean:
         try:
             return _boolean(parse_query_results(self._query_response(text), QueryResultsFormat.JSON))
         except _HTTPFailure as exc:
@@ -176,9 +180,21 @@ class RemoteStore:
                 yield Quad(t.subject, t.predicate, t.object, g)
 
     def _rows(self, sparql: str, **bind: Any) -> list[dict[str, Any]]:
+        """A SELECT's rows, read in pages of `page_size` in a stable order (see the module)."""
         from .store import rows
 
-        return rows(self.run(sparql, **bind))
+        query = _bound(sparql, bind)
+        variables = _projected(_PROLOGUE + query)
+        if not variables:  # nothing to order by (SELECT of no variable): one request
+            return rows(self._send(_PROLOGUE + query))
+        order = " ".join(f"?{v}" for v in variables)
+        out: list[dict[str, Any]] = []
+        while True:
+            page = rows(self._send(f"{_PROLOGUE}SELECT * WHERE {{\n{{ {query}\n}}\n}} ORDER BY {order} "
+                                   f"LIMIT {self.page_size} OFFSET {len(out)}"))
+            out.extend(page)
+            if len(page) < self.page_size:
+                return out
 
     # ---- writing -------------------------------------------------------------------------------
     def write(self, activity: Activity, facts: Iterable[Fact]) -> int:
@@ -235,6 +251,28 @@ class RemoteStore:
 
     def close(self) -> None:
         """Nothing to flush: every write is committed on the server when it returns."""
+
+
+def _bound(sparql: str, bind: dict[str, Any]) -> str:
+    """`sparql` with `bind` as a trailing VALUES block of N-Triples terms (never formatted from
+    strings: each value is a pyoxigraph term)."""
+    if not bind:
+        return sparql
+    names = " ".join(f"?{k}" for k in bind)
+    return sparql + f"\nVALUES ({names}) {{ ({' '.join(str(v) for v in bind.values())}) }}\n"
+
+
+@lru_cache(maxsize=256)
+def _projected(text: str) -> tuple[str, ...]:
+    """The variables a SELECT projects, from running it on an empty in-memory store (no answer
+    to wait for); raises QueryError for a query that is not a SELECT or does not parse."""
+    try:
+        result = Store().query(text)
+    except SyntaxError as exc:
+        raise QueryError(f"not a SPARQL query: {exc}") from None
+    if not isinstance(result, QuerySolutions):
+        raise QueryError("expected a SELECT query")
+    return tuple(v.value for v in result.variables)
 
 
 def _boolean(result: QuerySolutions | QueryBoolean) -> QuerySolutions | QueryBoolean | bool:

@@ -94,6 +94,22 @@ def test_named_queries_answer_as_on_the_embedded_store(twins):
     assert compared >= 35
 
 
+def test_select_answers_are_read_in_stable_pages(twins, monkeypatch):
+    """A small page: the same rows as the embedded store and as one read, none repeated or lost,
+    in as many requests as pages."""
+    local, remote, _ = twins
+    whole = remote.select("list_types")
+    monkeypatch.setattr(remote, "page_size", 7)
+    sent = []
+    send = remote._send
+    monkeypatch.setattr(remote, "_send", lambda text: sent.append(text) or send(text))
+    paged = remote.select("list_types")
+    key = lambda rs: sorted(tuple(sorted((k, str(v)) for k, v in r.items())) for r in rs)  # noqa: E731
+    assert key(paged) == key(whole) == key(local.select("list_types"))
+    assert len(paged) > 20 and len(sent) == len(paged) // 7 + 1
+    assert all("LIMIT 7 OFFSET" in text for text in sent)
+
+
 def test_an_interrupted_write_leaves_nothing_and_the_rerun_completes(server):
     store = open_store(server)
     load_ontology(store)
