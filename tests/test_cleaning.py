@@ -32,7 +32,14 @@ def test_a_cleaner_below_its_held_in_auc_quarantines_nothing(store, cut_models):
     auc = stage.metrics_["held-in ROC-AUC"]
     assert 0.0 <= auc <= 1.0 and stage.min_held_in_auc == 0.0
     inputs = stage.read(store)
-    assert stage.predict(inputs)
+    whole = stage.predict(inputs)
+    assert whole
+    # `--engine ray`: the values scored in parts, decided together, give the same quarantines
+    parts = stage.parts(inputs, 3)
+    assert len(parts) > 1 and sorted(i for part in parts for i in part) == list(range(len(inputs.candidates)))
+    split = stage.decide(inputs, [c for part in reversed(parts) for c in stage.candidates(inputs, part)])
+    key = lambda facts: sorted((str(f.subject), str(f.predicate), str(f.object), f.confidence) for f in facts)  # noqa: E731
+    assert key(split) == key(whole)
     stage.min_held_in_auc = auc + 1e-6
     assert stage.predict(inputs) == []
 

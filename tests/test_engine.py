@@ -44,7 +44,7 @@ def test_enrich_on_a_sparql_server_with_ray_adds_the_facts_of_an_embedded_local_
         fill(open_store(url), cut_files)
         command = ["enrich", "--store", url, "--engine", "ray", "--models", str(models), "--min-precision", str(GATE),
                    "--report", str(tmp_path / "remote.html"), "--shapes-out", str(tmp_path / "remote.ttl")]
-        doomed.touch()  # every Ray worker dies: the run that splits (imputation) fails before its graph exists
+        doomed.touch()  # every Ray worker dies: the first run that splits (imputation) fails before its graph exists
         try:
             failed = CliRunner().invoke(cli, command)
         finally:

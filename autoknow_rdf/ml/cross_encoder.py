@@ -84,6 +84,14 @@ class CrossEncoder:
 
         return predict_in_length_order([len(a) + len(b) for a, b in zip(firsts, seconds)], batch_size, run)
 
+    @staticmethod
+    def prediction_batches(firsts: list[str], seconds: list[str], batch_size: int = 128) -> list[list[int]]:
+        """The pairs' indices in the batches `predict_texts` runs: a part made of whole batches,
+        kept in this order, scores exactly as in the whole."""
+        from .trainer import prediction_batches
+
+        return prediction_batches([len(a) + len(b) for a, b in zip(firsts, seconds)], batch_size)
+
     def save(self, folder: Path) -> None:
         """Weights, tokenizer and config."""
         folder.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,8 @@ import random
 import re
 from typing import Any, Callable, Sequence
 
-__all__ = ["fit", "predict_in_buckets", "predict_in_length_order", "batches_by_length", "freeze_lower_layers"]
+__all__ = ["fit", "predict_in_buckets", "predict_in_length_order", "prediction_batches", "batches_by_length",
+           "freeze_lower_layers"]
 
 WARMUP = 0.1  # share of the steps over which the learning rate rises from 0
 CLIP = 1.0  # gradient norm
@@ -127,11 +128,21 @@ def predict_in_length_order(lengths: Sequence[int], batch_size: int, run: Callab
 
     from .encoder import autocast
 
-    order = sorted(range(len(lengths)), key=lambda j: lengths[j])
     out: list = [None] * len(lengths)
     with torch.inference_mode(), autocast():
-        for i in range(0, len(order), batch_size):
-            idx = order[i:i + batch_size]
+        for idx in prediction_batches(lengths, batch_size):
             for j, result in zip(idx, run(idx)):
                 out[j] = result
     return out
+
+
+def prediction_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """The batches `predict_in_length_order` runs, in order: by length, ties in input order. Work
+    split into runs of whole batches, each kept in this order, is batched (padded) exactly as
+    the whole: the same scores, to the bit (engine.py's parts).
+
+    >>> prediction_batches([3, 1, 2, 1], 2)
+    [[1, 3], [2, 0]]
+    """
+    order = sorted(range(len(lengths)), key=lambda j: lengths[j])
+    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]

@@ -235,26 +235,55 @@ class CleaningStage(Stage):
         """P(wrong) per candidate: the combiner over the cross-encoder and the catalogue prior."""
         return self._scored(inputs)[0]
 
-    def _scored(self, inputs: CleaningInputs) -> tuple[list[float], list[bool]]:
-        """P(wrong) per candidate, and whether its type has other products carrying the
-        attribute (else its gate is the masked copies': its value has no prior to vouch for it)."""
+    def _scored(self, inputs: CleaningInputs, neural: list[float] | None = None) -> tuple[list[float], list[bool]]:
+        """P(wrong) per candidate (from the cross-encoder's `neural` scores, found here when None),
+        and whether its type has other products carrying the attribute (else its gate is the
+        masked copies': its value has no prior to vouch for it)."""
         from .model import Combiner
 
         pairs = [_pair(c) for c in inputs.candidates]
-        neural = self.cleaner_.predict(pairs)
+        neural = self.cleaner_.predict(pairs) if neural is None else neural
         if self.combiner_ is None:
             return list(neural), [True] * len(pairs)
         support = self._support(inputs)
         x = Combiner.matrix(neural, pairs, [self._prior(inputs, support, c, p) for c, p in zip(inputs.candidates, pairs)])
         return [float(v) for v in self.combiner_.predict(x)], (x[:, Combiner.TYPE_HAS_ATTRIBUTE] != 0).tolist()
 
+    def _ready(self) -> bool:
+        return hasattr(self.cleaner_, "model_") and self.learned
+
     def predict(self, inputs: CleaningInputs) -> list[Fact]:
         """A quarantine for each value whose attribute's gate passes its score: the held-in
         quarantines at that score were right (the value wrong) at least `min_precision` of the
         time, at ERROR_RATE wrong values."""
-        if not inputs.candidates or not hasattr(self.cleaner_, "model_") or not self.learned:
+        if not inputs.candidates or not self._ready():
             return []
-        scores, known = self._scored(inputs)
+        return self.decide(inputs, self.candidates(inputs))
+
+    def parts(self, inputs: CleaningInputs, n: int) -> list[list[int]] | None:
+        """The candidate values in up to `n` parts, each scored apart by the cross-encoder
+        (`--engine ray`); the catalogue prior and the gates, over the whole run, are `decide`'s.
+        A part is a run of the cross-encoder's own batches, in order: batched and padded as in
+        a local run, it scores the same to the bit (parts cut otherwise moved a confidence in
+        its 4th decimal, measured on the cut)."""
+        if not inputs.candidates or not self._ready():
+            return None
+        batches = self.cleaner_.batches([_pair(c) for c in inputs.candidates])
+        per = -(-len(batches) // n)
+        return [[i for b in batches[k:k + per] for i in b] for k in range(0, len(batches), per)]
+
+    def candidates(self, inputs: CleaningInputs, part: list[int] | None = None) -> list[tuple[int, float]]:
+        """(candidate index, the cross-encoder's score) for the candidates in `part` (default: all):
+        the model's work, pure."""
+        chosen = list(range(len(inputs.candidates))) if part is None else part
+        return list(zip(chosen, self.cleaner_.predict([_pair(inputs.candidates[i]) for i in chosen])))
+
+    def decide(self, inputs: CleaningInputs, found: list[tuple[int, float]]) -> list[Fact]:
+        """The run's quarantines from every candidate's cross-encoder score (see `predict`)."""
+        neural = [0.0] * len(inputs.candidates)
+        for i, score in found:
+            neural[i] = score
+        scores, known = self._scored(inputs, neural)
         groups = [c.attribute_label if k else c.attribute_label + WITHOUT for c, k in zip(inputs.candidates, known)]
         probability, passed = self.gated(groups, scores)
         facts = []
