@@ -250,6 +250,7 @@ class CleaningStage(Stage):
         return [float(v) for v in self.combiner_.predict(x)], (x[:, Combiner.TYPE_HAS_ATTRIBUTE] != 0).tolist()
 
     def _ready(self) -> bool:
+        """Whether the stage may quarantine at all: a trained cross-encoder that has learned."""
         return hasattr(self.cleaner_, "model_") and self.learned
 
     def predict(self, inputs: CleaningInputs) -> list[Fact]:
