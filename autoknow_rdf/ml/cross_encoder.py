@@ -69,7 +69,7 @@ class CrossEncoder:
             enc["labels"] = torch.tensor([labels[j] for j in idx])
             return self.model_(**{k: v.to(self.device_) for k, v in enc.items()}).loss
 
-        lengths = [len(a) + len(b) for a, b in zip(firsts, seconds)] if self.LENGTH_BATCHES else None
+        lengths = _lengths(firsts, seconds) if self.LENGTH_BATCHES else None
         fit(self.model_, len(labels), loss_of, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
             seed=self.seed, lengths=lengths, progress=progress, frozen_layers=self.FROZEN_LAYERS)
         return self
@@ -82,7 +82,7 @@ class CrossEncoder:
             enc = self._encode([firsts[j] for j in idx], [seconds[j] for j in idx])
             return self.model_(**{k: v.to(self.device_) for k, v in enc.items()}).logits.float().softmax(-1)[:, 1].cpu().tolist()
 
-        return predict_in_length_order([len(a) + len(b) for a, b in zip(firsts, seconds)], batch_size, run)
+        return predict_in_length_order(_lengths(firsts, seconds), batch_size, run)
 
     @staticmethod
     def prediction_batches(firsts: list[str], seconds: list[str], batch_size: int = 128) -> list[list[int]]:
@@ -90,7 +90,7 @@ class CrossEncoder:
         kept in this order, scores exactly as in the whole."""
         from .trainer import prediction_batches
 
-        return prediction_batches([len(a) + len(b) for a, b in zip(firsts, seconds)], batch_size)
+        return prediction_batches(_lengths(firsts, seconds), batch_size)
 
     def save(self, folder: Path) -> None:
         """Weights, tokenizer and config."""
@@ -108,3 +108,9 @@ class CrossEncoder:
         model._load(str(folder))
         model.model_.eval()
         return model
+
+
+def _lengths(firsts: list[str], seconds: list[str]) -> list[int]:
+    """A pair's length for batching by length: one formula, so `prediction_batches` is the
+    batching `predict_texts` does."""
+    return [len(a) + len(b) for a, b in zip(firsts, seconds)]

@@ -40,6 +40,9 @@ __all__ = ["PathCrossEncoder", "Reranker", "path_text", "child_text", "METHODS"]
 
 NAME_COS = FEATURES.index("name_cos")
 METHODS = ("stacked", "first stage", "name embedding")  # what a taxonomy may rank with
+# columns of a child's stacker features (`Reranker._features`)
+FIRST, NAME, CE, FIRST_MARGIN, NAME_MARGIN, CE_MARGIN = 0, 3, 4, 6, 7, 8
+COLUMN = {"first stage": FIRST, "name embedding": NAME}  # a method that ranks by one feature
 FOLDS = 5
 
 
@@ -167,12 +170,12 @@ class Reranker:
                 model = _stacker(fit_rows, LogisticRegression)
                 for c, ps, X in mine:
                     if fold[c] == f:
-                        oof[c] = model.predict_proba(X)[:, 1] if model is not None else X[:, 0]
-            scored = {"stacked": [oof[c] for c, _, _ in mine], "first stage": [X[:, 0] for _, _, X in mine],
-                      "name embedding": [X[:, 3] for _, _, X in mine]}
+                        oof[c] = model.predict_proba(X)[:, 1] if model is not None else X[:, FIRST]
+            scored = {"stacked": [oof[c] for c, _, _ in mine],
+                      **{m: [X[:, k] for _, _, X in mine] for m, k in COLUMN.items()}}
             acc = {m: float(np.mean([ps[int(np.argmax(s))] in gold[c] for (c, ps, _), s in zip(mine, ss)])) if mine else 0.0
                    for m, ss in scored.items()}
-            alone = [ps[int(np.argmax(X[:, 4]))] in gold[c] for c, ps, X in mine]
+            alone = [ps[int(np.argmax(X[:, CE]))] in gold[c] for c, ps, X in mine]
             self.held_in_[scheme] = {**acc, "cross-encoder alone": float(np.mean(alone)) if mine else 0.0, "children": len(mine)}
             self.stackers_[scheme] = _stacker([(ps, X, gold[c]) for c, ps, X in mine], LogisticRegression)
             usable = [m for m in METHODS if m != "stacked" or self.stackers_[scheme] is not None]
@@ -243,7 +246,7 @@ class Reranker:
         method = self.choice_.get(scheme, "first stage")
         if method == "stacked":
             return self.stackers_[scheme].predict_proba(X)[:, 1]
-        return X[:, 3] if method == "name embedding" else X[:, 0]
+        return X[:, COLUMN[method]]
 
     # ---- persistence ------------------------------------------------------------------------------
     def save(self, folder: Path) -> None:
@@ -297,8 +300,9 @@ def _top_features(X: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, int]:
     order = np.argsort(-s, kind="stable")
     j = int(order[0])
     margin = s[j] - s[order[1]] if len(s) > 1 else 0.0
-    tops = [int(np.argmax(X[:, k])) == j for k in (0, 4, 3)]
-    return np.array([s[j], margin, X[j, 0], X[j, 6], X[j, 4], X[j, 8], X[j, 3], X[j, 7], *tops, all(tops)], dtype=float), j
+    tops = [int(np.argmax(X[:, k])) == j for k in (FIRST, CE, NAME)]
+    return np.array([s[j], margin, X[j, FIRST], X[j, FIRST_MARGIN], X[j, CE], X[j, CE_MARGIN], X[j, NAME], X[j, NAME_MARGIN],
+                     *tops, all(tops)], dtype=float), j
 
 
 def _stacker(rows, LogisticRegression):
