@@ -4,7 +4,8 @@ AutoKnow's headline was "facts up ~200%, type precision 87.7%": this module stat
 kind of figure for any store. Per stage and kind it reports the facts the stage's runs added,
 the facts of that kind that ingest read, the growth (added / ingested), the mean confidence of
 the added facts (the stage's calibrated probability that a fact is right) and the measured
-precision: from `autoknow evaluate pipeline --json` (the masked re-discovery: the precision of
+precision: from an audit (people's judgements of the model's facts like those added, see
+audit/), else from `autoknow evaluate pipeline --json` (the masked re-discovery: the precision of
 what the stage added, by kind, named with its data set and date) when given, else the precision
 the stage's own evaluation measured on its dev split.
 """
@@ -26,11 +27,17 @@ __all__ = ["accounting", "added_facts", "dev_precision", "facts_by_kind", "gate_
 BOOKKEEPING = {"type shape", "property shape", "validation result", "quarantined", "canonical representative"}
 
 
-def measured_precision(stage: str, kind: str, metrics: dict[str, dict[str, Any]]) -> tuple[float | None, str | None]:
-    """The precision measured for a stage's kind of fact and where it comes from: the masked
+def measured_precision(stage: str, kind: str, metrics: dict[str, dict[str, Any]],
+                       audited: dict[tuple[str, str], dict[str, Any]] | None = None) -> tuple[float | None, str | None]:
+    """The precision measured for a stage's kind of fact and where it comes from: an audit of the
+    model's facts like those added (`audited`, from audited_precision), else the masked
     re-discovery (`pipeline.json`) when it judged that kind, else the stage's dev split."""
     from .rediscovery import measured_precision as rediscovered
 
+    a = (audited or {}).get((stage, kind))
+    if a is not None:
+        return a["precision"], (f"audit: {a['right']:g} of {a['judged']} judged right, 95% interval "
+                                f"{a['low']:.2f}-{a['high']:.2f} (sample {a['sample']})")
     if "pipeline" in metrics:
         p = rediscovered(metrics["pipeline"], stage, kind)
         if p is not None:
@@ -40,6 +47,30 @@ def measured_precision(stage: str, kind: str, metrics: dict[str, dict[str, Any]]
         p = dev_precision(stage, metrics[stage])
         return p, "the stage's dev split" if p is not None else None
     return None, None
+
+
+def audited_precision(store: KnowledgeStore) -> dict[tuple[str, str], dict[str, Any]]:
+    """Per (stage, kind) that the store's runs added and an audit judged: the audited precision
+    of the judged facts of the same model at or above the lowest confidence the runs added
+    (audit.report.audited_added); empty when nothing was judged."""
+    from .audit import judgements
+    from .audit.report import audited_added
+    from .audit.sample import run_facts, stage_runs
+
+    judged = judgements(store)
+    if not judged:
+        return {}
+    stages = {j["stage"] for j in judged}
+    added: dict[tuple[str, str], tuple[str, str, float]] = {}
+    for run in stage_runs(store):
+        if run.stage not in stages:
+            continue
+        for f in run_facts(store, run):
+            key = (run.stage, f["kind"])
+            low = f["confidence"] if f["confidence"] is not None else 1.0
+            if key not in added or low < added[key][2]:
+                added[key] = (run.model_name, run.model_version, low)
+    return audited_added(judged, added)
 
 
 def dev_precision(stage: str, result: dict[str, Any]) -> float | None:
@@ -82,6 +113,7 @@ def accounting(store: KnowledgeStore, metrics: dict[str, dict[str, Any]] | None 
     of the kind was ingested. `counts`: facts_by_kind(store) when the caller has it already."""
     metrics = metrics or {}
     counts = facts_by_kind(store) if counts is None else counts
+    audited = audited_precision(store)
     ingested: dict[str, int] = {}
     added: dict[tuple[str, str], list[tuple[int, float | None]]] = {}
     for r in counts:
@@ -95,7 +127,7 @@ def accounting(store: KnowledgeStore, metrics: dict[str, dict[str, Any]] | None 
         weighted = [(f, c) for f, c in parts if c is not None]
         conf = sum(f * c for f, c in weighted) / sum(f for f, _ in weighted) if weighted else None
         base = ingested.get(kind, 0)
-        precision, source = measured_precision(stage, kind, metrics)
+        precision, source = measured_precision(stage, kind, metrics, audited)
         rows.append({"stage": stage, "kind": kind, "added": n, "ingested": base, "growth": n / base if base else None,
                      "mean confidence": conf, "measured precision": precision, "measured on": source})
         if kind not in BOOKKEEPING and stage in STAGES:  # shapes copy what relations decided; validation reports
@@ -119,13 +151,15 @@ def _short(group: str) -> str:
 
 
 def gate_rows(runs) -> list[dict[str, Any]]:
-    """Each run's gates, one row per kind or attribute: held-in precision it can reach, the gate
-    at the run's minimum precision, held-in precision and recall there, and the candidate facts
-    the run emitted and withheld (`RunResult.gates`)."""
+    """Each run's gates, one row per kind or attribute: what it was fitted on (held-in facts, or
+    an audit: then "held-in" precision and recall are the audited ones, cross-fitted), the
+    precision it can reach, the gate at the run's minimum precision, precision and recall there,
+    and the candidate facts the run emitted and withheld (`RunResult.gates`)."""
     rows = []
     for r in runs:
         for g in r.gates:
-            rows.append({"stage": r.stage, "kind / attribute": _short(g["group"]), "held-in facts": g["held-in facts"],
+            rows.append({"stage": r.stage, "kind / attribute": _short(g["group"]), "fitted on": g.get("fitted on", "held-in"),
+                         "held-in facts": g["held-in facts"],
                          "best held-in precision": g["best held-in precision"], "gate": g["gate"],
                          "held-in precision": g["held-in precision"], "held-in recall": g["held-in recall"],
                          "ECE": g["ECE"], "decision": g["decision"], "run gate": g.get("run gate"),
@@ -169,18 +203,27 @@ def run_line(run, kinds: dict[str, int]) -> str:
 
 def stage_summary(runs, kinds: dict[str, dict[str, int]] | None = None) -> list[dict[str, Any]]:
     """Per run: facts added (as the accounting counts them: `kinds` from kinds_by_run) and facts
-    written, their held-in precision (each emitting kind's precision at its gate) and expected
-    precision (their mean calibrated probability), both weighted by the candidates each kind
-    emitted, and the kinds withheld for want of precision."""
+    written, their held-in precision (each emitting kind's precision at its gate; for a kind an
+    audit gates, its cross-fitted audited precision) and expected precision (their mean
+    calibrated probability), both weighted by the candidates each kind emitted, and the kinds
+    withheld for want of precision."""
     kinds = kinds or {}
     rows = []
     for r in runs:
-        emitting = [g for g in r.gates if g["gate"] is not None and g.get("facts emitted")]
+        # a held-in gate whose kind an audit gate decides speaks for nothing the run wrote
+        own = [g for g in r.gates if not str(g.get("decision", "")).startswith("the audit gate")]
+        emitting = [g for g in own if g["gate"] is not None and g.get("facts emitted")]
         n = sum(g["facts emitted"] for g in emitting)
-        precision = sum(g["facts emitted"] * g["held-in precision"] for g in emitting) / n if n else None
-        expected = sum(g["facts emitted"] * g["expected precision"] for g in emitting) / n if n else None
-        withheld = [f"{_short(g['group'])} (best {g['best held-in precision']:.2f})" if g["best held-in precision"] is not None
-                    else f"{_short(g['group'])} (too few held-in facts)" for g in r.gates if g["gate"] is None]
+        measured = [g for g in emitting if g["held-in precision"] is not None]
+        expected_ = [g for g in emitting if g["expected precision"] is not None]
+        precision = (sum(g["facts emitted"] * g["held-in precision"] for g in measured) / sum(g["facts emitted"] for g in measured)
+                     if measured else None)
+        expected = (sum(g["facts emitted"] * g["expected precision"] for g in expected_) / sum(g["facts emitted"] for g in expected_)
+                    if expected_ else None)
+        withheld = [f"{_short(g['group'])} (best {g['best held-in precision']:.2f}"
+                    f"{', audited' if g.get('fitted on', 'held-in') != 'held-in' else ''})"
+                    if g["best held-in precision"] is not None
+                    else f"{_short(g['group'])} (too few held-in facts)" for g in own if g["gate"] is None]
         rows.append({"stage": r.stage, "facts added": added_facts(kinds.get(r.run_id, {})) if not r.skipped else "already in the store",
                      "facts written": r.facts if not r.skipped else None,
                      "min precision": r.min_precision, "held-in precision at the gates": precision,

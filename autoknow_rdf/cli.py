@@ -523,6 +523,145 @@ def quarantine_confirm(store_path: Path, ids: tuple[str, ...], reviewer: str) ->
     _review(store_path, ids, "confirmed", reviewer)
 
 
+@cli.group()
+def audit() -> None:
+    """Measure precision as a person does: sample what a run added, judge it, import, report."""
+
+
+@audit.command("sample")
+@STORE_OPTION
+@click.option("--stage", required=True, help="The stage whose run is sampled.")
+@click.option("--run", "run_id", default=None, help="Run id (default: the stage's newest run).")
+@click.option("--n", type=click.IntRange(1), default=200, show_default=True, help="Facts drawn per kind of fact.")
+@click.option("--kind", "kinds", multiple=True, help="Only this kind of fact (repeatable), e.g. 'sameAs link'.")
+@click.option("--name", default=None, help="The sample's name (default: STAGE-RUN); the same name draws the same facts.")
+@click.option("--dir", "folder", type=click.Path(path_type=Path), default=Path("audit"), show_default=True,
+              help="Where the sheet (sample.csv, sample.jsonl) and its strata (sample.weights.json) go.")
+def audit_sample(store_path: Path, stage: str, run_id: str | None, n: int, kinds: tuple[str, ...], name: str | None,
+                 folder: Path) -> None:
+    """Draw a run's facts, stratified over confidence, into a sheet to judge (without scores).
+
+    Example: autoknow audit sample --store demo-store --stage taxonomy --n 250 --dir audit/taxonomy
+    """
+    from .audit import write_sample
+    from .console import render_rows
+    from .store import open_store
+
+    about = write_sample(open_store(store_path, read_only=True), stage, folder, run_id, n, name, kinds)
+    render_rows([{"kind": k, "drawn": v["drawn"], "added by the run": v["added"]} for k, v in about["kinds"].items()],
+                title=f"sample {about['sample']} of {stage} run {about['run']} (min precision {about['min precision']})")
+    click.echo(f"sheet: {folder / 'sample.csv'} and {folder / 'sample.jsonl'}; judge it with "
+               f"`autoknow audit review --dir {folder}` or in the sheet, then `autoknow audit import`")
+
+
+@audit.command("review")
+@click.option("--dir", "folder", type=click.Path(path_type=Path), default=Path("audit"), show_default=True,
+              help="The folder `audit sample` wrote.")
+@click.option("--annotator", required=True, help="Your name: the judgements are saved as judged-NAME.jsonl.")
+@click.option("--port", type=int, default=7880, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="A loopback address.")
+def audit_review(folder: Path, annotator: str, port: int, host: str) -> None:
+    """Judge the sample one fact at a time in a local web page (r/w/u, z to undo; resumable).
+
+    Example: autoknow audit review --dir audit/taxonomy --annotator ana
+    """
+    from .audit.review import serve_review
+
+    server = serve_review(folder, annotator, host, port)
+    click.echo(f"review {folder} as {annotator}: http://{host}:{server.server_address[1]}/ (Ctrl-C stops; "
+               f"judgements are saved as you go)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@audit.command("import")
+@STORE_OPTION
+@click.argument("sheets", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--annotator", default=None, help="Who judged (default: each row's annotator column).")
+@click.option("--guideline", default=None, help="Version of docs/audit-guide.md judged by (default: the current one).")
+def audit_import(store_path: Path, sheets: tuple[Path, ...], annotator: str | None, guideline: str | None) -> None:
+    """Record judged sheets as judgements with provenance, all or nothing.
+
+    Example: autoknow audit import --store demo-store audit/taxonomy/judged-ana.jsonl
+    """
+    from .audit import GUIDELINE_VERSION, import_sheets
+    from .store import open_store
+
+    store = open_store(store_path)
+    try:
+        r = import_sheets(store, list(sheets), annotator, guideline or GUIDELINE_VERSION)
+    finally:
+        store.close()
+    click.echo(f"{r.judged:,} judged rows, {r.written:,} new judgements" + (f" in {r.graph}" if r.graph else "")
+               + f"; {r.skipped:,} rows not judged yet")
+
+
+@audit.command("report")
+@STORE_OPTION
+@click.option("--stage", default=None, help="Only this stage's judgements.")
+@click.option("--output", "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+def audit_report(store_path: Path, stage: str | None, fmt: str) -> None:
+    """Audited precision per stage and kind with its 95% interval, by confidence bin beside the
+    held-in estimate, and the annotators' agreement (Cohen's kappa).
+
+    Example: autoknow audit report --store demo-store
+    """
+    import json as _json
+
+    from .audit import audit_tables, judgements
+    from .console import render_rows
+    from .store import open_store
+
+    tables = audit_tables(judgements(open_store(store_path, read_only=True), stage))
+    if fmt == "json":
+        click.echo(_json.dumps(tables, ensure_ascii=False, indent=1))
+        return
+    for key, title in (("precision", "audited precision (95% interval) beside the held-in estimate"),
+                       ("bins", "by confidence bin"), ("agreement", "agreement of annotators")):
+        text = render_rows(tables[key], fmt, title=title)
+        if text is not None:
+            click.echo(text, nl=False)
+
+
+@audit.command("export")
+@STORE_OPTION
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="TriG file.")
+def audit_export(store_path: Path, out: Path) -> None:
+    """Write every audit (judgements and their provenance) as TriG, to load into another store.
+
+    Example: autoknow audit export --store demo-store --out demo/audit/judgements.trig
+    """
+    from .audit import export_audit
+    from .store import open_store
+
+    n = export_audit(open_store(store_path, read_only=True), out)
+    click.echo(f"{n:,} quads written to {out}")
+
+
+@audit.command("load")
+@STORE_OPTION
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def audit_load(store_path: Path, path: Path) -> None:
+    """Load an exported audit into the store (once; all or nothing), so its judgements fit the
+    gates of the models they judged.
+
+    Example: autoknow audit load --store kg demo/audit/judgements.trig
+    """
+    from .audit import load_audit
+    from .store import open_store
+
+    store = open_store(store_path)
+    try:
+        n = load_audit(store, path)
+    finally:
+        store.close()
+    click.echo(f"{n:,} quads loaded" if n else "already loaded")
+
+
 @cli.command()
 def formats() -> None:
     """List the input adapters and the file names each recognises."""

@@ -19,7 +19,7 @@ from .stages.registry import STAGES, stage_class, stage_evaluation
 from .store import KnowledgeStore
 from .vocab import graph_iri
 
-__all__ = ["MODELS_DIR", "RunResult", "train_stage", "is_current", "run_stage", "evaluate_stage", "model_gates"]
+__all__ = ["MODELS_DIR", "RunResult", "train_stage", "is_current", "run_stage", "evaluate_stage", "model_gates", "stage_audit_gates"]
 
 MODELS_DIR = Path("models")
 
@@ -87,6 +87,17 @@ def inputs_fingerprint(store: KnowledgeStore, stage: str) -> str:
     return hashlib.sha256("\n".join(graphs).encode()).hexdigest()
 
 
+def stage_audit_gates(store: KnowledgeStore, name: str, info) -> dict[str, Any]:
+    """Per kind, the gate fitted on the store's audit judgements of this stage's model (its name
+    and version: a judged earlier training of the same configuration counts; the gate table names
+    the samples). Empty when nobody judged it."""
+    from pyoxigraph import Literal
+
+    from .ml.audit_gate import audit_gates, from_rows
+
+    return audit_gates(from_rows(store.select("list_audit_judgements", stage=Literal(name))), info.name, info.version)
+
+
 def run_stage(store: KnowledgeStore, name: str, models_dir: Path = MODELS_DIR, run_id: str | None = None,
               min_precision: float | None = None, stage: Stage | None = None, engine: str = "local") -> RunResult:
     """Predict with a trained stage (the saved one, or `stage`, fitted in memory) and write its
@@ -102,6 +113,7 @@ def run_stage(store: KnowledgeStore, name: str, models_dir: Path = MODELS_DIR, r
     if min_precision is not None:
         stage.min_precision = check_min_precision(min_precision)
     info = stage.model_info()
+    stage.audit_gates_ = stage_audit_gates(store, name, info) or None
     target = stage.min_precision
     run_id = run_id or hashlib.sha256(f"{info.checksum}\n{target}\n{inputs_fingerprint(store, name)}".encode()).hexdigest()[:16]
     activity = run_activity(name, run_id, info.name, info.version, info.checksum, __version__, min_precision=target)

@@ -7,8 +7,9 @@ a share of the remaining attribute facts, then trains and runs the stages at the
 demo does. A hidden name comes back as a term of its own (a type known only by that name, or a
 value of the same attribute), which the synonym stage should link to the term it was taken
 from. What a stage added is then judged against what was hidden: an imputed value is right when
-it is a hidden value of that product and attribute, a product type when it is one of the
-product's hidden types, a parent edge when it is one of the leaf's hidden parents, a quarantine
+it is a hidden value of that product and attribute (compared in normal form, values.py: "1 kg"
+is "1000 g"), a product type when it is one of the product's hidden types or an ancestor of one
+(counted right, and apart as "broader"), a parent edge when it is one of the leaf's hidden parents, a quarantine
 when its value was planted (and wrong when it was a value the data set gave), a synonym link of
 a split-off name when it joins the term the name came from (and wrong when it joins another
 type of that term's curated taxonomy). Added facts the hidden set cannot judge (a value for a
@@ -61,6 +62,7 @@ class Hidden:
     names: dict[str, str] = field(default_factory=dict)  # type -> name
     split: dict[str, str] = field(default_factory=dict)  # term made of a hidden name -> the term it was taken from
     groups: dict[str, str] = field(default_factory=dict)  # term -> taxonomy (types) or attribute (values)
+    ancestors: dict[str, set[str]] = field(default_factory=dict)  # hidden product type -> its ancestors, before hiding
 
 
 def _remove(store: KnowledgeStore, s: NamedNode, p: NamedNode, o: NamedNode) -> int:
@@ -98,6 +100,9 @@ def mask(store: KnowledgeStore, hide: int = HIDE, plant: int = PLANT, seed: int 
     for p, a, v in facts:
         if bucket(f"hide-value{seed}" + p + a) < hide:
             hidden.values.setdefault((p, a), set()).add(v)
+    for ts in hidden.types.values():
+        for t in ts:
+            hidden.ancestors.setdefault(t, _ancestors(view.parents, t))
     kids = view.children()
     left = {q: len(cs) for q, cs in kids.items()}  # children each type keeps
     for t, ps in sorted(view.parents.items()):
@@ -142,6 +147,17 @@ def mask(store: KnowledgeStore, hide: int = HIDE, plant: int = PLANT, seed: int 
                     planted)
     store.store.flush()
     return hidden
+
+
+def _ancestors(parents: dict[str, set[str]], t: str) -> set[str]:
+    """Every type above `t` (cycles cut)."""
+    out, todo = set(), list(parents.get(t, ()))
+    while todo:
+        q = todo.pop()
+        if q not in out:
+            out.add(q)
+            todo += parents.get(q, ())
+    return out
 
 
 def _split_names(store: KnowledgeStore, hidden: Hidden, hide: int, seed: int) -> list[Fact]:
@@ -203,9 +219,11 @@ def judge(stage: str, triples: list[tuple[str, str, Any]], hidden: Hidden) -> di
     hidden facts of the kind) and a sample of the unjudged."""
     kinds: dict[str, dict[str, Any]] = {}
 
-    def count(kind: str, verdict: bool | None, text: str, total: int | None) -> None:
+    def count(kind: str, verdict: bool | None, text: str, total: int | None, how: str | None = None) -> None:
         k = kinds.setdefault(kind, {**_empty(), "hidden": total})
         k["added"] += 1
+        if how:  # right, but not as hidden: a broader type, a value in another form
+            k[how] = k.get(how, 0) + 1
         if verdict is None:
             if len(k["unjudged sample"]) < SAMPLE:
                 k["unjudged sample"].append(text)
@@ -221,17 +239,25 @@ def judge(stage: str, triples: list[tuple[str, str, Any]], hidden: Hidden) -> di
     hidden_values = sum(len(v) for v in hidden.values.values())
     for s, p, o in triples:
         if stage == "taxonomy" and p == RDF.type.value and s in hidden.titles:
-            verdict = (o.value in hidden.types[s]) if s in hidden.types else None
+            verdict, how = None, None
+            if s in hidden.types:
+                verdict = o.value in hidden.types[s]
+                if not verdict and any(o.value in hidden.ancestors.get(t, ()) for t in hidden.types[s]):
+                    verdict, how = True, "broader"  # an ancestor of the hidden type is a true, broader type
             count("product typed", verdict, f"{hidden.titles.get(s, s)} → {hidden.names.get(o.value, o.value)}",
-                  sum(len(v) for v in hidden.types.values()))
+                  sum(len(v) for v in hidden.types.values()), how)
         elif stage == "taxonomy" and p == RDFS.subClassOf.value:
             verdict = (o.value in hidden.parents[s]) if s in hidden.parents else None
             count("subClassOf edge", verdict, f"{hidden.names.get(s, s)} ⊑ {hidden.names.get(o.value, o.value)}",
                   sum(len(v) for v in hidden.parents.values()))
         elif stage == "imputation" and s in hidden.titles and isinstance(o, NamedNode) and o.value.startswith(ID + "value/"):
-            verdict = (o.value in hidden.values[(s, p)]) if (s, p) in hidden.values else None
+            verdict, how = None, None
+            if (s, p) in hidden.values:
+                verdict = o.value in hidden.values[(s, p)]
+                if not verdict and _normal(o.value, hidden) in {_normal(v, hidden) for v in hidden.values[(s, p)]}:
+                    verdict, how = True, "same after normalisation"
             count("attribute value", verdict, f"{hidden.titles[s]} → {p.rsplit('/', 1)[-1]}: {o.value.rsplit('/', 1)[-1]}",
-                  hidden_values)
+                  hidden_values, how)
         elif stage == "cleaning" and p == AK.quarantines.value and isinstance(o, Triple):
             t = (o.subject.value, o.predicate.value, o.object.value)
             verdict = True if t in hidden.planted else False if t in hidden.original else None
@@ -244,6 +270,15 @@ def judge(stage: str, triples: list[tuple[str, str, Any]], hidden: Hidden) -> di
         k["precision"] = k["right"] / k["judged"] if k["judged"] else None
         k["recall"] = k["right"] / k["hidden"] if k["hidden"] else None
     return kinds
+
+
+def _normal(value: str, hidden: Hidden) -> str:
+    """A value individual's normal form (values.normal_value of its label, or of its IRI's slug)."""
+    from urllib.parse import unquote
+
+    from .values import normal_value
+
+    return normal_value(hidden.labels.get(value) or unquote(value.rsplit("/", 1)[-1]).replace("-", " "))
 
 
 def _link_verdict(a: str, b: str, hidden: Hidden) -> bool | None:
@@ -408,6 +443,8 @@ def evaluate_rediscovery(data: Path, test: Path | None = None, model: Path | Non
             p = pooled.setdefault(key, {"added": 0, "judged": 0, "right": 0, "hidden": 0, "unjudged sample": [], "wrong sample": []})
             for n in ("added", "judged", "right"):
                 p[n] += k[n]
+            for n in ("broader", "same after normalisation"):
+                p[n] = p.get(n, 0) + k.get(n, 0)
             p["hidden"] += k["hidden"] or 0
             for sample in ("unjudged sample", "wrong sample"):
                 p[sample] = (p[sample] + k[sample])[:SAMPLE]
@@ -419,7 +456,8 @@ def evaluate_rediscovery(data: Path, test: Path | None = None, model: Path | Non
         rows.append({"kind": kind, "method": method, "added": k["added"], "judged": k["judged"], "right": k["right"],
                      "precision": k["right"] / k["judged"] if k["judged"] else None,
                      "precision range over seeds": f"{min(spread):.3f}-{max(spread):.3f}" if len(spread) > 1 else None,
-                     "recall": k["right"] / k["hidden"] if k["hidden"] else None, "unjudged": k["added"] - k["judged"]})
+                     "recall": k["right"] / k["hidden"] if k["hidden"] else None, "unjudged": k["added"] - k["judged"],
+                     "of them right as broader or in another form": k.get("broader", 0) + k.get("same after normalisation", 0)})
     return {"tables": {"rediscovery": rows},
             "rediscovery": {"hide %": options.get("hide", HIDE), "plant %": options.get("plant", PLANT),
                             "min precision": min_precision or DEFAULT_MIN_PRECISION, "data": str(data),

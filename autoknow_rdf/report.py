@@ -162,9 +162,21 @@ def write_report(store: KnowledgeStore, out: Path, metrics: dict[str, dict] | No
     parts.append("<section><h2>What the stages added (facts-added accounting)</h2>"
                  f"<p class=q>{_query_link('count_facts_by_kind')}; growth = added / ingested of the same kind; mean "
                  "confidence = the stage's calibrated probability that its facts are right; measured precision = "
+                 "from an audit (people's judgements, <code>autoknow audit report</code>; the sample is named), else "
                  "from <code>autoknow evaluate pipeline --json</code> (the masked re-discovery of what each stage added), "
                  "else from <code>autoknow evaluate STAGE --json</code> on its dev split, when given.</p>"
                  f"{_table(shown, 80)}</section>")
+    from .audit import audit_tables, judgements
+
+    judged = judgements(store)
+    if judged:
+        tables = audit_tables(judged)
+        parts.append("<section><h2>Audited precision (people's judgements, docs/audit-guide.md)</h2>"
+                     "<p class=q>autoknow audit report; precision weighted to each run's mix of confidence, with its "
+                     "95% interval, beside the held-in estimate (the facts' mean calibrated confidence)</p>"
+                     f"{_table(tables['precision'], 40)}<h3>By confidence bin (the reliability diagram on real "
+                     f"candidates)</h3>{_table(tables['bins'], 80)}<h3>Agreement of annotators</h3>"
+                     f"{_table(tables['agreement'], 40)}</section>")
     for title, query, img in _plots(store, accounts, metrics, gates):
         link = f"<p class=q>{_query_link(query)}</p>" if query else ""
         parts.append(f"<section><h2>{html.escape(title)}</h2>{link}{img}</section>")

@@ -60,6 +60,8 @@ AK_TERMS = (
     "Ingest", "StageRun", "SourceFile", "Model", "graph", "adapter", "checksum", "modelName",
     "modelVersion", "minPrecision", "stage", "runId", "factCount", "sourceLine", "confidence", "evidenceText",
     "evidenceField", "spanStart", "spanEnd",
+    "Audit", "Judgement", "judges", "verdict", "judgedStage", "factKind", "judgedModel", "sampleWeight",
+    "guidelineVersion", "auditSample",
 )
 AK = Namespace("https://w3id.org/autoknow/ontology#", AK_TERMS)
 RDF = Namespace("http://www.w3.org/1999/02/22-rdf-syntax-ns#")

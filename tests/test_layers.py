@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "autoknow_rdf"
-FOUNDATION = {"__init__", "errors", "vocab", "splits", "console", "store", "queries", "provenance", "loaders",
+FOUNDATION = {"__init__", "errors", "vocab", "values", "splits", "console", "store", "queries", "provenance", "loaders",
               "ontology", "ingest", "resources", "jsonld", "remote"}
-APPLICATION = {"shapes", "quarantine", "accounting", "report", "export", "server", "demo", "enrich", "rediscovery"}
+APPLICATION = {"audit", "shapes", "quarantine", "accounting", "report", "export", "server", "demo", "enrich", "rediscovery"}
 
 
 def module_of(path: Path) -> str:

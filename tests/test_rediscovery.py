@@ -88,3 +88,26 @@ def test_a_synonym_link_is_right_to_its_source_wrong_to_a_curated_sibling_and_el
     assert (verdicts["added"], verdicts["judged"], verdicts["right"]) == (5, 3, 2)
     assert verdicts["wrong sample"] == ["Crisps ≈ Nuts"]
     assert verdicts["unjudged sample"] == ["Crisps ≈ Snacks", "Snacks ≈ Chips"]
+
+
+def test_a_broader_type_is_right_and_counted_apart_a_sibling_is_wrong():
+    from autoknow_rdf.rediscovery import Hidden, judge
+
+    t = "https://w3id.org/autoknow/id/type/off/"
+    p = "https://w3id.org/autoknow/id/product/x/1"
+    hidden = Hidden(types={p: {t + "whole-milks"}}, titles={p: "Organic Whole Milk"},
+                    ancestors={t + "whole-milks": {t + "milks", t + "dairies"}})
+    added = [(p, RDF.type.value, NamedNode(t + x)) for x in ("whole-milks", "dairies", "yogurts")]
+    verdicts = judge("taxonomy", added, hidden)["product typed"]
+    assert (verdicts["judged"], verdicts["right"], verdicts["broader"]) == (3, 2, 1)
+    assert verdicts["wrong sample"] == ["Organic Whole Milk → " + t + "yogurts"]
+
+
+def test_a_value_in_another_form_is_right():
+    from autoknow_rdf.rediscovery import Hidden, judge
+
+    p, a = "https://w3id.org/autoknow/id/product/x/1", "https://w3id.org/autoknow/id/attribute/net-content"
+    hidden = Hidden(values={(p, a): {value_iri("net-content", "1 kg").value}}, titles={p: "Nutella 1kg"})
+    added = [(p, a, value_iri("net-content", v)) for v in ("1000 Gramm", "1 kg", "500 g")]
+    verdicts = judge("imputation", added, hidden)["attribute value"]
+    assert (verdicts["judged"], verdicts["right"], verdicts["same after normalisation"]) == (3, 2, 1)

@@ -29,7 +29,7 @@ import numpy as np
 from .calibration import Calibrator, expected_calibration_error, reliability
 
 __all__ = ["Gate", "GroupGate", "DEFAULT_MIN_PRECISION", "MIN_SUPPORT", "OTHER", "check_min_precision", "expected_threshold",
-           "save_gate", "load_gate", "GATE_FILE", "wilson_lower"]
+           "save_gate", "load_gate", "GATE_FILE", "wilson_lower", "fit_group"]
 
 DEFAULT_MIN_PRECISION = 0.90
 MIN_GROUP = 50  # held-in facts below which a group is pooled into OTHER
@@ -145,7 +145,7 @@ class Gate:
         gate = cls()
         for name in sorted(set(names.tolist())):
             idx = np.flatnonzero(names == name)
-            gate.groups[name] = _fit_group(s[idx], y[idx], w[idx])
+            gate.groups[name] = fit_group(s[idx], y[idx], w[idx])
             gate.groups[name].confidence = confidence
         return gate
 
@@ -236,7 +236,7 @@ def wilson_lower(precision, support, confidence: float):
     return (p + z * z / (2 * n) - z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n)
 
 
-def _fit_group(s: np.ndarray, y: np.ndarray, w: np.ndarray) -> GroupGate:
+def fit_group(s: np.ndarray, y: np.ndarray, w: np.ndarray) -> GroupGate:
     """The group's calibrator on all its held-in facts, and its calibration error measured 2-fold
     (each half calibrated on the other), so the error is not the fit's own."""
     calibrator = Calibrator.fit(s, y, weights=w)

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Iterable
 import numpy as np
 from pyoxigraph import NamedNode
 
+from ..ml.audit_gate import AuditGate
 from ..ml.gate import DEFAULT_MIN_PRECISION, GATE_FILE, Gate, load_gate, save_gate
 from ..provenance import Fact
 from ..store import KnowledgeStore
@@ -45,6 +46,14 @@ class Stage(ABC):
     # it per run); `fit` sets `gate_`, the calibrated gates per kind or attribute
     min_precision: float = DEFAULT_MIN_PRECISION
     gate_: Gate | None = None
+    # per kind of fact: gates fitted on people's judgements of this model's runs (the pipeline
+    # sets them from the store's audit); where a kind has one, it decides instead of the held-in gate
+    audit_gates_: dict[str, AuditGate] | None = None
+
+    def kind_of(self, group: str) -> str:
+        """The kind of fact (as the facts-added accounting names it) of one of the stage's gate
+        groups: audit gates are per kind, held-in gates per kind or attribute."""
+        return group
 
     @classmethod
     def allows(cls, predicate: NamedNode) -> bool:
@@ -81,7 +90,23 @@ class Stage(ABC):
         attribute in `groups`) and whether each passes its gate at `min_precision` (`Gate.apply`;
         nothing passes without a gate). Called once per kind of candidate a run makes; what it
         did is kept for `gate_table`."""
-        p, ok, runs = (self.gate_ or Gate()).apply(groups, scores, self.min_precision)
+        gate = self.gate_ or Gate()
+        groups = list(groups)
+        p, ok, runs = gate.apply(groups, scores, self.min_precision)
+        audits = self.audit_gates_ or {}
+        kinds = np.array([self.kind_of(g) for g in groups], dtype=object)
+        keys = np.array([gate.key(g) or "" for g in groups], dtype=object)
+        for kind in sorted(set(kinds.tolist()) & set(audits)):
+            idx = np.flatnonzero(kinds == kind)
+            q, passed, t = audits[kind].decide(p[idx], self.min_precision)
+            ok[idx] = passed
+            self.audit_runs_ = {**getattr(self, "audit_runs_", {}), kind: {
+                "run gate": t, "candidates": len(idx), "emitted": int(passed.sum()),
+                "expected precision": float(q[passed].mean()) if passed.any() else None}}
+            for key in set(keys[idx].tolist()):
+                mine = keys == key
+                runs.setdefault(key, {})["emitted"] = int(ok[mine].sum())
+                runs[key]["audit"] = kind
         self.runs_ = {**getattr(self, "runs_", {}), **runs}
         return p, ok
 
@@ -89,9 +114,18 @@ class Stage(ABC):
         """Per kind or attribute: held-in precision, the gate at `min_precision`, emitted or
         withheld, and (after `predict`) the run's gate, how many candidate facts passed and were
         held back, and the precision to expect of those that passed."""
-        if self.gate_ is None:
-            return []
-        return self.gate_.table(self.min_precision, getattr(self, "runs_", {}))
+        from ..ml.audit_gate import audit_gate_rows
+
+        audits = self.audit_gates_ or {}
+        rows = [] if self.gate_ is None else self.gate_.table(self.min_precision, getattr(self, "runs_", {}))
+        for row in rows:
+            row["fitted on"] = "held-in"
+            if self.kind_of(row["group"]) in audits:
+                row["decision"] = f"the audit gate of {self.kind_of(row['group'])} decides"
+        if audits:
+            ran = getattr(self, "audit_runs_", None)
+            rows += audit_gate_rows(audits, self.min_precision, ran if hasattr(self, "runs_") else None)
+        return rows
 
     def emit(self, facts: list[Fact]) -> Iterable[Fact]:
         """The facts to write; checks each stays inside `assigns`."""

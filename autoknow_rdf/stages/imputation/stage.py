@@ -188,6 +188,9 @@ class ImputationStage(Stage):
     requires = (SCHEMA.name, SCHEMA.description, AK.hasAttributeValue, AK.applicable, AK.ofAttribute)
     assigns = (AK.hasAttributeValue, RDF.type, AK.ofAttribute, RDFS.label)  # + attribute sub-properties
 
+    def kind_of(self, group: str) -> str:
+        return "attribute value"  # its gates are per attribute
+
     def __init__(self, extractor: str = "qa", conditioned: bool = False, epochs: int = 3, max_texts: int = 3000,
                  min_examples: int = 5, threshold: float = 0.5, seed: int = 0, type_paths: bool = True):
         if extractor not in EXTRACTORS:

@@ -98,6 +98,9 @@ class SynonymsStage(Stage):
     requires = (AK.ofAttribute, AK.containsProduct)
     assigns = (OWL.sameAs, OWL.equivalentClass, AK.canonical)
 
+    def kind_of(self, group: str) -> str:
+        return "equivalentClass link" if group == "type" else "sameAs link"
+
     def __init__(self, epochs: int = 1, max_clusters: int = 1000, max_offers: int = 1000, k: int = 5,
                  block_min: float = 0.75, max_candidates: int = 20000, seed: int = 0):
         self.epochs, self.max_clusters, self.max_offers, self.k = epochs, max_clusters, max_offers, k

@@ -85,6 +85,9 @@ class TaxonomyStage(Stage):
     requires = (RDFS.subClassOf, RDFS.label, SKOS.altLabel, SKOS.inScheme, SCHEMA.name, AK.containsProduct, RDF.type)
     assigns = (RDFS.subClassOf, RDF.type, RDFS.label, SKOS.inScheme)
 
+    def kind_of(self, group: str) -> str:
+        return "product typed" if group in (KNOWN_TYPE, NEW_TYPE) else "subClassOf edge"
+
     def __init__(self, use_behaviour: bool = True, max_parents: int = 3, seed: int = 0, tag_types: bool = True, tagger_epochs: int = 4,
                  type_threshold: float = 0.5, rerank: bool = True, rerank_train: int = 1500):
         self.use_behaviour = use_behaviour
