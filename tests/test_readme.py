@@ -146,6 +146,8 @@ def test_the_own_catalogue_walkthrough_runs_as_written(sandbox, monkeypatch):
         assert f"stage {stage}" in enrich[0]
     assert "nothing new" in enrich[1]
     assert "every fact is traced" in (sandbox / "report.html").read_text(encoding="utf-8")
+    sheet = (sandbox / "my-audit" / "sample.csv").read_text(encoding="utf-8")
+    assert sheet.startswith("item,stage,sample,fact,kind,claim") and sheet.count("\n") > 1
 
 
 def test_every_other_autoknow_line_parses(sandbox, monkeypatch):

@@ -67,7 +67,7 @@ def import_sheets(store: KnowledgeStore, sheets: list[Path], annotator: str | No
                 raise InputError(sheet, line, f"kind {row['kind']!r} is not one the audit judges ({', '.join(AUDITED_KINDS)})")
             fact = row["fact"]
             if fact not in known:
-                found = store.select("describe_fact", fact=NamedNode(fact))
+                found = store.select("list_fact_origin", fact=NamedNode(fact))
                 if not found:
                     raise InputError(sheet, line, f"unknown fact {fact}: no stage run in this store asserted it")
                 known[fact] = found[0]

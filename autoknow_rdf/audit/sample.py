@@ -148,7 +148,7 @@ class _Terms:
         if key not in self.cache:
             info: dict[str, Any] = {"title": None, "label": None, "types": [], "attribute": None}
             if isinstance(term, NamedNode):
-                for r in self.store.select("describe_term", term=term):
+                for r in self.store.select("list_term_details", term=term):
                     if r["title"] is not None and info["title"] is None:
                         info["title"] = r["title"].value
                     if r["label"] is not None and info["label"] is None:
