@@ -95,7 +95,8 @@ def stage_audit_gates(store: KnowledgeStore, name: str, info) -> dict[str, Any]:
 
     from .ml.audit_gate import audit_gates, from_rows
 
-    return audit_gates(from_rows(store.select("list_audit_judgements", stage=Literal(name))), info.name, info.version)
+    return audit_gates(from_rows(store.select("list_audit_judgements", stage=Literal(name))), info.name, info.version,
+                       info.checksum)
 
 
 def run_stage(store: KnowledgeStore, name: str, models_dir: Path = MODELS_DIR, run_id: str | None = None,

@@ -147,8 +147,10 @@ def test_a_random_scorer_has_the_base_rate_as_audited_precision():
     assert whole["low"] <= base <= whole["high"]
     for b in tables["bins"]:
         assert b["low"] <= base <= b["high"], b
-    gate = audit_gates(rows, "m", "1")["quarantined"]
-    assert gate.threshold(0.75) is None
+    gate = audit_gates(rows, "m", "1", "sha256:0")["quarantined"]
+    assert gate.threshold(0.75) is None and not gate.other_training
+    assert audit_gates(rows, "m", "1", "sha256:retrained")["quarantined"].other_training
+    assert audit_gates(rows, "m", "2") == {}  # another version of the model: the audit does not speak for it
     assert gate.crossfit(0.5)["precision"] == pytest.approx(base, abs=0.05)
 
 

@@ -38,6 +38,7 @@ class AuditGate:
     confidence: np.ndarray
     right: np.ndarray
     weight: np.ndarray
+    other_training: bool = False  # judged on another training of the same model name and version
 
     def probability(self, held_in) -> np.ndarray:
         """Audited P(right) of facts with held-in probabilities `held_in`."""
@@ -124,7 +125,8 @@ def audit_gate_rows(gates: dict[str, AuditGate], target: float, runs: dict[str, 
         t = g.threshold(target)
         cross = g.crossfit(target)
         run = (runs or {}).get(kind, {})
-        rows.append({"group": kind, "fitted on": f"audit ({g.judged} judged; {g.samples})", "held-in facts": g.judged,
+        other = "; of another training of this model: judge a fresh sample" if g.other_training else ""
+        rows.append({"group": kind, "fitted on": f"audit ({g.judged} judged; {g.samples}{other})", "held-in facts": g.judged,
                      "best held-in precision": g.best_precision(), "gate": t,
                      "held-in precision": cross["precision"], "held-in recall": cross["kept"], "ECE": None,
                      "decision": "emitted" if t is not None else "withheld",
@@ -167,17 +169,22 @@ def by_fact(judgements: list[dict]) -> list[dict]:
     return list(facts.values())
 
 
-def audit_gates(judgements: list[dict], model_name: str, model_version: str) -> dict[str, AuditGate]:
+def audit_gates(judgements: list[dict], model_name: str, model_version: str, checksum: str | None = None
+                ) -> dict[str, AuditGate]:
     """Per kind, the gate fitted on the judged facts of this model (name and version) that have a
-    confidence and a verdict other than unsure."""
+    confidence and a verdict other than unsure; `other_training` when none of them judged the
+    model with `checksum` (a retrained model of the same configuration: judge a fresh sample)."""
     kinds: dict[str, list[dict]] = {}
     for f in by_fact(judgements):
         if (f["modelName"], f["modelVersion"]) == (model_name, model_version) and f["right"] is not None \
                 and f["confidence"] is not None:
             kinds.setdefault(f["kind"], []).append(f)
-    return {kind: fit_audit_gate(kind, [f["confidence"] for f in fs], [f["right"] for f in fs], [f["weight"] for f in fs],
-                                 ", ".join(sorted({f["sample"] for f in fs})))
-            for kind, fs in sorted(kinds.items())}
+    gates = {}
+    for kind, fs in sorted(kinds.items()):
+        gates[kind] = fit_audit_gate(kind, [f["confidence"] for f in fs], [f["right"] for f in fs], [f["weight"] for f in fs],
+                                     ", ".join(sorted({f["sample"] for f in fs})))
+        gates[kind].other_training = checksum is not None and all(f["modelChecksum"] != checksum for f in fs)
+    return gates
 
 
 def from_rows(rows: list[dict]) -> list[dict]:
