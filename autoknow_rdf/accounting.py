@@ -213,7 +213,6 @@ def stage_summary(runs, kinds: dict[str, dict[str, int]] | None = None) -> list[
         # a held-in gate whose kind an audit gate decides speaks for nothing the run wrote
         own = [g for g in r.gates if not str(g.get("decision", "")).startswith("the audit gate")]
         emitting = [g for g in own if g["gate"] is not None and g.get("facts emitted")]
-        n = sum(g["facts emitted"] for g in emitting)
         measured = [g for g in emitting if g["held-in precision"] is not None]
         expected_ = [g for g in emitting if g["expected precision"] is not None]
         precision = (sum(g["facts emitted"] * g["held-in precision"] for g in measured) / sum(g["facts emitted"] for g in measured)

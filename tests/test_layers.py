@@ -1,4 +1,4 @@
-"""Imports go one way: cli → pipeline → stages/<name> (evaluate → stage → model) → ml → store.
+"""Imports go one way: cli → pipeline → stages/<name>/evaluate → evaluation → stage → model → ml → store.
 
 Every `import` in the package, lazy ones inside functions included, is checked against the
 layer of the module it names; a back-edge, an import across two stages' rooms, or a private
@@ -31,8 +31,8 @@ def layer(module: str) -> tuple[int, str]:
         return 0, "foundation"
     if top == "ml":
         return 1, "ml"
-    if top == "evaluation":
-        return 2, "evaluation"
+    if top == "evaluation":  # above a stage's model and stage.py (a stage imports no evaluation code), below its evaluate
+        return 5.5, "evaluation"
     if top == "stages":
         if len(parts) == 1 or parts[1] in ("base", "view"):
             return 3, "stages"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...evaluation.labelled import ImplicitExample
+from ...ml.labelled import ImplicitExample
 
 __all__ = ["ImplicitExample", "ImplicitValueClassifier"]
 

@@ -388,7 +388,7 @@ class ImputationStage(Stage):
     def score(self, inputs: ImputationInputs, products: list[str] | None = None) -> dict[str, Any]:
         """Exact-span and value-match scores of the trained tagger on the labelled spans of
         `products` (a split the caller held out of training)."""
-        from ...evaluation.labelled import LabelledProduct, value_scores
+        from ...ml.labelled import LabelledProduct, value_scores
         from ...ml.encoder import embed
 
         chosen = [p for p in (products or sorted(inputs.spans)) if p in inputs.spans]
