@@ -77,7 +77,12 @@ def ingest(store_path: Path, paths: tuple[Path, ...], fmt: str | None, scheme: s
         store.close()
     for r in results:
         state = "already ingested" if r.skipped else f"{r.records:,} records, {r.quads:,} quads"
-        click.echo(f"{r.adapter:28s} {r.path}  {state}")
+        click.echo(f"{r.adapter:28s} {r.path}  {state}" + (f", {len(r.warnings):,} warnings" if r.warnings else ""))
+    warnings = [w for r in results for w in r.warnings]
+    for w in warnings[:20]:
+        click.echo(f"warning: {w}", err=True)
+    if len(warnings) > 20:
+        click.echo(f"warning: … and {len(warnings) - 20:,} more", err=True)
     for p in skipped:
         click.echo(f"{'skipped (unknown kind)':28s} {p}")
 

@@ -16,6 +16,7 @@ from pyoxigraph import Literal, NamedNode
 from . import __version__
 from .errors import InputError
 from .loaders import Adapter, detect
+from .loaders.catalogue import LABEL_SCHEME
 from .loaders.records import (
     ApplicabilityRecord, AttributeRecord, BasketRecord, JudgementRecord, PairRecord,
     ProductRecord, TextRecord, TypeMatchRecord, TypeRecord, TypeRef, ValueRecord,
@@ -39,6 +40,8 @@ class IngestResult:
     graph: NamedNode
     records: int
     quads: int  # 0 when the file was already ingested
+    warnings: tuple[str, ...] = ()  # `file:line: problem` of what was read but looks wrong
+    type_refs: tuple[tuple[NamedNode, int, str], ...] = ()  # product types given by a taxonomy id: (type, line, id)
 
     @property
     def skipped(self) -> bool:
@@ -57,6 +60,7 @@ def ingest_file(store: KnowledgeStore, path: Path, adapter: Adapter | None = Non
         return IngestResult(path, adapter.name, activity.graph, 0, 0)
     scheme = scheme or adapter.scheme(path)
     count = 0
+    refs: dict[NamedNode, tuple[NamedNode, int, str]] = {}
 
     def facts() -> Iterator[Fact]:
         nonlocal count
@@ -64,12 +68,25 @@ def ingest_file(store: KnowledgeStore, path: Path, adapter: Adapter | None = Non
             count += 1
             if on_record is not None and count % 1000 == 0:
                 on_record(count)
+            if isinstance(record, ProductRecord):
+                for t in record.types:
+                    if t.scheme not in ("", LABEL_SCHEME) and not t.label and type_node(t) not in refs:
+                        refs[type_node(t)] = (type_node(t), record.line, f"{t.scheme}:{t.id}")
             yield from facts_of(record)
         if count == 0:  # raised inside the write, so it is rolled back like any bad record
             raise InputError(path, None, f"no records found for adapter {adapter.name!r}")
 
     written = store.write(activity, facts())
-    return IngestResult(path, adapter.name, activity.graph, count, written)
+    return IngestResult(path, adapter.name, activity.graph, count, written, type_refs=tuple(refs.values()))
+
+
+def undefined_types(store: KnowledgeStore, result: IngestResult) -> IngestResult:
+    """`result` with a warning for each product type it gave by a taxonomy id that no ingested
+    taxonomy defines (no label anywhere in the store): the type is kept, known only by its id."""
+    warnings = [f"{result.path}:{line}: type {ident} is defined by no ingested taxonomy (kept as a type known only by its id)"
+                for node, line, ident in result.type_refs if not any(store.quads_for_pattern(node, RDFS.label, None))]
+    return IngestResult(result.path, result.adapter, result.graph, result.records, result.quads,
+                        result.warnings + tuple(warnings), result.type_refs)
 
 
 # ---- the one mapping from records to facts ------------------------------------------------
@@ -270,4 +287,5 @@ def ingest_many(store: KnowledgeStore, files: list[tuple[Path, Adapter]], scheme
             progress.update(task, description=f"{adapter.name}: {path.name}", records=0)
             results.append(ingest_file(store, path, adapter, scheme, on_record=lambda n: progress.update(task, records=n)))
             progress.advance(task)
-    return results
+    # checked once every file is in: a taxonomy may come after the products that use it
+    return [undefined_types(store, r) for r in results]

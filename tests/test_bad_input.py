@@ -35,6 +35,8 @@ CASES = {
     "invalid type IRI": ("products.jsonl", '{"id": "1", "title": "Tea", "type": "http://ex.org/a b"}\n', None, 1, "invalid IRI"),
     "wrong format": ("taxonomy.csv", '{"id": "1", "title": "Tea"}\n', None, 1, "missing column(s)"),
     "jsonl given csv": ("data.csv", GOOD_TAXONOMY, "products", 1, "malformed JSON"),
+    "product id twice, other fields": ("products.jsonl", '{"id": "1", "title": "Tea"}\n{"id": "2", "title": "Milk"}\n'
+                                       '{"id": "1", "title": "Green Tea"}\n', None, 3, "product id '1' is on line 1 already"),
     "bad event": ("behaviour.csv", "session_id,event,product_id\ns1,buy,p1\n", None, 2, "event must be one of"),
     "duplicate id, another label": ("taxonomy.csv", GOOD_TAXONOMY + "dairy,Milk products,food\n", None, 4, "defined again with another label"),
     "relative IRI without a base": ("taxonomy.ttl", "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n<http://ex.org/a> a owl:Class .\n<b> a owl:Class .\n", None, 3, "invalid Turtle"),
@@ -114,3 +116,21 @@ def test_an_id_repeated_with_the_same_label_is_one_type_with_both_parents(tmp_pa
     records = list(taxonomy_csv(f, "t"))
     (milk,) = [r for r in records if r.ref.id == "milk"]
     assert [p.id for p in milk.parents] == ["food", "drink"] and len(records) == 3
+
+
+def test_a_type_id_no_taxonomy_defines_is_a_warning_naming_file_line_and_id(tmp_path):
+    """The product keeps its type (known only by its id), and the ingest says so; a type the
+    taxonomy defines, even in a file ingested after the products, is not warned about."""
+    products = tmp_path / "products.jsonl"
+    products.write_text('{"id": "1", "title": "Milk", "type": "my-shop:dairy"}\n'
+                        '{"id": "2", "title": "Tea", "type": ["my-shop:does-not-exist"]}\n'
+                        '{"id": "2", "title": "Tea", "type": ["my-shop:does-not-exist"]}\n', encoding="utf-8")
+    taxonomy = tmp_path / "taxonomy.csv"
+    taxonomy.write_text(GOOD_TAXONOMY, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["ingest", "--store", str(tmp_path / "kg"), "--scheme", "my-shop", str(products), str(taxonomy)])
+    assert result.exit_code == 0, result.output
+    assert "1 warnings" in result.output
+    assert f"warning: {products}:2: type my-shop:does-not-exist is defined by no ingested taxonomy" in result.output
+    assert "my-shop:dairy" not in result.output
+    store = KnowledgeStore(tmp_path / "kg", read_only=True)
+    assert len(store.select("list_product_titles")) == 2  # the repeated identical line is read once

@@ -7,6 +7,7 @@ become classes in the shared `label` scheme, so equal names from different sourc
 from __future__ import annotations
 
 import hashlib
+import json
 import html
 from pathlib import Path
 from typing import Any, Iterator
@@ -55,8 +56,19 @@ def products_jsonl(path: Path, scheme: str) -> Iterator[ProductRecord]:
 
     `{"id", "title", "description"?, "type"? (str or list), "attributes"? {name: value or [values]},
       "spans"? [{"attribute", "value", "start", "end", "field"?}], "lang"?}`
+
+    An id given twice is an error naming both lines when the two lines differ (a product would
+    get both titles); an identical line repeated is read once.
     """
+    seen: dict[str, tuple[int, str]] = {}
     for line, obj in jsonl(path, ["id", "title"]):
+        key, body = str(obj["id"]), json.dumps(obj, sort_keys=True, ensure_ascii=False)
+        if key in seen:
+            first, before = seen[key]
+            if before != body:
+                raise InputError(path, line, f"product id {key!r} is on line {first} already, with other fields")
+            continue
+        seen[key] = (line, body)
         types = obj.get("type") or []
         types = [types] if isinstance(types, str) else types
         if not all(isinstance(t, str) for t in types):
