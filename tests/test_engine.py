@@ -13,6 +13,7 @@ from autoknow_rdf.cli import cli
 from autoknow_rdf.enrich import enrich_store
 from autoknow_rdf.server import start_local_server
 from autoknow_rdf.store import KnowledgeStore, open_store
+from autoknow_rdf.vocab import RDF
 
 from .conftest import fill
 
@@ -35,7 +36,8 @@ def test_enrich_on_a_sparql_server_with_ray_adds_the_facts_of_an_embedded_local_
     `enrich` on the embedded store in this process: every stage's run graph, the shapes and the
     validation report hold the same quads (activity times and the report's node names aside). Before
     that, the same command with every Ray worker dying fails and leaves no imputation graph on the
-    server; its re-run is the run compared., and the accounting agrees."""
+    server (taxonomy's typing is the first to split); its re-run is the run compared, and the
+    accounting agrees."""
     models = cut_models[0]
     local = fill(KnowledgeStore(), cut_files)
     here = enrich_store(local, tmp_path / "local.html", models, shapes_out=tmp_path / "local.ttl", min_precision=GATE)
@@ -44,14 +46,14 @@ def test_enrich_on_a_sparql_server_with_ray_adds_the_facts_of_an_embedded_local_
         fill(open_store(url), cut_files)
         command = ["enrich", "--store", url, "--engine", "ray", "--models", str(models), "--min-precision", str(GATE),
                    "--report", str(tmp_path / "remote.html"), "--shapes-out", str(tmp_path / "remote.ttl")]
-        doomed.touch()  # every Ray worker dies: the first run that splits (imputation) fails before its graph exists
+        doomed.touch()  # every Ray worker dies: the first run that splits (taxonomy's typing) fails before its graph exists
         try:
             failed = CliRunner().invoke(cli, command)
         finally:
             doomed.unlink()
-        assert failed.exit_code != 0 and "run imputation" in failed.output + str(failed.exception)
-        assert not [g for g in open_store(url, read_only=True).graphs() if "/graph/run/imputation/" in g.value]
-        out = CliRunner().invoke(cli, command)  # the re-run completes (taxonomy and relations: already there)
+        assert failed.exit_code != 0 and "run taxonomy" in failed.output + str(failed.exception)
+        assert not [g for g in open_store(url, read_only=True).graphs() if "/graph/run/" in g.value]
+        out = CliRunner().invoke(cli, command)  # the re-run completes
         assert out.exit_code == 0, (out.output, out.exception)
         remote = open_store(url, read_only=True)
         assert {g.value for g in remote.graphs()} == {g.value for g in local.graphs()}
@@ -64,6 +66,9 @@ def test_enrich_on_a_sparql_server_with_ray_adds_the_facts_of_an_embedded_local_
     assert "trained: none (models reused)" in out.output and "stage taxonomy" in out.output
     added = sum(r.facts for r in here.runs)
     assert added > 100 and sum(r.facts for r in here.runs if r.stage == "imputation") > 0
+    typed = sum(1 for q in local.quads_for_pattern(None, RDF.type, None)
+                if "/graph/run/taxonomy/" in q.graph_name.value and "/product/" in q.subject.value)
+    assert typed > 0  # products typed by spans found on the workers: the split is exercised
     for r in here.runs:  # the CLI's per-stage lines give the embedded run's figures
         assert f"stage {r.stage}" in out.output
 

@@ -211,12 +211,36 @@ class TaxonomyStage(Stage):
         examples = [TitleExample(e.text, tuple(s for s in e.spans if s.label in keep)) for e in examples]
         return SpanTagger(labels, epochs=self.tagger_epochs, lr=1e-4, seed=self.seed).fit(examples)
 
-    def _tag_types(self, inputs: TaxonomyInputs) -> tuple[list[Fact], dict[str, str]]:
+    def parts(self, inputs: TaxonomyInputs | TaxonomyView, n: int) -> list[list[str]] | None:
+        """The products in up to `n` parts whose type spans are found apart (`--engine ray`);
+        None without titles to tag (the parents are ranked whole, in this process)."""
+        if not isinstance(inputs, TaxonomyInputs) or self.tagger_ is None or not inputs.titles:
+            return None
+        # a part is a run of the tagger's own batches, in order: padded as in a local run, its
+        # spans score the same to the bit (products dealt round-robin moved confidences in the
+        # 3rd decimal, measured on the cut)
+        products = sorted(inputs.titles)
+        batches = self.tagger_.batches([inputs.titles[p] for p in products])
+        per = -(-len(batches) // n)
+        return [[products[i] for b in batches[k:k + per] for i in b] for k in range(0, len(batches), per)]
+
+    def candidates(self, inputs: TaxonomyInputs, products: list[str] | None = None) -> list[tuple]:
+        """(product, type, span text, score, start, end): each product's most confident type span
+        in its title (a name no type has becomes a new type's IRI, minted from its words), for
+        products of `products` (default: all) not typed so already; the model's work, pure and
+        per product."""
+        products = sorted(inputs.titles) if products is None else products  # a part keeps its batches' order
+        best = self._best_types([inputs.titles[p] for p in products], self._by_name(inputs))
+        return [(p, *b) for p, b in zip(products, best) if b[0] is not None and b[0] not in inputs.types.get(p, ())]
+
+    def decide(self, inputs: TaxonomyInputs, found: list[tuple]) -> list[Fact]:
+        """The run's facts from every product's type spans: typings gated over the whole run (new
+        types included), then parents for the parentless types."""
+        return self._attach(inputs, *self._typings(inputs, sorted(found)))
+
+    def _typings(self, inputs: TaxonomyInputs, found: list[tuple]) -> tuple[list[Fact], dict[str, str]]:
         """Type spans in titles → product typing facts where their kind's gate passes them;
         unknown names → new types (IRI → name)."""
-        products = sorted(inputs.titles)
-        found = [(p, *best) for p, best in zip(products, self._best_types([inputs.titles[p] for p in products], self._by_name(inputs)))
-                 if best[0] is not None and best[0] not in inputs.types.get(p, ())]  # found, and not typed so already
         probability, passed = self.gated([KNOWN_TYPE if f[1] in inputs.view.names else NEW_TYPE for f in found],
                                          [f[3] for f in found])
         facts, new = [], {}
@@ -236,17 +260,21 @@ class TaxonomyStage(Stage):
     def predict(self, inputs: TaxonomyInputs | TaxonomyView) -> list[Fact]:
         """Tag types in titles (new types included), then attach parentless types under their
         best parents."""
-        facts: list[Fact] = []
-        view = inputs.view if isinstance(inputs, TaxonomyInputs) else inputs
         if isinstance(inputs, TaxonomyInputs) and self.tagger_ is not None:
-            facts, new = self._tag_types(inputs)
-            if new:  # new types join the view with the titles of the products found to be of them
-                titles = dict(view.titles)
-                for f in facts:
-                    if f.predicate == RDF.type and f.object.value in new:
-                        titles.setdefault(f.object.value, []).append(inputs.titles[f.subject.value])
-                scheme = {**view.scheme, **{t: scheme_iri(NEW_TYPE_SCHEME).value for t in new}}
-                view = TaxonomyView({**view.names, **new}, view.parents, scheme, titles, view.baskets)
+            return self.decide(inputs, self.candidates(inputs))
+        return self._attach(inputs, [], {})
+
+    def _attach(self, inputs: TaxonomyInputs | TaxonomyView, facts: list[Fact], new: dict[str, str]) -> list[Fact]:
+        """`facts` (the run's typings) and parent edges for the parentless types, new ones among them."""
+        facts = list(facts)
+        view = inputs.view if isinstance(inputs, TaxonomyInputs) else inputs
+        if new:  # new types join the view with the titles of the products found to be of them
+            titles = dict(view.titles)
+            for f in facts:
+                if f.predicate == RDF.type and f.object.value in new:
+                    titles.setdefault(f.object.value, []).append(inputs.titles[f.subject.value])
+            scheme = {**view.scheme, **{t: scheme_iri(NEW_TYPE_SCHEME).value for t in new}}
+            view = TaxonomyView({**view.names, **new}, view.parents, scheme, titles, view.baskets)
         if getattr(self.model_, "_index", None) is None or self.model_._index.types != sorted(view.names):
             self.model_.prepare(view, _embed_default())
         else:

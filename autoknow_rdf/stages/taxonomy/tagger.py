@@ -90,6 +90,14 @@ class SpanTagger:
             seed=self.seed, lengths=[len(e.text) for e in examples], progress=progress)
         return self
 
+    @staticmethod
+    def batches(texts: list[str], batch_size: int = 64) -> list[list[int]]:
+        """The texts' indices in the batches `predict` runs: a part made of whole batches, kept
+        in this order, is tagged exactly as in the whole (padding changes the scores' last bits)."""
+        from ...ml.trainer import prediction_batches
+
+        return prediction_batches([len(t) for t in texts], batch_size)
+
     def predict(self, texts: list[str], batch_size: int = 64) -> list[list[Span]]:
         """Spans per text with char offsets and a confidence (mean tag probability)."""
         from ...ml.trainer import predict_in_length_order
