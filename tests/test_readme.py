@@ -1,4 +1,4 @@
-"""The README's shell blocks work as written, against the demo cut.
+"""The README's shell blocks (and those of docs/*.md) work as written, against the demo cut.
 
 The quick blocks run verbatim in a sandbox laid out like a checkout beside `../shared` (where
 `../shared/data` is the cut and `models/` holds stages trained on it): the CLI tour, the SPARQL
@@ -37,15 +37,28 @@ RUN = ("## CLI", "## Your own catalogue: `autoknow enrich`")  # sections whose b
 pytestmark = pytest.mark.slow
 
 
+DOCS = [README, *sorted((ROOT / "docs").glob("*.md"))]  # the front page and the pages it links
+
+
 def blocks() -> list[tuple[str, str]]:
-    """(section heading, text) of every ```bash block, in order."""
-    out, heading = [], ""
-    for m in re.finditer(r"(?ms)^(#+ [^\n]*)$|^```bash\n(.*?)^```", README.read_text(encoding="utf-8")):
-        if m.group(1):
-            heading = m.group(1)
-        else:
-            out.append((heading, m.group(2)))
+    """(section heading, text) of every ```bash block of README.md and docs/*.md, in order."""
+    out = []
+    for page in DOCS:
+        heading = ""
+        for m in re.finditer(r"(?ms)^(#+ [^\n]*)$|^```bash\n(.*?)^```", page.read_text(encoding="utf-8")):
+            if m.group(1):
+                heading = m.group(1)
+            else:
+                out.append((heading, m.group(2)))
     return out
+
+
+def test_the_readme_is_a_front_page_and_its_links_resolve():
+    """At most about 200 lines; every relative link of README and docs/ names a file that exists."""
+    assert len(README.read_text(encoding="utf-8").splitlines()) <= 200
+    for page in DOCS:
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+            assert (page.parent / target).exists(), f"{page.relative_to(ROOT)}: link to {target} goes nowhere"
 
 
 def commands(text: str) -> list[str]:
