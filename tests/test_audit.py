@@ -129,7 +129,7 @@ def test_a_sheet_out_of_shape_or_an_unknown_fact_is_an_error_naming_the_line(aud
 def test_a_csv_row_of_another_width_names_its_line(tmp_path):
     (tmp_path / "s.csv").write_text("item,fact,kind,judgement\n1,https://x/f,quarantined,right\n2,https://x/g,right\n",
                                     encoding="utf-8")
-    with pytest.raises(InputError, match=r"s.csv:3: 3 fields"):
+    with pytest.raises(InputError, match=r"s.csv:3: expected 4 fields, found 3"):
         read_sheet(tmp_path / "s.csv")
 
 

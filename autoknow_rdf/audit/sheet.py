@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..loaders._read import jsonl, table
 
 __all__ = ["COLUMNS", "READ_COLUMNS", "VERDICTS", "write_sheet", "read_sheet", "write_weights", "read_weights",
            "SAMPLE_CSV", "SAMPLE_JSONL", "WEIGHTS_FILE", "judged_path"]
@@ -74,37 +75,13 @@ def read_sheet(path: Path) -> list[tuple[int, dict[str, str]]]:
     if not path.is_file():
         raise InputError(path, None, "no such sheet")
     rows: list[tuple[int, dict[str, str]]] = []
-    if path.suffix == ".csv":
-        with open(path, encoding="utf-8", newline="") as fh:
-            reader = csv.reader(fh)
-            header = next(reader, None)
-            if header is None:
-                raise InputError(path, 1, f"empty sheet (expected a header with {', '.join(REQUIRED)})")
-            missing = [c for c in REQUIRED if c not in header]
-            if missing:
-                raise InputError(path, 1, f"the header lacks {', '.join(missing)}")
-            for values in reader:
-                line = reader.line_num
-                if not any(v.strip() for v in values):
-                    continue
-                if len(values) != len(header):
-                    raise InputError(path, line, f"{len(values)} fields, the header has {len(header)}")
-                rows.append((line, dict(zip(header, values))))
+    if path.suffix == ".csv":  # the loaders' readers: UTF-8, the header and each row's width checked
+        rows = list(table(path, REQUIRED))
     else:
-        with open(path, encoding="utf-8") as fh:
-            for line, text in enumerate(fh, 1):
-                if not text.strip():
-                    continue
-                try:
-                    row = json.loads(text)
-                except json.JSONDecodeError as exc:
-                    raise InputError(path, line, f"not JSON ({exc.msg})") from None
-                if not isinstance(row, dict):
-                    raise InputError(path, line, f"a row is a JSON object, not {type(row).__name__}")
-                missing = [c for c in REQUIRED if c not in row]
-                if missing:
-                    raise InputError(path, line, f"the row lacks {', '.join(missing)}")
-                rows.append((line, {k: "" if v is None else str(v) for k, v in row.items()}))
+        for line, row in jsonl(path, ("item", "fact", "kind")):
+            if "judgement" not in row:
+                raise InputError(path, line, "the row lacks judgement")
+            rows.append((line, {k: "" if v is None else str(v) for k, v in row.items()}))
     seen: dict[str, int] = {}
     for line, row in rows:
         row["judgement"] = row["judgement"].strip().lower()
