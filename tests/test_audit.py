@@ -258,3 +258,19 @@ def test_review_page_in_headless_chromium(audited, tmp_path):
         driver.quit()
     r = import_sheets(store, [tmp_path / "judged-dana.jsonl"])
     assert r.judged == 3 and r.skipped == total - 3
+
+
+def test_a_sheet_shows_type_paths_as_the_taxonomies_state_them(cut_files):
+    """A parent edge a stage run added (maybe the run being audited) never shows in a path."""
+    from autoknow_rdf.audit.sample import _Terms
+    from autoknow_rdf.provenance import Fact, run_activity
+    from autoknow_rdf.vocab import RDFS
+
+    store = fill(KnowledgeStore(), cut_files)
+    terms = _Terms(store)
+    child, curated = next((c, ps[0]) for c, ps in sorted(terms.parents.items()))
+    other = next(t for t in sorted(terms.names) if t not in (child, curated) and t not in terms.parents.get(child, []))
+    before = terms.path(child)
+    store.write(run_activity("taxonomy", "t1", "m", "1", "sha256:0", "0"),
+                [Fact(NamedNode(child), RDFS.subClassOf, NamedNode(other), confidence=0.1)])
+    assert _Terms(store).path(child) == before and terms.names[curated] in before

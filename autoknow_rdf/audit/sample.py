@@ -137,8 +137,8 @@ class _Terms:
         for r in store.select("list_type_names"):
             if r["preferred"].value == "true" or r["type"].value not in self.names:
                 self.names[r["type"].value] = r["name"].value
-        self.parents: dict[str, list[str]] = {}
-        for r in store.select("list_subclass_edges"):
+        self.parents: dict[str, list[str]] = {}  # as the taxonomies state them: a run's own edges vouch for nothing
+        for r in store.select("list_curated_subclass_edges"):
             self.parents.setdefault(r["child"].value, []).append(r["parent"].value)
         for ps in self.parents.values():
             ps.sort()
