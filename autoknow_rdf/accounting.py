@@ -211,7 +211,8 @@ def stage_summary(runs, kinds: dict[str, dict[str, int]] | None = None) -> list[
     rows = []
     for r in runs:
         # a held-in gate whose kind an audit gate decides speaks for nothing the run wrote
-        own = [g for g in r.gates if not str(g.get("decision", "")).startswith("the audit gate")]
+        own = [g for g in r.gates if not str(g.get("decision", "")).startswith("the audit gate")
+               and g.get("fitted on") != "rule"]
         emitting = [g for g in own if g["gate"] is not None and g.get("facts emitted")]
         measured = [g for g in emitting if g["held-in precision"] is not None]
         expected_ = [g for g in emitting if g["expected precision"] is not None]

@@ -130,3 +130,26 @@ def test_run_from_the_cli_verifies_the_saved_model(tmp_path, cut, cut_models):
     (models / "taxonomy/hypernym.pkl").write_bytes(b"tampered")
     r3 = CliRunner().invoke(cli, ["run", "taxonomy", "--store", str(store), "--models", str(models)])
     assert r3.exit_code != 0 and "hypernym.pkl: changed" in r3.output + str(r3.exception)
+
+
+def test_a_type_from_another_branch_of_the_products_own_taxonomy_is_not_given(store, cut_models):
+    """Real Instacart aisles: a product in one department is not typed with an aisle of another
+    department (frozen yogurt in "ice cream" is no "yogurt" of "dairy eggs"); an aisle of its own
+    department, or a type of another taxonomy, fits. The stage drops the misfit before its gates
+    and says how many it dropped."""
+    from autoknow_rdf.stages.taxonomy.stage import TaxonomyStage, read_inputs
+
+    inputs = read_inputs(store)
+    view = inputs.view
+    instacart = sorted(t for t, s in view.scheme.items() if s.endswith("/instacart") and view.parents.get(t))
+    typed = sorted((p, t) for p, ts in inputs.types.items() for t in ts if t in instacart)
+    p, own = typed[0]
+    same = next(t for t in instacart if t != own and view.roots(t) == view.roots(own))
+    other = next(t for t in instacart if not view.roots(t) & view.roots(own))
+    foreign = next(t for t, s in sorted(view.scheme.items()) if not s.endswith("/instacart"))
+    assert view.fits(same, {own}) and view.fits(foreign, {own}) and not view.fits(other, {own})
+    stage = TaxonomyStage.open(cut_models[0] / "taxonomy")
+    found = [(p, other, "x", 0.99, 0, 1), (p, same, "x", 0.99, 0, 1)]
+    facts, _ = stage._typings(inputs, found)
+    assert stage.inconsistent_ == 1 and all(f.object.value != other for f in facts)
+    assert any(g["fitted on"] == "rule" and g["facts withheld"] == 1 for g in stage.gate_table())

@@ -55,6 +55,37 @@ class TaxonomyView:
                 kids.setdefault(p, set()).add(c)
         return kids
 
+    def roots(self, t: str) -> set[str]:
+        """The top types above `t` (itself when it has no parent; cycles cut).
+
+        >>> TaxonomyView({}, {"a": {"b"}, "b": {"c"}, "d": {"c", "e"}}, {}).roots("a")
+        {'c'}
+        """
+        out, seen, todo = set(), set(), [t]
+        while todo:
+            x = todo.pop()
+            if x in seen:
+                continue
+            seen.add(x)
+            ps = self.parents.get(x)
+            if ps:
+                todo += ps
+            else:
+                out.add(x)
+        return out
+
+    def fits(self, t: str, own) -> bool:
+        """Whether type `t` fits a product whose types are `own`: where the product has a type of
+        `t`'s taxonomy, `t` must share a top type (a branch) with one of them; a type of another
+        taxonomy, or of none the product has, always fits.
+
+        >>> v = TaxonomyView({}, {"yogurt": {"dairy"}, "ice-cream": {"frozen"}}, {"yogurt": "i", "ice-cream": "i", "x": "o"})
+        >>> v.fits("yogurt", {"ice-cream"}), v.fits("yogurt", {"x"}), v.fits("dairy", {"yogurt"})
+        (False, True, True)
+        """
+        same = [o for o in own if self.scheme.get(o) is not None and self.scheme.get(o) == self.scheme.get(t)]
+        return not same or bool(self.roots(t) & set().union(*(self.roots(o) for o in same)))
+
     def without(self, hidden: set[str]) -> "TaxonomyView":
         """The view with `hidden` types' parent links removed (their names and products stay)."""
         return TaxonomyView(self.names, {c: ps for c, ps in self.parents.items() if c not in hidden},
