@@ -53,6 +53,7 @@ def import_sheets(store: KnowledgeStore, sheets: list[Path], annotator: str | No
     facts: list[Fact] = []
     people, judged, skipped, written = set(), 0, 0, 0
     known: dict[str, dict[str, Any]] = {}
+    described: set[NamedNode] = set()
     for sheet in sheets:
         weights = read_weights(Path(sheet).parent)
         for line, row in read_sheet(sheet):
@@ -93,8 +94,9 @@ def import_sheets(store: KnowledgeStore, sheets: list[Path], annotator: str | No
                       Fact(j, AK.guidelineVersion, Literal(guideline)), Fact(j, AK.auditSample, Literal(sample))]
             if about["confidence"] is not None:
                 facts.append(Fact(j, AK.confidence, about["confidence"]))
-            for p, o in _model_description(store, model):
-                facts.append(Fact(model, p, o))
+            if model not in described:  # the model's description once, beside the judgements that name it
+                described.add(model)
+                facts += [Fact(model, p, o) for p, o in _model_description(store, model)]
     if not facts:
         return ImportResult(judged, 0, skipped, None)
     for who in sorted(people):

@@ -17,6 +17,7 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode, Triple
 
 from ..errors import AutoknowError
+from ..stages.view import type_names
 from ..store import KnowledgeStore
 
 __all__ = ["BINS", "AUDITED_KINDS", "Run", "stage_runs", "find_run", "bin_of", "draw", "describe", "sample_run"]
@@ -31,6 +32,7 @@ class Run:
     """A stage run as its provenance names it."""
 
     activity: str
+    graph: str
     stage: str
     run_id: str
     model: str
@@ -45,7 +47,7 @@ def stage_runs(store: KnowledgeStore, stage: str | None = None) -> list[Run]:
     out = []
     for r in store.select("list_stage_runs"):
         if stage is None or r["stage"].value == stage:
-            out.append(Run(r["activity"].value, r["stage"].value, r["runId"].value, r["model"].value,
+            out.append(Run(r["activity"].value, r["graph"].value, r["stage"].value, r["runId"].value, r["model"].value,
                            r["modelName"].value, r["modelVersion"].value, r["modelChecksum"].value,
                            float(r["minPrecision"].value) if r["minPrecision"] is not None else None))
     return out
@@ -119,7 +121,7 @@ def draw(facts: list[dict[str, Any]], n: int, name: str) -> list[dict[str, Any]]
 def run_facts(store: KnowledgeStore, run: Run) -> list[dict[str, Any]]:
     """Every auditable fact of `run` (list_run_facts) as plain values."""
     out = []
-    for r in store.select("list_run_facts", activity=NamedNode(run.activity)):
+    for r in store.select("list_run_facts", graph=NamedNode(run.graph)):
         out.append({"fact": r["fact"].value, "subject": r["subject"], "predicate": r["predicate"], "object": r["object"],
                     "kind": r["kind"].value, "confidence": float(r["confidence"].value) if r["confidence"] is not None else None,
                     "evidence": r["evidence"].value if r["evidence"] is not None else "",
@@ -133,10 +135,7 @@ class _Terms:
     def __init__(self, store: KnowledgeStore):
         self.store = store
         self.cache: dict[str, dict[str, Any]] = {}
-        self.names: dict[str, str] = {}
-        for r in store.select("list_type_names"):
-            if r["preferred"].value == "true" or r["type"].value not in self.names:
-                self.names[r["type"].value] = r["name"].value
+        self.names = type_names(store)[0]
         self.parents: dict[str, list[str]] = {}  # as the taxonomies state them: a run's own edges vouch for nothing
         for r in store.select("list_curated_subclass_edges"):
             self.parents.setdefault(r["child"].value, []).append(r["parent"].value)

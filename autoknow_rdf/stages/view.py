@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from ..store import KnowledgeStore
 
-__all__ = ["TaxonomyView", "read_view", "words", "head_word"]
+__all__ = ["TaxonomyView", "read_view", "type_names", "words", "head_word"]
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -93,8 +93,8 @@ class TaxonomyView:
 
 
 
-def read_view(store: KnowledgeStore) -> TaxonomyView:
-    """Types (English or untagged names), parent links, product titles and baskets per type."""
+def type_names(store: KnowledgeStore) -> tuple[dict[str, str], dict[str, str]]:
+    """Each type's name (its preferred English or untagged label, else a synonym) and taxonomy."""
     names: dict[str, str] = {}
     scheme: dict[str, str] = {}
     for r in store.select("list_type_names"):
@@ -102,6 +102,12 @@ def read_view(store: KnowledgeStore) -> TaxonomyView:
         scheme[t] = r["scheme"].value
         if r["preferred"].value == "true" or t not in names:
             names[t] = r["name"].value
+    return names, scheme
+
+
+def read_view(store: KnowledgeStore) -> TaxonomyView:
+    """Types (English or untagged names), parent links, product titles and baskets per type."""
+    names, scheme = type_names(store)
     parents: dict[str, set[str]] = {}
     for r in store.select("list_subclass_edges"):
         if r["child"].value in names and r["parent"].value in names:
