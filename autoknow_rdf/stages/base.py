@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Iterable
 import numpy as np
 from pyoxigraph import NamedNode
 
-from ..ml.audit_gate import AuditGate
+from ..ml.audit_gate import AuditGate, audit_gate_rows
 from ..ml.gate import DEFAULT_MIN_PRECISION, GATE_FILE, Gate, load_gate, save_gate
 from ..provenance import Fact
 from ..store import KnowledgeStore
@@ -106,7 +106,6 @@ class Stage(ABC):
             for key in set(keys[idx].tolist()):
                 mine = keys == key
                 runs.setdefault(key, {})["emitted"] = int(ok[mine].sum())
-                runs[key]["audit"] = kind
         self.runs_ = {**getattr(self, "runs_", {}), **runs}
         return p, ok
 
@@ -114,8 +113,6 @@ class Stage(ABC):
         """Per kind or attribute: held-in precision, the gate at `min_precision`, emitted or
         withheld, and (after `predict`) the run's gate, how many candidate facts passed and were
         held back, and the precision to expect of those that passed."""
-        from ..ml.audit_gate import audit_gate_rows
-
         audits = self.audit_gates_ or {}
         rows = [] if self.gate_ is None else self.gate_.table(self.min_precision, getattr(self, "runs_", {}))
         for row in rows:
