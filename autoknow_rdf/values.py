@@ -12,7 +12,7 @@ import re
 
 from .vocab import slug
 
-__all__ = ["normal_value", "quantity"]
+__all__ = ["normal_value", "quantity", "quantities", "mentions", "in_grams_or_ml"]
 
 # unit spellings -> (canonical unit, factor to it)
 _UNITS = {
@@ -62,3 +62,56 @@ def normal_value(text: str) -> str:
         amount, unit = q
         return f"{amount:g} {unit}"
     return slug(text).replace("-", "")
+
+
+# a number and a unit word in free text: "1000 Gramm", "1.05oz", "16 Fl. Oz", "1,5 kg"
+_IN_TEXT = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)\s*-?\s*(fl\.?\s*oz|fluid\s+ounces?|[a-z]+)\b", re.IGNORECASE)
+# mass and volume in one unit each, so "1.8 oz" and "51 g" compare (a fluid ounce is a volume)
+_TO_METRIC = {"g": ("g", 1.0), "oz": ("g", 28.349523125), "ml": ("ml", 1.0), "floz": ("ml", 29.5735295625),
+              "count": ("count", 1.0)}
+
+
+def quantities(text: str) -> list[tuple[float, str]]:
+    """Every quantity written in a text, as (amount, canonical unit), in order.
+
+    >>> quantities("Nutella & Go 1.8 OZ (52 g), 12 Pack")
+    [(1.8, 'oz'), (52.0, 'g'), (12.0, 'count')]
+    >>> quantities("Whey 1000 Gramm, 16 Fl. Oz and 1,5 kg"), quantities("Dark Roast")
+    ([(1000.0, 'g'), (16.0, 'floz'), (1500.0, 'g')], [])
+    """
+    out = []
+    for m in _IN_TEXT.finditer(text):
+        q = quantity(m.group(1) + " " + re.sub(r"[.\s]+", " ", m.group(2)).strip())
+        if q is not None:
+            out.append(q)
+    return out
+
+
+def in_grams_or_ml(q: tuple[float, str]) -> tuple[float, str]:
+    """A quantity in grams, millilitres or a count (ounces and pounds as grams, fluid ounces as ml).
+
+    >>> in_grams_or_ml((16.0, "oz"))
+    (453.59237, 'g')
+    """
+    unit, factor = _TO_METRIC.get(q[1], (q[1], 1.0))
+    return round(q[0] * factor, 6), unit
+
+
+def mentions(text: str, value: str) -> bool:
+    """Whether the text says the value: its words in order (case, accents and separators aside),
+    or, for a value that is or holds quantities, one of them in any unit of its dimension
+    (within 3%: "1.8 oz" is written "51 g" too).
+
+    >>> mentions("Optimum Whey 1000 Gramm", "1 kg"), mentions("Nutella & Go 52g", "1.8 OZ (52 g)")
+    (True, True)
+    >>> mentions("Pike Place Roast", "place-roast"), mentions("Pike Place Roast", "Pike Roast"), mentions("Tic Tac 16g", "5000 grams")
+    (True, False, False)
+    """
+    words = slug(value)
+    if words and not words.startswith("u-") and f"-{words}-" in f"-{slug(text)}-":
+        return True
+    wanted = [in_grams_or_ml(q) for q in (quantities(value) or ([quantity(value)] if quantity(value) else []))]
+    if not wanted:
+        return False
+    seen = [in_grams_or_ml(q) for q in quantities(text)]
+    return any(u == v and abs(a - b) <= 0.03 * max(a, b) for a, u in wanted for b, v in seen)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 from typing import Any, Callable
 
@@ -35,7 +35,9 @@ import numpy as np
 
 from ...evaluation import pick
 from ...ml.metrics import at_threshold, average_precision, roc_auc
+from .catalogue import Catalogue, Record
 from .model import KINDS, Combiner, ValuePair, negatives, value_in_text
+from ...values import mentions
 from ...splits import bucket
 from ...evaluation.labelled import labelled_products, normalise_value
 
@@ -78,7 +80,8 @@ def valid_pairs(data: Path) -> list[ValuePair]:
 
 
 def _with_negatives(pairs: list[ValuePair], vocabulary: list[str], seed: int) -> list[ValuePair]:
-    """Each valid pair and one negative per kind ("another attribute's value" from its type)."""
+    """Each valid pair and one negative per kind (another attribute's value, and another
+    product's value of the attribute, from its type)."""
     by_type: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for p in pairs:
         by_type[p.type_key].append((p.attribute, p.value))
@@ -86,63 +89,35 @@ def _with_negatives(pairs: list[ValuePair], vocabulary: list[str], seed: int) ->
     out = []
     for p in pairs:
         others = sorted({v for a, v in by_type[p.type_key] if a != p.attribute})
+        same = sorted({v for a, v in by_type[p.type_key] if a == p.attribute})[:50]
         out.append(p)
-        out += negatives(p, rng, vocabulary, others)
+        out += negatives(p, rng, vocabulary, others, same)
     return out
 
 
-class _Catalogue:
-    """What the store being cleaned holds, counted as the cleaning stage counts it (stages/cleaning.py
-    reads every value fact of the store, a new type's products included): each count leaves the
-    scored fact itself out, so a value only its own product has counts 0."""
-
-    def __init__(self, facts: list[ValuePair]):
-        low = lambda p: p.value.lower()  # noqa: E731
-        self.facts = Counter((p.type_key, p.text, p.attribute, low(p)) for p in facts)
-        self.typed = Counter((p.type_key, p.attribute, low(p)) for p in facts)
-        self.totals = Counter((p.type_key, p.attribute) for p in facts)
-        self.anywhere = Counter((p.attribute, low(p)) for p in facts)
-        self.any_attribute = Counter(low(p) for p in facts)
-        self.own_type = Counter((p.type_key, low(p)) for p in facts)
-
-    def counts(self, p: ValuePair) -> tuple[int, int, int, int, int]:
-        """The type's other values of the attribute equal to p's, the type's other values of the
-        attribute, other facts of the attribute with the value (any type), other facts with the
-        value (any attribute), the type's other facts with the value (any attribute)."""
-        v = p.value.lower()
-        own = int(self.facts[(p.type_key, p.text, p.attribute, v)] > 0)
-        return (self.typed[(p.type_key, p.attribute, v)] - own, self.totals[(p.type_key, p.attribute)] - own,
-                self.anywhere[(p.attribute, v)] - own, self.any_attribute[v] - own, self.own_type[(p.type_key, v)] - own)
+def _record(p: ValuePair) -> Record:
+    """A pair as the catalogue counts it: one product per (type, text)."""
+    return Record(p.type_key + "\n" + p.text, (p.type_key,), p.attribute, p.value, p.text)
 
 
-def _baselines(catalogue: _Catalogue) -> dict[str, Callable[[ValuePair], float]]:
+def _baselines(catalogue: Catalogue) -> dict[str, Callable[[ValuePair], float]]:
     def not_in_text(p: ValuePair) -> float:  # case aside: planted n-grams keep the title's case
         return 0.0 if value_in_text(p.value, p.text) else 1.0
 
+    def not_said(p: ValuePair) -> float:  # numbers, units and separators aside ("1000 Gramm" says "1 kg")
+        return 0.0 if mentions(p.text, p.value) else 1.0
+
     def type_frequency(p: ValuePair) -> float:
-        typed, n, *_ = catalogue.counts(p)
-        return 1.0 - typed / max(1, n)
+        return 1.0 - catalogue.row(_record(p), p.text)[2]
 
     def attribute_frequency(p: ValuePair) -> float:  # a dictionary of the attribute's values, any type
-        return 1.0 / (1 + catalogue.counts(p)[2])
+        r = _record(p)
+        v = p.value.lower()
+        return 1.0 / (1 + catalogue.anywhere[(r.attribute, v)] - int(catalogue.facts[(r.item, r.attribute, v)] > 0))
 
-    return {"baseline: value not in text": not_in_text, "baseline: value frequency for the type": type_frequency,
+    return {"baseline: value not in text": not_in_text, "baseline: value not in text, normalised": not_said,
+            "baseline: value frequency for the type": type_frequency,
             "baseline: value frequency for the attribute (any type)": attribute_frequency}
-
-
-def _priors(catalogue: _Catalogue) -> Callable[[ValuePair], tuple[float, ...]]:
-    """The catalogue prior of a pair (the combiner's columns): the share of its type's other values
-    of the attribute that equal it, whether the type has other values of the attribute at all, how
-    many equal it, and how many facts of the other types equal it for this attribute and for
-    another one."""
-
-    def prior(p: ValuePair) -> tuple[float, ...]:
-        typed, n, anywhere, any_attribute, own_type = catalogue.counts(p)
-        here = anywhere - typed  # other types only: a new type's values are counted alike
-        elsewhere = any_attribute - own_type - here
-        return (typed / n if n else 0.0, float(n > 0), typed, here, elsewhere)
-
-    return prior
 
 
 def _metrics(y: np.ndarray, s: np.ndarray, threshold: float) -> dict[str, float]:
@@ -209,12 +184,11 @@ def evaluate_cleaning(data: Path, epochs: int = 2, seed: int = 0, max_train: int
             scored_of[slice_name] = (scored, np.concatenate([pos, pick_wrong]))
     # the store being cleaned: every valid value of the data (a new type's products too: the stage
     # reads them all) and the dev slices' wrong values at the realistic rate
-    catalogue = _Catalogue(pairs + (tested if test is not None else [])
-                           + [s[i] for s, mix in scored_of.values() for i in mix if s[i].wrong])
-    prior = _priors(catalogue)
+    catalogue = Catalogue([_record(p) for p in pairs + (tested if test is not None else [])
+                           + [s[i] for s, mix in scored_of.values() for i in mix if s[i].wrong]])
     neural = _once_per_list(lambda m, ps: np.array(m.predict(ps)))  # the cross-encoder's scores
     features = _once_per_list(  # the stack's inputs, for its score and its per-pair cut
-        lambda m, ps: Combiner.matrix(list(neural(m, ps)), ps, [prior(p) for p in ps]))
+        lambda m, ps: Combiner.matrix(list(neural(m, ps)), [catalogue.row(_record(p), p.text) for p in ps]))
     stacked = lambda m, c, ps: c.predict(features(m, ps))  # noqa: E731
     # per method: its scorer and its threshold (a number, or per pair for the stack: a type without
     # the attribute in training takes the threshold of the masked held-in copies)

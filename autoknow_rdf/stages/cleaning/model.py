@@ -4,15 +4,19 @@ Input: `attribute: value` as the first segment and the product's text (title, th
 as the second, truncated on the text side and padded to the batch's longest pair, not to a
 fixed length (CPU time). Output: the probability that the value is wrong. Training pairs are
 made by `negatives`: each valid value is kept as a positive and replaced, for the negatives, by a
-random word, a random n-gram of the title, or another attribute's value (AutoKnow's recipe).
+random word, a random n-gram of the title or another attribute's value (AutoKnow's recipe), and
+by errors as catalogues make them: another product's value of the same type, a quantity with its
+unit or magnitude slipped, a value cut short.
 
-`Combiner` stacks the cross-encoder with what the catalogue says of the value: whether it is
-written in the text, how many of the type's other products carry it, and how many products of
-other types carry it for this attribute and for another one. A title n-gram is in the text and
-reads plausibly, but is rarely what other products have for that attribute; another attribute's
-value is common, but under the other attribute; a rare but valid value is often written in the
-text. A logistic regression fitted on held-in pairs (never the cross-encoder's own training
-pairs) learns how much each signal counts.
+`Combiner` stacks the cross-encoder with what the catalogue says of the value (catalogue.py):
+whether the text says it, verbatim or normalised; how many of the type's other products carry
+it; how many products of other types carry it for this attribute and for another one; whether
+a quantity sits in its type's range; whether it is a fragment of a longer known value. A title
+n-gram is in the text and reads plausibly, but is rarely what other products have for that
+attribute; another attribute's value is common, but under the other attribute; a slipped
+quantity is far from its type's median; a rare but valid value is often written in the text. A
+logistic regression fitted on held-in pairs (never the cross-encoder's own training pairs)
+learns how much each signal counts.
 """
 
 from __future__ import annotations
@@ -24,10 +28,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...ml.cross_encoder import CrossEncoder
+from ...values import mentions, normal_value, quantities, quantity
+from .catalogue import FEATURES as CATALOGUE_FEATURES, TYPE_COLUMNS
 
-__all__ = ["ValuePair", "negatives", "ValueCleaner", "KINDS", "Combiner", "value_in_text"]
+__all__ = ["ValuePair", "negatives", "slip", "ValueCleaner", "KINDS", "Combiner", "value_in_text"]
 
-KINDS = ("random word", "title n-gram", "other attribute's value")
+KINDS = ("random word", "title n-gram", "another attribute's value", "another product's value, same type",
+         "unit or magnitude slip", "truncated value")
 _WORD = re.compile(r"[^\W_][\w'-]*", re.UNICODE)
 
 
@@ -41,27 +48,69 @@ class ValuePair:
     type_key: str = ""
 
 
-def negatives(pair: ValuePair, rng: random.Random, vocabulary: list[str], other_values: list[str]) -> list[ValuePair]:
-    """One negative of each kind for a valid pair (a kind is skipped when it cannot be made).
+def negatives(pair: ValuePair, rng: random.Random, vocabulary: list[str], other_values: list[str],
+              same_type_values: list[str] = ()) -> list[ValuePair]:
+    """One negative of each kind for a valid pair (a kind is skipped when it cannot be made):
+    a random word; an n-gram of the title; a value of another attribute (`other_values`); a value
+    of the same attribute on another product of the type (`same_type_values`); the quantity
+    with its magnitude or unit slipped; the value cut short by a word.
 
-    >>> p = ValuePair("Lavazza Espresso Dark Roast Coffee 12 oz", "Brand", "Lavazza")
-    >>> [(n.kind, n.value != "Lavazza") for n in negatives(p, random.Random(0), ["shampoo"], ["Dark Roast"])]
-    [('random word', True), ('title n-gram', True), ("other attribute's value", True)]
+    >>> p = ValuePair("Lavazza Espresso Dark Roast Coffee 12 oz", "Net content", "12 oz")
+    >>> [(n.kind, n.value) for n in negatives(p, random.Random(0), ["shampoo"], ["Dark Roast"], ["16 oz"])][2:]
+    [("another attribute's value", 'Dark Roast'), ("another product's value, same type", '16 oz'), ('unit or magnitude slip', '12 lb'), ('truncated value', '12')]
+    >>> [n.value for n in negatives(ValuePair("Pike Place Roast K-Cups", "Roast", "Pike Place Roast"), random.Random(1), [], [])]
+    ['K-Cups', 'Pike Place']
     """
     out = []
     low = pair.value.lower()
+    make = lambda value, kind: ValuePair(pair.text, pair.attribute, value, 1, kind, pair.type_key)  # noqa: E731
     words = [w for w in vocabulary if w.lower() not in pair.text.lower()]
     if words:
-        out.append(ValuePair(pair.text, pair.attribute, rng.choice(words), 1, KINDS[0], pair.type_key))
+        out.append(make(rng.choice(words), KINDS[0]))
     tokens = _WORD.findall(pair.text)
     grams = [" ".join(tokens[i:i + n]) for n in (1, 2, 3) for i in range(len(tokens) - n + 1)]
     grams = [g for g in grams if g.lower() not in low and low not in g.lower()]
     if grams:
-        out.append(ValuePair(pair.text, pair.attribute, rng.choice(grams), 1, KINDS[1], pair.type_key))
+        out.append(make(rng.choice(grams), KINDS[1]))
     others = [v for v in other_values if v.lower() != low]
     if others:
-        out.append(ValuePair(pair.text, pair.attribute, rng.choice(others), 1, KINDS[2], pair.type_key))
+        out.append(make(rng.choice(others), KINDS[2]))
+    mine = normal_value(pair.value)
+    same = sorted({v for v in same_type_values if normal_value(v) != mine and not mentions(pair.text, v)})
+    if same:
+        out.append(make(rng.choice(same), KINDS[3]))
+    slipped = slip(pair.value, rng)
+    if slipped is not None:
+        out.append(make(slipped, KINDS[4]))
+    parts = pair.value.split()
+    if len(parts) > 1:
+        out.append(make(" ".join(parts[1:] if rng.random() < 0.5 else parts[:-1]), KINDS[5]))
     return out
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_UNIT_SWAP = {"g": "kg", "gr": "kg", "gram": "kilogram", "grams": "kilograms", "gramm": "kg", "kg": "g", "mg": "g",
+              "ml": "l", "l": "ml", "oz": "lb", "ounce": "pound", "ounces": "pounds", "lb": "oz", "lbs": "oz",
+              "pound": "ounce", "pounds": "ounces", "cl": "l", "ct": "pack"}
+
+
+def slip(value: str, rng: random.Random) -> str | None:
+    """The quantity with a magnitude slip (x10, x100, x1000 or /1000) or its unit swapped for
+    another of its dimension ("12 oz" -> "12 lb"); None for a value that holds no quantity.
+
+    >>> [slip("250 ml", random.Random(s)) for s in range(4)], slip("Dark Roast", random.Random(0))
+    (['0.25 ml', '250 l', '2500 ml', '250 l'], None)
+    """
+    if not quantities(value) and quantity(value) is None:
+        return None
+    number = _NUMBER.search(value)
+    unit = re.search(r"(?<=\d)\s*([A-Za-z]+)", value)
+    if rng.random() < 0.5 and unit and unit.group(1).lower() in _UNIT_SWAP:
+        swap = _UNIT_SWAP[unit.group(1).lower()]
+        return value[:unit.start(1)] + swap + value[unit.end(1):]
+    amount = float(number.group().replace(",", "."))
+    factor = rng.choice((10, 100, 1000, 0.001))
+    return value[:number.start()] + f"{amount * factor:g}" + value[number.end():]
 
 
 class ValueCleaner(CrossEncoder):
@@ -104,29 +153,25 @@ def value_in_text(value: str, text: str) -> bool:
 
 
 class Combiner:
-    """P(wrong) from the cross-encoder's logit and the catalogue's prior for the value, by a
-    logistic regression. `priors` per pair: (share of the type's other products carrying the
-    value, whether the type has other products with the attribute at all, how many of them carry
-    it, products of other types with the value for the attribute, and for another attribute); the
-    counts enter as log(1 + n). The type's own columns are masked in training copies, so a new
-    type is scored by the rest; the other types' counts are alike for known and new types."""
+    """P(wrong) from the cross-encoder's logit and the catalogue's evidence on the value
+    (catalogue.py: the text, the type's other products, other types, other attributes, the
+    type's quantities, longer known values), by a logistic regression. The type's own columns
+    are masked in training copies, so a new type is scored by the rest; the other types' counts
+    are alike for known and new types."""
 
-    FEATURES = ("cross-encoder logit", "value in the text", "share of the type's other products with it",
-                "the type has the attribute elsewhere", "log the type's other products with it",
-                "log other types' products with it for the attribute",
-                "log products with it for another attribute")
-    TYPE_PRIOR = slice(2, 5)  # the columns a type the catalogue knows nothing of lacks
-    TYPE_HAS_ATTRIBUTE = 3  # 0 where the type has no other product with the attribute: scored as a masked copy
+    FEATURES = ("cross-encoder logit",) + CATALOGUE_FEATURES
+    TYPE_PRIOR = [1 + c for c in TYPE_COLUMNS]  # the columns a type the catalogue knows nothing of lacks
+    TYPE_HAS_ATTRIBUTE = 4  # 0 where the type has no other product with the attribute: scored as a masked copy
 
     def __init__(self, coef: list[float] | None = None, intercept: float = 0.0):
         self.coef, self.intercept = coef, intercept
 
     @staticmethod
-    def matrix(neural: list[float], pairs: list[ValuePair], priors: list[tuple[float, ...]]) -> np.ndarray:
+    def matrix(neural: list[float], rows: list[list[float]]) -> np.ndarray:
+        """One row per pair: the cross-encoder's logit, then the catalogue's evidence (Catalogue.row)."""
         p = np.clip(np.asarray(neural, dtype=np.float64), 1e-6, 1 - 1e-6)
-        text = np.array([float(value_in_text(q.value, q.text)) for q in pairs])
-        prior = np.asarray(priors, dtype=np.float64).reshape(len(pairs), 5)
-        return np.column_stack([np.log(p / (1 - p)), text, prior[:, :2], np.log1p(prior[:, 2:])])
+        evidence = np.asarray(rows, dtype=np.float64).reshape(len(p), len(CATALOGUE_FEATURES))
+        return np.column_stack([np.log(p / (1 - p)), evidence])
 
     def fit(self, x: np.ndarray, y: np.ndarray, seed: int = 0) -> np.ndarray:
         """Fit on (x, y) and on a copy of it with the type's prior masked (a type the catalogue
