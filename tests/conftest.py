@@ -101,7 +101,7 @@ def quad_set(store: KnowledgeStore) -> set[str]:
 STAGE_TEST_CONFIG = {"taxonomy": {"tagger_epochs": 2, "rerank_train": 150},
                      "imputation": {"epochs": 2, "max_texts": 300},
                      "cleaning": {"epochs": 1, "max_positives": 300, "keep_valid": 0.8, "min_held_in_auc": 0.0,
-                                  "min_precision": 0.3},
+                                  "min_precision": 0.2},
                      "synonyms": {"epochs": 1, "max_clusters": 150, "min_precision": 0.7}}
 
 

@@ -139,20 +139,23 @@ class Catalogue:
                 float(self._fragment(r, text) is not None), self.said.get(r.attribute, 0.0) * (1 - in_text)]
 
     def twin(self, a: str, b: str) -> float:
-        """How much two attributes are one: the share of the smaller one's normalised values the
-        other has too (quantity and net content share most; flavor and color a few)."""
+        """How much two attributes are one: 1 for two attributes of quantities (most of their
+        values are amounts: quantity, net content, volume); else the share of the smaller one's
+        normalised values the other has too (age and age range share most; flavor and color a few)."""
         key = (a, b) if a < b else (b, a)
         if key not in self._twins:
             x, y = self._normal.get(a, set()), self._normal.get(b, set())
-            self._twins[key] = len(x & y) / max(1, min(len(x), len(y)))
+            amounts = lambda vs: sum(quantity(v) is not None for v in vs) / max(1, len(vs))  # noqa: E731
+            self._twins[key] = 1.0 if min(amounts(x), amounts(y)) >= 0.5 else len(x & y) / max(1, min(len(x), len(y)))
         return self._twins[key]
 
     def _outlier(self, r: Record, own: int) -> tuple[float, float]:
-        """|log10(amount / median)| against the type's other quantities of the attribute in one
-        unit (0 where the value is no quantity or the type has fewer than MIN_QUANTITIES others),
-        and whether there was such a range (1.0 or 0.0)."""
-        worst, ranged = 0.0, 0.0
-        for amount, unit in self._quantities(r.value):
+        """|log10(amount / median)| against the other quantities of the attribute, in one unit,
+        of the product's type it fits best (a product of cheddar slices is also a dairy, whose
+        range is wide: a value must be off for every type to be off); 0 where the value is no
+        quantity or no type has MIN_QUANTITIES others; and whether some type had (1.0 or 0.0)."""
+        best, ranged = math.inf, 0.0
+        for amount, unit in self._quantities(r.value)[:1]:
             for t in r.types:
                 others = list(self.amounts.get((t, r.attribute, unit), ()))
                 if own and amount in others:
@@ -160,21 +163,27 @@ class Catalogue:
                 if len(others) >= MIN_QUANTITIES and amount > 0:
                     median = float(np.median(others))
                     if median > 0:
-                        worst, ranged = max(worst, abs(math.log10(amount / median))), 1.0
-        return worst, ranged
+                        best, ranged = min(best, abs(math.log10(amount / median))), 1.0
+        return (best if ranged else 0.0), ranged
 
     def median(self, r: Record) -> tuple[float, str] | None:
-        """The type's median quantity of the attribute, in the value's unit (for the reviewer)."""
-        for amount, unit in self._quantities(r.value):
+        """The median quantity of the attribute, in the value's unit, of the type the value fits best (for the reviewer)."""
+        found = []
+        for amount, unit in self._quantities(r.value)[:1]:
             for t in r.types:
                 others = self.amounts.get((t, r.attribute, unit), ())
-                if len(others) >= MIN_QUANTITIES:
-                    return float(np.median(others)), unit
-        return None
+                if len(others) >= MIN_QUANTITIES and amount > 0 and np.median(others) > 0:
+                    found.append((abs(math.log10(amount / float(np.median(others)))), float(np.median(others)), unit))
+        return min(found)[1:] if found else None
 
     def _fragment(self, r: Record, text: str) -> str | None:
         """A longer value of the attribute, known on another product, that contains this one and
-        that the text holds: the value is a fragment of it."""
+        that the text holds, where no other product has this one for the attribute: the value is
+        a fragment of it. ("Bags" beside a known "Tea Bags" is a value of its own when other
+        products carry it: audited, such short forms were right far more often than not.)"""
+        v = _key(r.value)
+        if self.anywhere[(r.attribute, v)] - self.facts[(r.item, r.attribute, v)] > 0:
+            return None
         for longer in sorted(self.longer.get((r.attribute, slug(r.value)), ())):
             others = self.anywhere[(r.attribute, longer)] - self.facts[(r.item, r.attribute, longer)]
             if others > 0 and mentions(text, longer):

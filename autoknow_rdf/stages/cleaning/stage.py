@@ -39,10 +39,11 @@ from ..base import Stage
 __all__ = ["CleaningStage", "CleaningInputs", "read_inputs"]
 
 MODEL_NAME = "autoknow-value-cleaner"
-MODEL_VERSION = "0.6.0"  # 0.6: evidence of a right value (normalised text, quantities, fragments, attribute mix) and realistic negatives; 0.2: the cross-encoder stacked with the catalogue prior; 0.3: other types' values; 0.4: the type's count, a new type's threshold; 0.5: per-attribute quarantine-precision gates
+MODEL_VERSION = "0.6.1"  # 0.6.1: a fragment only where no other product has the value; quantity attributes are twins; 0.6: evidence of a right value (normalised text, quantities, fragments, attribute mix) and realistic negatives; 0.2: the cross-encoder stacked with the catalogue prior; 0.3: other types' values; 0.4: the type's count, a new type's threshold; 0.5: per-attribute quarantine-precision gates
 TEXT_CHARS = 400
 ERROR_RATE = 0.10  # the share of wrong values the gates assume (held-in negatives are weighted down to it)
-WITHOUT = ", type without other values"  # the gate group of a value whose type has no other value of the attribute
+WITHOUT = ", type without other values"
+OUTLIER = "any quantity, by its distance to its type's median"  # the quantity detector's gate group  # the gate group of a value whose type has no other value of the attribute
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,9 @@ class CleaningStage(Stage):
         auc, combined_auc, self.kinds_ = None, None, {}
         if held:
             checks = [(c, _pair(c)) for c in held]
-            checks += [(c, n) for c in held for n in negatives(_pair(c), rng, vocabulary, *neighbours(c))]
+            for c in held:  # up to 3 negatives each, of kinds drawn at random: the gates' planted errors weigh
+                made = negatives(_pair(c), rng, vocabulary, *neighbours(c))  # ERROR_RATE in all, so more kinds
+                checks += [(c, n) for n in rng.sample(made, min(3, len(made)))]  # each would count for less
             y = np.array([p.wrong for _, p in checks])
             neural = self.cleaner_.predict([p for _, p in checks])
             auc = roc_auc(y, neural)
@@ -161,7 +164,9 @@ class CleaningStage(Stage):
                 self.kinds_ = {k: {"held-in ROC-AUC": roc_auc(y[(kinds == k) | (y == 0)], oof[(kinds == k) | (y == 0)]),
                                    "negatives": int((kinds == k).sum())} for k in KINDS if (kinds == k).any()}
                 self.threshold_, self.threshold_new_type_ = (max(0.5, t) for t in Combiner.thresholds(oof, oof_masked, y, self.keep_valid))
-                self.gate_ = self._gate(x, y, oof, oof_masked, [p.attribute for _, p in checks])
+                ranges = self._ranges(inputs, catalogue, rng)
+                self.gate_ = self._gate(x, y, oof, oof_masked, [p.attribute for _, p in checks], ranges)
+                self.kinds_[OUTLIER] = {"held-in ROC-AUC": roc_auc(ranges[1], ranges[0]), "negatives": int(ranges[1].sum())}
         self.metrics_ = {"positives": len(train), "pairs": len(pairs), "held_in": len(held), "threshold": self.threshold_,
                          "threshold, types without the attribute": self.threshold_new_type_,
                          "held-in ROC-AUC": auc, "held-in ROC-AUC with the catalogue prior": combined_auc,
@@ -170,20 +175,43 @@ class CleaningStage(Stage):
         return self
 
     @staticmethod
-    def _gate(x: np.ndarray, y: np.ndarray, oof: np.ndarray, oof_masked: np.ndarray, attributes: list[str]):
+    def _ranges(inputs: CleaningInputs, catalogue: Catalogue, rng: random.Random) -> tuple[np.ndarray, np.ndarray]:
+        """The quantity detector's held-in data: every ingested quantity whose type has a range
+        (the detector is not trained, and leaves each value out of its own range) and one
+        magnitude or unit slip of it, scored by their distance to the type's median."""
+        from .model import slip
+
+        scores, wrong = [], []
+        for c in inputs.candidates:
+            if c.source != "ingest":
+                continue
+            row = catalogue.row(CleaningStage._record(inputs, c, c.value_label), c.text)
+            slipped = slip(c.value_label, rng)
+            if not row[9] or slipped is None:
+                continue
+            bad = catalogue.row(CleaningStage._record(inputs, c, slipped), c.text)
+            scores += [row[8], bad[8] if bad[9] else 0.0]
+            wrong += [0, 1]
+        return np.array(scores, dtype=float), np.array(wrong, dtype=int)
+
+    @staticmethod
+    def _gate(x: np.ndarray, y: np.ndarray, oof: np.ndarray, oof_masked: np.ndarray, attributes: list[str],
+              ranges: tuple[np.ndarray, np.ndarray] = (np.array([]), np.array([], dtype=int))):
         """Per-attribute gates on quarantine precision (a quarantine is right when the value is
         wrong) at ERROR_RATE: held-in values weigh 1 and planted wrong ones are weighted so they
         make ERROR_RATE of the whole. Values of a type with other values of the attribute are
         judged by their own scores; the gate `, type without other values` by every held-in
-        value's masked copy (a new type's values look like that)."""
+        value's masked copy (a new type's values look like that); the quantity detector's
+        (`OUTLIER`) by its distances (`_ranges`), at the same rate."""
         from ...ml.gate import Gate
         from .model import Combiner
 
-        wrong = ERROR_RATE / (1 - ERROR_RATE) * (len(y) - y.sum()) / max(1, y.sum())
-        w = np.where(y == 1, wrong, 1.0)
+        weight = lambda y: np.where(y == 1, ERROR_RATE / (1 - ERROR_RATE) * (len(y) - y.sum()) / max(1, y.sum()), 1.0)  # noqa: E731
+        w = weight(y)
         known = x[:, Combiner.TYPE_HAS_ATTRIBUTE] != 0
-        groups = [a for a, k in zip(attributes, known) if k] + [a + WITHOUT for a in attributes]
-        return Gate.fit(np.r_[oof[known], oof_masked], np.r_[y[known], y], groups, weights=np.r_[w[known], w])
+        groups = [a for a, k in zip(attributes, known) if k] + [a + WITHOUT for a in attributes] + [OUTLIER] * len(ranges[0])
+        return Gate.fit(np.r_[oof[known], oof_masked, ranges[0]], np.r_[y[known], y, ranges[1]], groups,
+                        weights=np.r_[w[known], w, weight(ranges[1]) if len(ranges[1]) else []])
 
     @staticmethod
     def _records(inputs: CleaningInputs) -> list[Record]:
@@ -283,16 +311,24 @@ class CleaningStage(Stage):
             neural[i] = score
         scores, known, x, catalogue = self._scored(inputs, neural)
         groups = [c.attribute_label if k else c.attribute_label + WITHOUT for c, k in zip(inputs.candidates, known)]
-        probability, passed = self.gated(groups, scores)
+        ranged = np.flatnonzero(x[:, 10] != 0)  # quantities whose type has a range: the detector reads them too
+        probability, passed = self.gated(groups + [OUTLIER] * len(ranged), list(scores) + x[ranged, 9].tolist())
+        detector = {i: (probability[len(scores) + k], passed[len(scores) + k]) for k, i in enumerate(ranged)}
         facts = []
-        for c, s, row, group, prob, ok in zip(inputs.candidates, scores, x, groups, probability, passed):
-            if not ok or said_by_text(list(row[1:])):
+        for i, (c, s, row, group) in enumerate(zip(inputs.candidates, scores, x, groups)):
+            prob, ok = probability[i], passed[i]
+            d_prob, d_ok = detector.get(i, (0.0, False))
+            if not (ok or d_ok) or said_by_text(list(row[1:])):
                 continue
+            if d_ok and (not ok or d_prob > prob):
+                prob, group, how = d_prob, OUTLIER, "quantity detector"
+            else:
+                how = "cross-encoder and catalogue evidence, stacked"
             p = round(float(prob), 4)
             suspect = Triple(NamedNode(c.product), NamedNode(c.attribute), NamedNode(c.value))
             q = quarantine_iri(suspect)
             why = catalogue.explain(self._record(inputs, c, c.value_label), c.text, list(row[1:]))
-            reason = (f"P(wrong) {p:.2f} (gate of '{group}' at precision {self.min_precision:.2f}) for "
+            reason = (f"{how}: P(wrong) {p:.2f} (gate of '{group}' at precision {self.min_precision:.2f}) for "
                       f"'{c.attribute_label}: {c.value_label}' ({c.source} value): {why}; cross-encoder logit {row[0]:.1f}")
             evidence = Evidence(c.text)
             facts += [Fact(q, RDF.type, AK.Quarantine),
