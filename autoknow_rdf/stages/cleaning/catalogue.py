@@ -140,12 +140,12 @@ class Catalogue:
 
     def twin(self, a: str, b: str) -> float:
         """How much two attributes are one: 1 for two attributes of quantities (most of their
-        values are amounts: quantity, net content, volume); else the share of the smaller one's
+        values hold an amount: quantity, net content ("Pack of 2", "1.8 OZ (52 g)"), volume); else the share of the smaller one's
         normalised values the other has too (age and age range share most; flavor and color a few)."""
         key = (a, b) if a < b else (b, a)
         if key not in self._twins:
             x, y = self._normal.get(a, set()), self._normal.get(b, set())
-            amounts = lambda vs: sum(quantity(v) is not None for v in vs) / max(1, len(vs))  # noqa: E731
+            amounts = lambda vs: sum(bool(quantities(v)) or quantity(v) is not None for v in vs) / max(1, len(vs))  # noqa: E731
             self._twins[key] = 1.0 if min(amounts(x), amounts(y)) >= 0.5 else len(x & y) / max(1, min(len(x), len(y)))
         return self._twins[key]
 

@@ -1,17 +1,19 @@
 """Stage 4, cleaning: score every product attribute value and quarantine the misassigned ones.
 
 `read` gathers every value fact not quarantined yet (ingested or imputed), with the product's
-text, types and the fact's source. `fit` trains the cross-encoder (models/cleaner.py) on values
-that recur across products of a type (AutoKnow's "frequent valid pairs": a value many products
-of a type share is rarely an error) against planted negatives; on held-in products it fits the
-combiner (cross-encoder logit, value written in the text, share of the type's other products
-with the value, products of other types with it for this attribute and for another) and, per
-attribute, the gate on quarantine precision at a 10% error rate (held-in values against planted
-wrong ones weighted down to that rate): an attribute whose valid values often look wrong (brands
-missing from food titles) cannot reach the target and quarantines nothing. `predict` quarantines
-a fact whose calibrated P(wrong) passes its attribute's gate: an `ak:Quarantine` node names the
-fact as a triple term with the score and the reason; the fact stays where it was asserted (see
-quarantine.py for review and the default view).
+text, types and the fact's source. `fit` trains the cross-encoder (model.py) on values that
+recur across products of a type (AutoKnow's "frequent valid pairs": a value many products of a
+type share is rarely an error) against planted negatives of six kinds; on held-in products it
+fits the combiner (the cross-encoder's logit and the catalogue's evidence, catalogue.py) and,
+per attribute, the gate on quarantine precision at a 10% error rate (held-in values against
+planted wrong ones weighted down to that rate): an attribute whose valid values often look
+wrong (brands missing from food titles) cannot reach the target and quarantines nothing. The
+quantity detector (a quantity's distance to its type's median) is gated apart, on every ingested
+quantity with a range against its slips. `predict` quarantines a fact whose calibrated P(wrong)
+passes its attribute's gate or the detector's, unless the text says the value in its own
+attribute: an `ak:Quarantine` node names the fact as a triple term with the score and the
+reason (the evidence in words); the fact stays where it was asserted (see quarantine.py for
+review and the default view).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from ..base import Stage
 __all__ = ["CleaningStage", "CleaningInputs", "read_inputs"]
 
 MODEL_NAME = "autoknow-value-cleaner"
-MODEL_VERSION = "0.6.1"  # 0.6.1: a fragment only where no other product has the value; quantity attributes are twins; 0.6: evidence of a right value (normalised text, quantities, fragments, attribute mix) and realistic negatives; 0.2: the cross-encoder stacked with the catalogue prior; 0.3: other types' values; 0.4: the type's count, a new type's threshold; 0.5: per-attribute quarantine-precision gates
+MODEL_VERSION = "0.6.2"  # 0.6.2: an attribute whose values mostly hold an amount is a quantity twin (audited: net content said by the title was quarantined); 0.6.1: a fragment only where no other product has the value; quantity attributes are twins; 0.6: evidence of a right value (normalised text, quantities, fragments, attribute mix) and realistic negatives; 0.2: the cross-encoder stacked with the catalogue prior; 0.3: other types' values; 0.4: the type's count, a new type's threshold; 0.5: per-attribute quarantine-precision gates
 TEXT_CHARS = 400
 ERROR_RATE = 0.10  # the share of wrong values the gates assume (held-in negatives are weighted down to it)
 WITHOUT = ", type without other values"
