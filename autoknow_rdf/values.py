@@ -66,6 +66,7 @@ def normal_value(text: str) -> str:
 
 # a number and a unit word in free text: "1000 Gramm", "1.05oz", "16 Fl. Oz", "1,5 kg"
 _IN_TEXT = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)\s*-?\s*(fl\.?\s*oz|fluid\s+ounces?|[a-z]+)\b", re.IGNORECASE)
+_PACK_OF = re.compile(r"\bpack\s+of\s+(\d+)\b", re.IGNORECASE)  # "Pack of 2": a count written backwards
 # mass and volume in one unit each, so "1.8 oz" and "51 g" compare (a fluid ounce is a volume)
 _TO_METRIC = {"g": ("g", 1.0), "oz": ("g", 28.349523125), "ml": ("ml", 1.0), "floz": ("ml", 29.5735295625),
               "count": ("count", 1.0)}
@@ -76,10 +77,10 @@ def quantities(text: str) -> list[tuple[float, str]]:
 
     >>> quantities("Nutella & Go 1.8 OZ (52 g), 12 Pack")
     [(1.8, 'oz'), (52.0, 'g'), (12.0, 'count')]
-    >>> quantities("Whey 1000 Gramm, 16 Fl. Oz and 1,5 kg"), quantities("Dark Roast")
-    ([(1000.0, 'g'), (16.0, 'floz'), (1500.0, 'g')], [])
+    >>> quantities("Whey 1000 Gramm, 16 Fl. Oz and 1,5 kg"), quantities("Dark Roast"), quantities("Pack of 2")
+    ([(1000.0, 'g'), (16.0, 'floz'), (1500.0, 'g')], [], [(2.0, 'count')])
     """
-    out = []
+    out = [(float(n), "count") for n in _PACK_OF.findall(text)]
     for m in _IN_TEXT.finditer(text):
         q = quantity(m.group(1) + " " + re.sub(r"[.\s]+", " ", m.group(2)).strip())
         if q is not None:

@@ -180,10 +180,11 @@ class Catalogue:
         """A longer value of the attribute, known on another product, that contains this one and
         that the text holds, where no other product has this one for the attribute: the value is
         a fragment of it. ("Bags" beside a known "Tea Bags" is a value of its own when other
-        products carry it: audited, such short forms were right far more often than not.)"""
+        products carry it: audited, such short forms were right far more often than not; nor is a
+        quantity with its unit, which audited right where a longer known value held it.)"""
         v = _key(r.value)
-        if self.anywhere[(r.attribute, v)] - self.facts[(r.item, r.attribute, v)] > 0:
-            return None
+        if self.anywhere[(r.attribute, v)] - self.facts[(r.item, r.attribute, v)] > 0 or self._quantities(r.value):
+            return None  # (a quantity with its unit is whole: "30ml" in a known "1 fl oz (30ml)" is this pack's)
         for longer in sorted(self.longer.get((r.attribute, slug(r.value)), ())):
             others = self.anywhere[(r.attribute, longer)] - self.facts[(r.item, r.attribute, longer)]
             if others > 0 and mentions(text, longer):
@@ -197,14 +198,15 @@ class Catalogue:
 
 
 def said_by_text(row: list[float]) -> bool:
-    """Whether the text says the value (verbatim or normalised), whole (not a fragment of a longer
-    known value) and in its own attribute (at most half its catalogue uses are under another):
-    such a value is the product's by its own words, and cleaning keeps it whatever the score.
+    """Whether the text says the value (verbatim or normalised) in its own attribute (at most half
+    its catalogue uses are under another): such a value is the product's by its own words, and
+    cleaning keeps it whatever the score. (A fragment of a longer known value is kept too:
+    audited, "Yogi" beside a known "Yogi Tea", "Bags" beside "Tea Bags" were right values.)
 
-    >>> said_by_text([0, 1, 0, 1, 0, 0, 0, 0.1, 0, 0, 0, 0]), said_by_text([1, 1, 0, 1, 0, 0, 0, 0.9, 0, 0, 0, 0])
+    >>> said_by_text([0, 1, 0, 1, 0, 0, 0, 0.1, 0, 0, 1, 0]), said_by_text([1, 1, 0, 1, 0, 0, 0, 0.9, 0, 0, 0, 0])
     (True, False)
     """
-    return bool((row[0] or row[1]) and row[7] <= 0.5 and not row[10])
+    return bool((row[0] or row[1]) and row[7] <= 0.5)
 
 
 def _in_words(value: str, text: str) -> bool:

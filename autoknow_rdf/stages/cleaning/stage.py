@@ -41,7 +41,7 @@ from ..base import Stage
 __all__ = ["CleaningStage", "CleaningInputs", "read_inputs"]
 
 MODEL_NAME = "autoknow-value-cleaner"
-MODEL_VERSION = "0.6.2"  # 0.6.2: an attribute whose values mostly hold an amount is a quantity twin (audited: net content said by the title was quarantined); 0.6.1: a fragment only where no other product has the value; quantity attributes are twins; 0.6: evidence of a right value (normalised text, quantities, fragments, attribute mix) and realistic negatives; 0.2: the cross-encoder stacked with the catalogue prior; 0.3: other types' values; 0.4: the type's count, a new type's threshold; 0.5: per-attribute quarantine-precision gates
+MODEL_VERSION = "0.6.3"  # 0.6.3: a quantity with its unit is never a fragment, a fragment the text says is kept (audited); 0.6.2: an attribute whose values mostly hold an amount is a quantity twin (audited: net content said by the title was quarantined); 0.6.1: a fragment only where no other product has the value; quantity attributes are twins; 0.6: evidence of a right value (normalised text, quantities, fragments, attribute mix) and realistic negatives; 0.2: the cross-encoder stacked with the catalogue prior; 0.3: other types' values; 0.4: the type's count, a new type's threshold; 0.5: per-attribute quarantine-precision gates
 TEXT_CHARS = 400
 ERROR_RATE = 0.10  # the share of wrong values the gates assume (held-in negatives are weighted down to it)
 WITHOUT = ", type without other values"
