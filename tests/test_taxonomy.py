@@ -153,3 +153,41 @@ def test_a_type_from_another_branch_of_the_products_own_taxonomy_is_not_given(st
     facts, _ = stage._typings(inputs, found)
     assert stage.inconsistent_ == 1 and all(f.object.value != other for f in facts)
     assert any(g["fitted on"] == "rule" and g["facts withheld"] == 1 for g in stage.gate_table())
+
+
+def test_a_type_is_not_put_under_its_own_name_written_otherwise():
+    """Audited wrong parents of the demo: 'Tea' under 'Teas', 'Breakfast Cereal' under
+    'Breakfast cereals', 'Coffee' under 'Coffee' are one name written twice (an equivalence);
+    a broader or a sibling name is not."""
+    from autoknow_rdf.stages.taxonomy.stage import variant
+
+    assert variant("Tea", "Teas") and variant("Breakfast Cereal", "Breakfast cereals") and variant("Coffee", "Coffee")
+    assert variant("Fruits & Vegetables", "Fruit and vegetables")
+    assert not variant("Spelt flour", "Flours") and not variant("Black teas", "Green teas") and not variant("Tea", "")
+
+
+def test_a_parent_must_hold_most_of_the_types_products(store, cut_models):
+    """On the cut's Instacart aisles: a type whose products sit in one department gets a parent of
+    that department, not one of another; the rule says how many parents it removed, and a parent
+    that is the type's own name written otherwise is left to synonyms."""
+    from autoknow_rdf.provenance import Fact
+    from autoknow_rdf.stages.taxonomy.stage import TaxonomyStage, _Ancestors, _members, _products_fit, read_inputs
+    from autoknow_rdf.vocab import RDF
+    from pyoxigraph import NamedNode
+
+    inputs = read_inputs(store)
+    view = inputs.view
+    instacart = sorted(t for t, s in view.scheme.items() if s.endswith("/instacart") and view.parents.get(t))
+    typed = sorted((p, t) for p, ts in inputs.types.items() for t in ts if t in instacart)
+    own = typed[0][1]
+    products = [p for p, t in typed if view.roots(t) == view.roots(own)][:3]
+    assert len(products) == 3
+    home, = view.parents[own]
+    away = next(t for t in sorted(view.names) if view.scheme.get(t) == view.scheme[own] and not view.parents.get(t)
+                and t not in view.roots(own))
+    new = "https://w3id.org/autoknow/id/type/new/test-type"
+    facts = [Fact(NamedNode(p), RDF.type, NamedNode(new)) for p in products]
+    members = _members(inputs, facts)[new]
+    above = _Ancestors(view)
+    assert _products_fit(home, members, view, above) and not _products_fit(away, members, view, above)
+    assert _products_fit(away, members[:2], view, above)  # two products are too few to go by

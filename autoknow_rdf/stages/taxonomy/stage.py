@@ -220,6 +220,16 @@ class TaxonomyStage(Stage):
     def gate_table(self) -> list[dict[str, Any]]:
         """The gates, and (after a run) the typing candidates the consistency rule removed."""
         rows = super().gate_table()
+        for group, count, decision in (
+                ("parent written as the type itself", len(getattr(self, "variants_", ())),
+                 "removed: the same name written otherwise (an equivalence, for synonyms)"),
+                ("parent outside the branch of the type's products", len(getattr(self, "strays_", ())),
+                 f"removed: most of the type's products (at least {MIN_MEMBERS}) sit elsewhere in its taxonomy")):
+            if count:
+                rows.append({"group": group, "fitted on": "rule", "held-in facts": None, "best held-in precision": None,
+                             "gate": None, "held-in precision": None, "held-in recall": None, "ECE": None,
+                             "decision": decision, "run gate": None, "facts emitted": 0, "facts withheld": count,
+                             "expected precision": None})
         if getattr(self, "inconsistent_", 0):
             rows.append({"group": "product type outside the product's own branch", "fitted on": "rule",
                          "held-in facts": None, "best held-in precision": None, "gate": None, "held-in precision": None,
@@ -318,8 +328,19 @@ class TaxonomyStage(Stage):
                   for r in ranked]
         probability, passed = self.gated(groups, [r[3] for r in ranked])
         refused: set[str] = set()  # a type whose first parent is refused gets no further one
+        members = _members(inputs, facts) if isinstance(inputs, TaxonomyInputs) else {}
+        above = _Ancestors(view)
+        self.variants_, self.strays_ = [], []  # (type, parent) edges the rules removed
         for (t, i, parent, _, feats), prob, ok in zip(ranked, probability, passed):
             if not ok or t in refused:
+                refused.add(t)
+                continue
+            if variant(view.names[t], view.names[parent]):  # the same type written otherwise: synonyms' to link
+                self.variants_.append((t, parent))
+                refused.add(t)
+                continue
+            if not _products_fit(parent, members.get(t, ()), view, above):
+                self.strays_.append((t, parent))
                 refused.add(t)
                 continue
             top = sorted(zip(FEATURES, feats), key=lambda kv: -abs(kv[1]))[:3]
@@ -378,6 +399,62 @@ class TaxonomyStage(Stage):
 
             stage.tagger_ = SpanTagger.load(folder / "tagger")
         return stage
+
+
+def variant(a: str, b: str) -> bool:
+    """Whether two type names are one name written otherwise (case, number, punctuation, "and"
+    for "&"): such a type is its look-alike's equivalent, never its subclass.
+
+    >>> variant("Breakfast Cereal", "Breakfast cereals"), variant("Tea", "Teas"), variant("Spelt flour", "Flours")
+    (True, True, False)
+    """
+    norm = lambda name: [w for w in words(name.replace("&", " and ")) if w != "and"]  # noqa: E731
+    return bool(norm(a)) and norm(a) == norm(b)
+
+
+class _Ancestors:
+    """Each type's ancestors and itself in a view (cycles cut), computed once."""
+
+    def __init__(self, view: TaxonomyView):
+        self.view, self.cache = view, {}
+
+    def __call__(self, t: str) -> set[str]:
+        if t not in self.cache:
+            out, todo = set(), [t]
+            while todo:
+                x = todo.pop()
+                if x not in out:
+                    out.add(x)
+                    todo += self.view.parents.get(x, ())
+            self.cache[t] = out
+        return self.cache[t]
+
+
+MIN_MEMBERS = 3  # a type's products with a type of the parent's taxonomy before they vote on its parent
+
+
+def _members(inputs: TaxonomyInputs, facts: list[Fact]) -> dict[str, list[set[str]]]:
+    """Per type, its products' other types (the store's, and the run's new typings)."""
+    types = {p: set(ts) for p, ts in inputs.types.items()}
+    for f in facts:
+        if f.predicate == RDF.type and f.subject.value in inputs.titles:
+            types.setdefault(f.subject.value, set()).add(f.object.value)
+    out: dict[str, list[set[str]]] = {}
+    for ts in types.values():
+        for t in ts:
+            out.setdefault(t, []).append(ts - {t})
+    return out
+
+
+def _products_fit(parent: str, members: list[set[str]], view: TaxonomyView, above: _Ancestors) -> bool:
+    """Whether most of a type's products that have a type of the parent's taxonomy already sit
+    under the parent (True where fewer than MIN_MEMBERS have one: nothing to go by)."""
+    scheme = view.scheme.get(parent)
+    voters = [[o for o in others if view.scheme.get(o) == scheme] for others in members]
+    voters = [v for v in voters if v]
+    if len(voters) < MIN_MEMBERS:
+        return True
+    return sum(any(parent in above(o) for o in v) for v in voters) * 2 >= len(voters)
 
 
 def parent_group(rank: int, scheme: str) -> str:
