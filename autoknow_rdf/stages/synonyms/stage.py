@@ -120,10 +120,10 @@ class SynonymsStage(Stage):
                        key=lambda t: bucket("gold" + t, 10**6))[: self.max_clusters]
         clusters = {t: [n for _, n in inputs.names[t]][:6] for t in multi}
         children: dict[str, list[str]] = defaultdict(list)
-        for t in multi:
-            for p in inputs.parents.get(t, ()):
-                children[p].append(t)
-        siblings = {t: [s for p in inputs.parents.get(t, ()) for s in children[p]] for t in multi}
+        for t in multi:  # parents in a fixed order: set order changes with each process's hash seed, and
+            for p in sorted(inputs.parents.get(t, ())):  # with it the negatives drawn (two trainings on one
+                children[p].append(t)  # store differed, and the audit gate's map moved: 135 links passed, then 5)
+        siblings = {t: [s for p in sorted(inputs.parents.get(t, ())) for s in children[p]] for t in multi}
         broader = {t: [n for p in sorted(inputs.parents.get(t, ())) for n in _english(inputs.names.get(p, []))[:2]] for t in multi}
         pairs = pairs_from_clusters(clusters, siblings, nearest_other_names(clusters, embed), per_cluster=2, seed=self.seed,
                                     broader=broader)
