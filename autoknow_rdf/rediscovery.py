@@ -299,7 +299,7 @@ def _link_verdict(a: str, b: str, hidden: Hidden) -> bool | None:
 
 def baselines(store: KnowledgeStore, hidden: Hidden) -> dict[str, dict[str, Any]]:
     """The named baselines on the masked store, judged as the stages are."""
-    from .stages.cleaning.model import value_in_text
+    from .values import value_in_text
     from .stages.taxonomy.evaluate_tagging import dictionary_tagger
     from .stages.view import read_view, words
 

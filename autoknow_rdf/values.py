@@ -12,7 +12,7 @@ import re
 
 from .vocab import slug
 
-__all__ = ["normal_value", "quantity", "quantities", "mentions", "in_grams_or_ml"]
+__all__ = ["normal_value", "quantity", "quantities", "mentions", "in_grams_or_ml", "value_in_text"]
 
 # unit spellings -> (canonical unit, factor to it)
 _UNITS = {
@@ -96,6 +96,16 @@ def in_grams_or_ml(q: tuple[float, str]) -> tuple[float, str]:
     """
     unit, factor = _TO_METRIC.get(q[1], (q[1], 1.0))
     return round(q[0] * factor, 6), unit
+
+
+def value_in_text(value: str, text: str) -> bool:
+    """Whether the value is written in the text as whole words, case aside (`mentions` also reads
+    normal forms).
+
+    >>> value_in_text("Dark Roast", "Lavazza espresso dark roast coffee"), value_in_text("roa", "dark roast")
+    (True, False)
+    """
+    return re.search(r"(?<!\w)" + re.escape(value.lower()) + r"(?!\w)", text.lower()) is not None
 
 
 def mentions(text: str, value: str) -> bool:

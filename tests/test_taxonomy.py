@@ -171,7 +171,7 @@ def test_a_parent_must_hold_most_of_the_types_products(store, cut_models):
     that department, not one of another; the rule says how many parents it removed, and a parent
     that is the type's own name written otherwise is left to synonyms."""
     from autoknow_rdf.provenance import Fact
-    from autoknow_rdf.stages.taxonomy.stage import TaxonomyStage, _Ancestors, _members, _products_fit, read_inputs
+    from autoknow_rdf.stages.taxonomy.stage import _Ancestors, _members, _products_fit, read_inputs
     from autoknow_rdf.vocab import RDF
     from pyoxigraph import NamedNode
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...values import in_grams_or_ml, mentions, normal_value, quantities, quantity
+from ...values import in_grams_or_ml, mentions, normal_value, quantities, quantity, value_in_text
 from ...vocab import slug
 
 __all__ = ["Record", "Catalogue", "FEATURES", "TYPE_COLUMNS", "explain", "said_by_text"]
@@ -133,8 +133,8 @@ class Catalogue:
         uses_here = self.anywhere[(r.attribute, v)] - own
         uses_other = sum(n * (1 - self.twin(r.attribute, a)) for a, n in self.uses.get(v, {}).items() if a != r.attribute)
         mismatch = uses_other / (uses_here + uses_other + 1)
-        in_text = float(_in_words(v, text) or mentions(text, r.value))
-        return [float(_in_words(v, text)), float(mentions(text, r.value)), share, typed, math.log1p(count),
+        in_text = float(value_in_text(v, text) or mentions(text, r.value))
+        return [float(value_in_text(v, text)), float(mentions(text, r.value)), share, typed, math.log1p(count),
                 math.log1p(here), math.log1p(elsewhere), mismatch, *self._outlier(r, own),
                 float(self._fragment(r, text) is not None), self.said.get(r.attribute, 0.0) * (1 - in_text)]
 
@@ -207,12 +207,6 @@ def said_by_text(row: list[float]) -> bool:
     (True, False)
     """
     return bool((row[0] or row[1]) and row[7] <= 0.5)
-
-
-def _in_words(value: str, text: str) -> bool:
-    import re
-
-    return re.search(r"(?<!\w)" + re.escape(value.lower()) + r"(?!\w)", text.lower()) is not None
 
 
 def explain(row: list[float], normal: str, fragment: str | None = None, median: tuple[float, str] | None = None) -> str:

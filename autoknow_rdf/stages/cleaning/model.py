@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...ml.cross_encoder import CrossEncoder
-from ...values import mentions, normal_value, quantities, quantity
+from ...values import mentions, normal_value, quantities, quantity, value_in_text
 from .catalogue import FEATURES as CATALOGUE_FEATURES, TYPE_COLUMNS
 
 __all__ = ["ValuePair", "negatives", "slip", "ValueCleaner", "KINDS", "Combiner", "value_in_text"]
@@ -141,15 +141,6 @@ class ValueCleaner(CrossEncoder):
     def batches(self, pairs: list[ValuePair], batch_size: int = 128) -> list[list[int]]:
         """Indices of `pairs` in the batches `predict` scores them in (see `prediction_batches`)."""
         return self.prediction_batches(*self._texts(pairs), batch_size)
-
-
-def value_in_text(value: str, text: str) -> bool:
-    """Whether the value is written in the text as whole words, case aside.
-
-    >>> value_in_text("Dark Roast", "Lavazza espresso dark roast coffee"), value_in_text("roa", "dark roast")
-    (True, False)
-    """
-    return re.search(r"(?<!\w)" + re.escape(value.lower()) + r"(?!\w)", text.lower()) is not None
 
 
 class Combiner:
