@@ -102,7 +102,7 @@ def mask(store: KnowledgeStore, hide: int = HIDE, plant: int = PLANT, seed: int 
             hidden.values.setdefault((p, a), set()).add(v)
     for ts in hidden.types.values():
         for t in ts:
-            hidden.ancestors.setdefault(t, _ancestors(view.parents, t))
+            hidden.ancestors.setdefault(t, view.ancestors(t))
     kids = view.children()
     left = {q: len(cs) for q, cs in kids.items()}  # children each type keeps
     for t, ps in sorted(view.parents.items()):
@@ -147,17 +147,6 @@ def mask(store: KnowledgeStore, hide: int = HIDE, plant: int = PLANT, seed: int 
                     planted)
     store.store.flush()
     return hidden
-
-
-def _ancestors(parents: dict[str, set[str]], t: str) -> set[str]:
-    """Every type above `t` (cycles cut)."""
-    out, todo = set(), list(parents.get(t, ()))
-    while todo:
-        q = todo.pop()
-        if q not in out:
-            out.add(q)
-            todo += parents.get(q, ())
-    return out
 
 
 def _split_names(store: KnowledgeStore, hidden: Hidden, hide: int, seed: int) -> list[Fact]:

@@ -121,7 +121,8 @@ def mentions(text: str, value: str) -> bool:
     words = slug(value)
     if words and not words.startswith("u-") and f"-{words}-" in f"-{slug(text)}-":
         return True
-    wanted = [in_grams_or_ml(q) for q in (quantities(value) or ([quantity(value)] if quantity(value) else []))]
+    whole = quantity(value)
+    wanted = [in_grams_or_ml(q) for q in (quantities(value) or ([whole] if whole else []))]
     if not wanted:
         return False
     seen = [in_grams_or_ml(q) for q in quantities(text)]

@@ -171,7 +171,7 @@ def test_a_parent_must_hold_most_of_the_types_products(store, cut_models):
     that department, not one of another; the rule says how many parents it removed, and a parent
     that is the type's own name written otherwise is left to synonyms."""
     from autoknow_rdf.provenance import Fact
-    from autoknow_rdf.stages.taxonomy.stage import _Ancestors, _members, _products_fit, read_inputs
+    from autoknow_rdf.stages.taxonomy.stage import _members, _products_fit, read_inputs
     from autoknow_rdf.vocab import RDF
     from pyoxigraph import NamedNode
 
@@ -188,6 +188,5 @@ def test_a_parent_must_hold_most_of_the_types_products(store, cut_models):
     new = "https://w3id.org/autoknow/id/type/new/test-type"
     facts = [Fact(NamedNode(p), RDF.type, NamedNode(new)) for p in products]
     members = _members(inputs, facts)[new]
-    above = _Ancestors(view)
-    assert _products_fit(home, members, view, above) and not _products_fit(away, members, view, above)
-    assert _products_fit(away, members[:2], view, above)  # two products are too few to go by
+    assert _products_fit(home, members, view) and not _products_fit(away, members, view)
+    assert _products_fit(away, members[:2], view)  # two products are too few to go by

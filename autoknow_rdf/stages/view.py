@@ -55,6 +55,20 @@ class TaxonomyView:
                 kids.setdefault(p, set()).add(c)
         return kids
 
+    def ancestors(self, t: str) -> set[str]:
+        """Every type above `t` (cycles cut).
+
+        >>> sorted(TaxonomyView({}, {"a": {"b"}, "b": {"c"}, "d": {"c", "e"}}, {}).ancestors("a"))
+        ['b', 'c']
+        """
+        out, todo = set(), list(self.parents.get(t, ()))
+        while todo:
+            q = todo.pop()
+            if q not in out:
+                out.add(q)
+                todo += self.parents.get(q, ())
+        return out
+
     def roots(self, t: str) -> set[str]:
         """The top types above `t` (itself when it has no parent; cycles cut).
 

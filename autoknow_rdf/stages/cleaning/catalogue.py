@@ -27,7 +27,7 @@ import numpy as np
 from ...values import in_grams_or_ml, mentions, normal_value, quantities, quantity, value_in_text
 from ...vocab import slug
 
-__all__ = ["Record", "Catalogue", "FEATURES", "TYPE_COLUMNS", "explain", "said_by_text"]
+__all__ = ["Record", "Catalogue", "FEATURES", "TYPE_COLUMNS", "DISTANCE", "RANGED", "explain", "said_by_text"]
 
 FEATURES = ("value in the text", "value in the text, normalised", "share of the type's other products with it",
             "the type has the attribute elsewhere", "log the type's other products with it",
@@ -38,7 +38,8 @@ FEATURES = ("value in the text", "value in the text, normalised", "share of the 
 # what a type the catalogue holds no other values of lacks (masked in training copies); the
 # range's column keeps a quantity's distance apart from being a quantity at all (measured: without
 # it the distance weighed against a wrong value, as quantities are more often right than a fragment)
-TYPE_COLUMNS = (2, 3, 4, 8, 9)  # what a type the catalogue holds no other values of lacks (masked in training copies)
+TYPE_COLUMNS = (2, 3, 4, 8, 9)
+DISTANCE, RANGED = 8, 9  # the quantity detector's columns: its score, and whether it reads the value at all
 MIN_QUANTITIES = 5  # other quantities of a (type, attribute, unit) before its median is trusted
 
 
@@ -105,6 +106,9 @@ class Catalogue:
         for (attribute, v), n in self.anywhere.items():
             self.uses[v][attribute] += n
         self._normal = normal
+        # the share of each attribute's values that hold an amount
+        self._amounts = {a: sum(bool(quantities(v)) or quantity(v) is not None for v in vs) / max(1, len(vs))
+                         for a, vs in normal.items()}
         self._twins: dict[tuple[str, str], float] = {}
 
     @staticmethod
@@ -133,10 +137,10 @@ class Catalogue:
         uses_here = self.anywhere[(r.attribute, v)] - own
         uses_other = sum(n * (1 - self.twin(r.attribute, a)) for a, n in self.uses.get(v, {}).items() if a != r.attribute)
         mismatch = uses_other / (uses_here + uses_other + 1)
-        in_text = float(value_in_text(v, text) or mentions(text, r.value))
-        return [float(value_in_text(v, text)), float(mentions(text, r.value)), share, typed, math.log1p(count),
-                math.log1p(here), math.log1p(elsewhere), mismatch, *self._outlier(r, own),
-                float(self._fragment(r, text) is not None), self.said.get(r.attribute, 0.0) * (1 - in_text)]
+        verbatim, said = float(value_in_text(v, text)), float(mentions(text, r.value))
+        return [verbatim, said, share, typed, math.log1p(count), math.log1p(here), math.log1p(elsewhere), mismatch,
+                *self.distance(r, own), float(self._fragment(r, text) is not None),
+                self.said.get(r.attribute, 0.0) * (1 - max(verbatim, said))]
 
     def twin(self, a: str, b: str) -> float:
         """How much two attributes are one: 1 for two attributes of quantities (most of their
@@ -145,17 +149,18 @@ class Catalogue:
         key = (a, b) if a < b else (b, a)
         if key not in self._twins:
             x, y = self._normal.get(a, set()), self._normal.get(b, set())
-            amounts = lambda vs: sum(bool(quantities(v)) or quantity(v) is not None for v in vs) / max(1, len(vs))  # noqa: E731
-            self._twins[key] = 1.0 if min(amounts(x), amounts(y)) >= 0.5 else len(x & y) / max(1, min(len(x), len(y)))
+            amounts = min(self._amounts.get(a, 0.0), self._amounts.get(b, 0.0))
+            self._twins[key] = 1.0 if amounts >= 0.5 else len(x & y) / max(1, min(len(x), len(y)))
         return self._twins[key]
 
-    def _outlier(self, r: Record, own: int) -> tuple[float, float]:
-        """|log10(amount / median)| against the other quantities of the attribute, in one unit,
-        of the product's type it fits best (a product of cheddar slices is also a dairy, whose
-        range is wide: a value must be off for every type to be off); 0 where the value is no
-        quantity or no type has MIN_QUANTITIES others; and whether some type had (1.0 or 0.0)."""
-        best, ranged = math.inf, 0.0
-        for amount, unit in self._quantities(r.value)[:1]:
+    def _nearest_range(self, r: Record, own: int) -> tuple[float, float, str] | None:
+        """(|log10(amount / median)|, median, unit) against the other quantities of the attribute,
+        in one unit, of the product's type the value fits best (a product of cheddar slices is
+        also a dairy, whose range is wide: a value must be off for every type to be off); None
+        where the value is no quantity or no type has MIN_QUANTITIES others. `own`: leave one
+        instance of the value out of the range (the catalogue holds it)."""
+        found = []
+        for amount, unit in self._quantities(r.value):
             for t in r.types:
                 others = list(self.amounts.get((t, r.attribute, unit), ()))
                 if own and amount in others:
@@ -163,18 +168,22 @@ class Catalogue:
                 if len(others) >= MIN_QUANTITIES and amount > 0:
                     median = float(np.median(others))
                     if median > 0:
-                        best, ranged = min(best, abs(math.log10(amount / median))), 1.0
-        return (best if ranged else 0.0), ranged
+                        found.append((abs(math.log10(amount / median)), median, unit))
+        return min(found) if found else None
+
+    def distance(self, r: Record, own: int | None = None) -> tuple[float, float]:
+        """The quantity detector's columns: the distance to the nearest type's median (0 without
+        a range), and whether there was a range (1.0 or 0.0). `own` defaults to whether the
+        catalogue holds `r`."""
+        if own is None:
+            own = int(self.facts[(r.item, r.attribute, _key(r.value))] > 0)
+        nearest = self._nearest_range(r, own)
+        return (nearest[0], 1.0) if nearest else (0.0, 0.0)
 
     def median(self, r: Record) -> tuple[float, str] | None:
         """The median quantity of the attribute, in the value's unit, of the type the value fits best (for the reviewer)."""
-        found = []
-        for amount, unit in self._quantities(r.value)[:1]:
-            for t in r.types:
-                others = self.amounts.get((t, r.attribute, unit), ())
-                if len(others) >= MIN_QUANTITIES and amount > 0 and np.median(others) > 0:
-                    found.append((abs(math.log10(amount / float(np.median(others)))), float(np.median(others)), unit))
-        return min(found)[1:] if found else None
+        nearest = self._nearest_range(r, 0)
+        return nearest[1:] if nearest else None
 
     def _fragment(self, r: Record, text: str) -> str | None:
         """A longer value of the attribute, known on another product, that contains this one and
@@ -194,7 +203,7 @@ class Catalogue:
     def explain(self, r: Record, text: str, row: list[float]) -> str:
         """The evidence in words, for the quarantine's reason."""
         return explain(row, normal_value(r.value), self._fragment(r, text) if row[10] else None,
-                       self.median(r) if row[8] else None)
+                       self.median(r) if row[DISTANCE] else None)
 
 
 def said_by_text(row: list[float]) -> bool:
@@ -224,8 +233,8 @@ def explain(row: list[float], normal: str, fragment: str | None = None, median: 
                f"{round(math.expm1(row[6]))} for another")
     if row[7] >= 0.5:
         out.append(f"{row[7]:.0%} of its uses are under another attribute")
-    if row[8] and median:
-        out.append(f"10^{row[8]:.1f} times off the type's median of {median[0]:g} {median[1]}")
+    if row[DISTANCE] and median:
+        out.append(f"10^{row[DISTANCE]:.1f} times off the type's median of {median[0]:g} {median[1]}")
     if fragment:
         out.append(f"a fragment of '{fragment}', which the text holds")
     if row[11] >= 0.5:

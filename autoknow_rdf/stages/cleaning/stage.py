@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from pyoxigraph import Literal, NamedNode, Triple
 
-from .catalogue import Catalogue, Record, said_by_text
+from .catalogue import DISTANCE, RANGED, Catalogue, Record, said_by_text
 from .model import KINDS, ValuePair, negatives
 from ...ml.metrics import roc_auc
 from ...provenance import Evidence, Fact
@@ -187,12 +187,11 @@ class CleaningStage(Stage):
         for c in inputs.candidates:
             if c.source != "ingest":
                 continue
-            row = catalogue.row(CleaningStage._record(inputs, c, c.value_label), c.text)
+            distance, ranged = catalogue.distance(CleaningStage._record(inputs, c, c.value_label))
             slipped = slip(c.value_label, rng)
-            if not row[9] or slipped is None:
+            if not ranged or slipped is None:
                 continue
-            bad = catalogue.row(CleaningStage._record(inputs, c, slipped), c.text)
-            scores += [row[8], bad[8] if bad[9] else 0.0]
+            scores += [distance, catalogue.distance(CleaningStage._record(inputs, c, slipped))[0]]
             wrong += [0, 1]
         return np.array(scores, dtype=float), np.array(wrong, dtype=int)
 
@@ -217,12 +216,12 @@ class CleaningStage(Stage):
 
     @staticmethod
     def _records(inputs: CleaningInputs) -> list[Record]:
-        return [Record(c.product, tuple(sorted(inputs.types.get(c.product, ()))), c.attribute, c.value_label, c.text)
-                for c in inputs.candidates]
+        return [CleaningStage._record(inputs, c, c.value_label) for c in inputs.candidates]
 
     @staticmethod
     def _record(inputs: CleaningInputs, c: Candidate, value: str) -> Record:
-        return Record(c.product, tuple(sorted(inputs.types.get(c.product, ()))), c.attribute, value)
+        """Candidate `c`'s slot holding `value` (its own, or a planted one), as the catalogue counts it."""
+        return Record(c.product, tuple(sorted(inputs.types.get(c.product, ()))), c.attribute, value, c.text)
 
     @staticmethod
     def _neighbours(inputs: CleaningInputs):
@@ -313,8 +312,8 @@ class CleaningStage(Stage):
             neural[i] = score
         scores, known, x, catalogue = self._scored(inputs, neural)
         groups = [c.attribute_label if k else c.attribute_label + WITHOUT for c, k in zip(inputs.candidates, known)]
-        ranged = np.flatnonzero(x[:, 10] != 0)  # quantities whose type has a range: the detector reads them too
-        probability, passed = self.gated(groups + [OUTLIER] * len(ranged), list(scores) + x[ranged, 9].tolist())
+        ranged = np.flatnonzero(x[:, 1 + RANGED] != 0)  # quantities whose type has a range: the detector reads them too
+        probability, passed = self.gated(groups + [OUTLIER] * len(ranged), list(scores) + x[ranged, 1 + DISTANCE].tolist())
         detector = {i: (probability[len(scores) + k], passed[len(scores) + k]) for k, i in enumerate(ranged)}
         facts = []
         for i, (c, s, row, group) in enumerate(zip(inputs.candidates, scores, x, groups)):

@@ -218,24 +218,20 @@ class TaxonomyStage(Stage):
         return SpanTagger(labels, epochs=self.tagger_epochs, lr=1e-4, seed=self.seed).fit(examples)
 
     def gate_table(self) -> list[dict[str, Any]]:
-        """The gates, and (after a run) the typing candidates the consistency rule removed."""
+        """The gates, and (after a run) the candidates each rule removed: parents, then typings."""
         rows = super().gate_table()
         for group, count, decision in (
                 ("parent written as the type itself", len(getattr(self, "variants_", ())),
                  "removed: the same name written otherwise (an equivalence, for synonyms)"),
                 ("parent outside the branch of the type's products", len(getattr(self, "strays_", ())),
-                 f"removed: most of the type's products (at least {MIN_MEMBERS}) sit elsewhere in its taxonomy")):
+                 f"removed: most of the type's products (at least {MIN_MEMBERS}) sit elsewhere in its taxonomy"),
+                ("product type outside the product's own branch", getattr(self, "inconsistent_", 0),
+                 "removed: another branch of its own taxonomy")):
             if count:
                 rows.append({"group": group, "fitted on": "rule", "held-in facts": None, "best held-in precision": None,
                              "gate": None, "held-in precision": None, "held-in recall": None, "ECE": None,
                              "decision": decision, "run gate": None, "facts emitted": 0, "facts withheld": count,
                              "expected precision": None})
-        if getattr(self, "inconsistent_", 0):
-            rows.append({"group": "product type outside the product's own branch", "fitted on": "rule",
-                         "held-in facts": None, "best held-in precision": None, "gate": None, "held-in precision": None,
-                         "held-in recall": None, "ECE": None, "decision": "removed: another branch of its own taxonomy",
-                         "run gate": None, "facts emitted": 0, "facts withheld": self.inconsistent_,
-                         "expected precision": None})
         return rows
 
     def parts(self, inputs: TaxonomyInputs | TaxonomyView, n: int) -> list[list[str]] | None:
@@ -329,7 +325,6 @@ class TaxonomyStage(Stage):
         probability, passed = self.gated(groups, [r[3] for r in ranked])
         refused: set[str] = set()  # a type whose first parent is refused gets no further one
         members = _members(inputs, facts) if isinstance(inputs, TaxonomyInputs) else {}
-        above = _Ancestors(view)
         self.variants_, self.strays_ = [], []  # (type, parent) edges the rules removed
         for (t, i, parent, _, feats), prob, ok in zip(ranked, probability, passed):
             if not ok or t in refused:
@@ -339,7 +334,7 @@ class TaxonomyStage(Stage):
                 self.variants_.append((t, parent))
                 refused.add(t)
                 continue
-            if not _products_fit(parent, members.get(t, ()), view, above):
+            if not _products_fit(parent, members.get(t, ()), view):
                 self.strays_.append((t, parent))
                 refused.add(t)
                 continue
@@ -412,24 +407,6 @@ def variant(a: str, b: str) -> bool:
     return bool(norm(a)) and norm(a) == norm(b)
 
 
-class _Ancestors:
-    """Each type's ancestors and itself in a view (cycles cut), computed once."""
-
-    def __init__(self, view: TaxonomyView):
-        self.view, self.cache = view, {}
-
-    def __call__(self, t: str) -> set[str]:
-        if t not in self.cache:
-            out, todo = set(), [t]
-            while todo:
-                x = todo.pop()
-                if x not in out:
-                    out.add(x)
-                    todo += self.view.parents.get(x, ())
-            self.cache[t] = out
-        return self.cache[t]
-
-
 MIN_MEMBERS = 3  # a type's products with a type of the parent's taxonomy before they vote on its parent
 
 
@@ -446,7 +423,7 @@ def _members(inputs: TaxonomyInputs, facts: list[Fact]) -> dict[str, list[set[st
     return out
 
 
-def _products_fit(parent: str, members: list[set[str]], view: TaxonomyView, above: _Ancestors) -> bool:
+def _products_fit(parent: str, members: list[set[str]], view: TaxonomyView) -> bool:
     """Whether most of a type's products that have a type of the parent's taxonomy already sit
     under the parent (True where fewer than MIN_MEMBERS have one: nothing to go by)."""
     scheme = view.scheme.get(parent)
@@ -454,7 +431,7 @@ def _products_fit(parent: str, members: list[set[str]], view: TaxonomyView, abov
     voters = [v for v in voters if v]
     if len(voters) < MIN_MEMBERS:
         return True
-    return sum(any(parent in above(o) for o in v) for v in voters) * 2 >= len(voters)
+    return sum(any(parent == o or parent in view.ancestors(o) for o in v) for v in voters) * 2 >= len(voters)
 
 
 def parent_group(rank: int, scheme: str) -> str:
