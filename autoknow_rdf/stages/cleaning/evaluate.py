@@ -26,6 +26,7 @@ listed too (`suspect labelled values`): some are real errors in the data, to be 
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from collections import defaultdict
@@ -36,7 +37,7 @@ import numpy as np
 
 from ...evaluation import pick
 from ...ml.metrics import at_threshold, average_precision, roc_auc
-from .catalogue import Catalogue, Record
+from .catalogue import DISTANCE, Catalogue, Record
 from .model import KINDS, Combiner, ValuePair, negatives, value_in_text
 from ...values import mentions
 from ...splits import bucket
@@ -101,7 +102,8 @@ def _record(p: ValuePair) -> Record:
     return Record(p.type_key + "\n" + p.text, (p.type_key,), p.attribute, p.value, p.text)
 
 
-def _baselines(catalogue: Catalogue) -> dict[str, Callable[[ValuePair], float]]:
+def _baselines(catalogue: Catalogue, row: Callable[[ValuePair], tuple[float, ...]]) -> dict[str, Callable[[ValuePair], float]]:
+    """The named baselines and detectors; `row`: a pair's catalogue evidence (Catalogue.row)."""
     def not_in_text(p: ValuePair) -> float:  # case aside: planted n-grams keep the title's case
         return 0.0 if value_in_text(p.value, p.text) else 1.0
 
@@ -109,7 +111,7 @@ def _baselines(catalogue: Catalogue) -> dict[str, Callable[[ValuePair], float]]:
         return 0.0 if mentions(p.text, p.value) else 1.0
 
     def type_frequency(p: ValuePair) -> float:
-        return 1.0 - catalogue.row(_record(p), p.text)[2]
+        return 1.0 - row(p)[2]
 
     def attribute_frequency(p: ValuePair) -> float:  # a dictionary of the attribute's values, any type
         r = _record(p)
@@ -117,10 +119,10 @@ def _baselines(catalogue: Catalogue) -> dict[str, Callable[[ValuePair], float]]:
         return 1.0 / (1 + catalogue.anywhere[(r.attribute, v)] - int(catalogue.facts[(r.item, r.attribute, v)] > 0))
 
     def quantity_distance(p: ValuePair) -> float:  # the stage's quantity detector: decades off the type's median
-        return catalogue.row(_record(p), p.text)[8]
+        return row(p)[DISTANCE]
 
     def mismatch(p: ValuePair) -> float:  # the share of the value's uses under another (non-twin) attribute
-        return catalogue.row(_record(p), p.text)[7]
+        return row(p)[7]
 
     return {"baseline: value not in text": not_in_text, "baseline: value not in text, normalised": not_said,
             "detector: quantity's distance to its type's median": quantity_distance,
@@ -195,9 +197,11 @@ def evaluate_cleaning(data: Path, epochs: int = 2, seed: int = 0, max_train: int
     # reads them all) and the dev slices' wrong values at the realistic rate
     catalogue = Catalogue([_record(p) for p in pairs + (tested if test is not None else [])
                            + [s[i] for s, mix in scored_of.values() for i in mix if s[i].wrong]])
+    # each pair's evidence, read once for the stack and the baselines (a pair depends on its fields only)
+    row = functools.lru_cache(maxsize=None)(lambda p: tuple(catalogue.row(_record(p), p.text)))
     neural = _once_per_list(lambda m, ps: np.array(m.predict(ps)))  # the cross-encoder's scores
     features = _once_per_list(  # the stack's inputs, for its score and its per-pair cut
-        lambda m, ps: Combiner.matrix(list(neural(m, ps)), [catalogue.row(_record(p), p.text) for p in ps]))
+        lambda m, ps: Combiner.matrix(list(neural(m, ps)), [row(p) for p in ps]))
     stacked = lambda m, c, ps: c.predict(features(m, ps))  # noqa: E731
     # per method: its scorer and its threshold (a number, or per pair for the stack: a type without
     # the attribute in training takes the threshold of the masked held-in copies)
@@ -231,7 +235,7 @@ def evaluate_cleaning(data: Path, epochs: int = 2, seed: int = 0, max_train: int
                 lambda ps: combiner.predict(Combiner.masked(features(cleaner, ps))), new)
     primary = next(iter(models)) if len(models) == 1 else "model: cross-encoder + catalogue prior (stacked)"
     cut_of = lambda thr, ps: np.broadcast_to(np.asarray(thr(ps) if callable(thr) else thr, dtype=float), (len(ps),))  # noqa: E731
-    baselines = _baselines(catalogue)
+    baselines = _baselines(catalogue, row)
     def base_threshold(name: str, f: Callable[[ValuePair], float]) -> float:
         """Where 95% of the calibration values pass (a detector: of those it reads, a score above 0)."""
         s = [f(p) for p in calib]
