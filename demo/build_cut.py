@@ -156,7 +156,8 @@ the first 500 of OA-Mine, AE-110K and WDC-PAVE training files, and the first 400
 200 validation ImplicitAVE rows of each domain; matching pairs: the first 400 training and 150
 validation pairs of each ER-Magellan and WDC LSPC file; synonyms: whole clusters (the first 3,000 Open Food Facts category ids, 1,000 label
 and allergen ids); WordNet, the Google taxonomy and the Open Food Facts category taxonomy whole;
-Shopify, Open Food Facts products, ESCI, SubjQA and Instacart as in the demo cut (demo/data).
+Shopify, Open Food Facts products, ESCI, SubjQA and Instacart as in the demo cut (demo/data), with
+Shopify's Shopify→Google mapping rows of the cut's categories.
 
 Its figures come from a few hundred items a data set: a smoke test of the protocol, not the
 figures to report. Each folder keeps its data set's SOURCE.md (origin, licence, held-out
@@ -176,6 +177,9 @@ def evaluation(shared: Path, out: Path) -> None:
         shutil.copytree(OUT / "open" / folder, out / folder)
     for folder in ("subjqa_grocery", "instacart_baskets"):
         shutil.copytree(OUT / "restricted" / folder, out / folder)
+    ids = {r["id"] for r in tsv_rows(out / "shopify_product_taxonomy/categories.tsv")[1]}
+    header, rows = tsv_rows(shared / "shopify_product_taxonomy/shopify_to_google.tsv")  # the alignment's silver labels
+    write_rows(out / "shopify_product_taxonomy/shopify_to_google.tsv", header, [r for r in rows if r["shopify_category_id"] in ids])
     for folder, name in (("oa_mine_attributes", "oa_mine_train.jsonl"), ("ae_110k_attributes", "ae_110k_train.jsonl"),
                          ("wdc_pave_attributes", "wdc_pave_train.jsonl")):
         head_lines(shared / folder / name, out / folder / name, EVAL_ITEMS)

@@ -129,13 +129,18 @@ def run_facts(store: KnowledgeStore, run: Run) -> list[dict[str, Any]]:
     return out
 
 
+def _scheme(iri: str) -> str:
+    """A taxonomy's short name ('https://…/scheme/off' -> 'off')."""
+    return iri.rstrip("/").rsplit("/", 1)[-1]
+
+
 class _Terms:
     """Titles, labels, types and type paths of the store's terms, read once each."""
 
     def __init__(self, store: KnowledgeStore):
         self.store = store
         self.cache: dict[str, dict[str, Any]] = {}
-        self.names = type_names(store)[0]
+        self.names, self.schemes = type_names(store)
         self.parents: dict[str, list[str]] = {}  # as the taxonomies state them: a run's own edges vouch for nothing
         for r in store.select("list_curated_subclass_edges"):
             self.parents.setdefault(r["child"].value, []).append(r["parent"].value)
@@ -177,6 +182,12 @@ class _Terms:
             t = parents[0] if parents else None
         return " > ".join(reversed(chain))
 
+    def titles(self, type_iri, n: int = 5) -> str:
+        """A few titles of the type's own products (in a fixed order), or ''."""
+        rows = self.store.select("list_products_of_type", type=type_iri)
+        found = sorted({r["title"].value for r in rows if r["title"] is not None and r["directType"] == type_iri})
+        return ("products: " + " | ".join(found[:n])) if found else ""
+
     def product(self, product) -> dict[str, str]:
         info = self.about(product)
         return {"title": info["title"] or "", "types": " | ".join(self.path(t) for t in info["types"])}
@@ -211,7 +222,12 @@ def describe(store: KnowledgeStore, facts: list[dict[str, Any]], terms: _Terms |
             row["product types"] = " | ".join(terms.path(q, skip=(s.value, o.value)) for q in terms.parents.get(s.value, [])
                                               if q != o.value)
             row["type path"] = terms.path(o.value)
+            row["evidence"] = terms.titles(s)  # what is sold under the type: read to judge what it means
             row["claim"] = f"every {terms.name(s)} is a {terms.name(o)}"
+            mine, theirs = terms.schemes.get(s.value, ""), terms.schemes.get(o.value, "")
+            if mine and theirs and mine != theirs:  # an alignment: docs/audit-guide.md judges it apart
+                row["claim"] = (f"every {terms.name(s)} (a {_scheme(mine)} type) is a {terms.name(o)} "
+                                f"(a {_scheme(theirs)} type)")
         else:  # links
             row["title"], row["value"] = terms.name(s), terms.name(o)
             if kind == "equivalentClass link":

@@ -15,7 +15,7 @@ from .base import Stage
 
 __all__ = ["STAGES", "stage_class", "stage_evaluation"]
 
-STAGES: dict[str, str] = {"taxonomy": "TaxonomyStage", "relations": "RelationsStage", "imputation": "ImputationStage",
+STAGES: dict[str, str] = {"taxonomy": "TaxonomyStage", "alignment": "AlignmentStage", "relations": "RelationsStage", "imputation": "ImputationStage",
                           "cleaning": "CleaningStage", "synonyms": "SynonymsStage"}
 
 
