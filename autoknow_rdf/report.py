@@ -203,6 +203,8 @@ def write_report(store: KnowledgeStore, out: Path, metrics: dict[str, dict] | No
                                ("Quarantined facts to review, most suspect first (autoknow quarantine release|confirm ID)",
                                 "list_quarantine", 50),
                                ("Types per taxonomy", "count_types_by_scheme", 50),
+                               ("Alignment across taxonomies (types linked, to how many types, products they hold)",
+                                "count_alignment_by_scheme", 50),
                                ("Graphs and their sources", "count_facts_by_graph", 50),
                                ("Most populated types", "count_products_by_type", 20)]:
         rows = store.select(name)

@@ -134,3 +134,57 @@ def test_a_run_finds_the_same_candidates_whatever_ran_before(catalogue_store, tr
         return {(r["c"].value, r["p"].value) for r in rows}
 
     assert edges(strict.run_id) <= edges(loose.run_id)
+
+
+def _linked_store(equivalent: bool) -> tuple[KnowledgeStore, str, str]:
+    """The catalogue store with the Instacart aisle "yogurt" linked to Shopify's Yogurt, as a
+    synonyms run writes it (owl:equivalentClass) or as an alignment run does (rdfs:subClassOf)."""
+    from pyoxigraph import NamedNode
+
+    from autoknow_rdf import __version__
+    from autoknow_rdf.provenance import Fact, run_activity
+    from autoknow_rdf.stages.view import type_names
+    from autoknow_rdf.vocab import OWL, RDFS
+
+    store = KnowledgeStore()
+    load_ontology(store)
+    o, r = DEMO / "open", DEMO / "restricted"
+    for p in (o / "shopify_product_taxonomy/categories.tsv", o / "shopify_product_taxonomy/category_attributes.tsv",
+              o / "shopify_product_taxonomy/attributes.jsonl", r / "instacart_baskets/products.csv"):
+        ingest_file(store, p)
+    names, scheme = type_names(store)
+    aisle = next(t for t, n in names.items() if n == "yogurt" and scheme[t] == INSTACART)
+    shopify = next(t for t, n in names.items() if n == "Yogurt" and scheme[t] == SHOPIFY)
+    stage = "synonyms" if equivalent else "alignment"
+    store.write(run_activity(stage, "test", "m", "0", "sha256:00", __version__),
+                [Fact(NamedNode(aisle), OWL.equivalentClass if equivalent else RDFS.subClassOf, NamedNode(shopify), confidence=0.95)])
+    return store, aisle, shopify
+
+
+@pytest.mark.parametrize("equivalent", [True, False])
+def test_a_link_across_taxonomies_brings_the_shapes_of_the_declaring_type(equivalent):
+    """Shopify declares Yogurt's attributes; an aisle linked to it (by synonyms or the alignment)
+    has its products validated by Yogurt's shape, as the class target entails (equivalentClass
+    read as subclass both ways)."""
+    import rdflib
+
+    from autoknow_rdf.shapes import data_slice, validate, write_shapes
+
+    store, aisle, shopify = _linked_store(equivalent)
+    graph, _ = write_shapes(store)
+    sliced = data_slice(store)
+    products = [r["product"].value for r in store.run("SELECT ?t ?product WHERE { ?product a ?t , ak:Product }",
+                                                           t=__import__("pyoxigraph").NamedNode(aisle))]
+    assert products and all((rdflib.URIRef(p), rdflib.RDF.type, rdflib.URIRef(shopify)) in sliced for p in products)
+    assert validate(store, graph).focus_nodes >= len(products)
+
+
+def test_relations_read_a_declaring_equivalent_as_a_parent():
+    """The aisle declares nothing; its equivalent Shopify type's attributes are its parent's
+    evidence (synonyms runs before relations), never the other way round."""
+    from autoknow_rdf.stages.relations.stage import read_relations
+
+    store, aisle, shopify = _linked_store(True)
+    view = read_relations(store)
+    assert shopify in view.taxonomy.parents[aisle] and shopify in view.labels
+    assert aisle not in view.taxonomy.parents.get(shopify, set())

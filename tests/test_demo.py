@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from autoknow_rdf.cli import cli
 from autoknow_rdf.accounting import accounting
 from autoknow_rdf.store import KnowledgeStore
+from autoknow_rdf.stages.registry import STAGES
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +50,7 @@ def test_demo_builds_the_store_prints_counts_and_is_rerunnable(tmp_path, models_
     assert added.get("type shape", 0) > 0
     assert added.get("attribute value", 0) > 0 and added.get("quarantined", 0) > 0
     assert "Precision gates" in first.output and "What each stage added, at its gates" in first.output
-    for stage in ("taxonomy", "relations", "imputation", "cleaning", "synonyms"):
+    for stage in STAGES:
         assert f"stage {stage}" in first.output
     assert "withheld" in first.output and "facts written" in first.output and " added" in first.output
     assert "Facts-added accounting" in first.output and "all kinds" in first.output
@@ -57,7 +58,7 @@ def test_demo_builds_the_store_prints_counts_and_is_rerunnable(tmp_path, models_
     assert " warning" in first.output and " violation" in first.output  # results by severity
     # a log (not a TTY) shows each step as it starts, with the time so far, on stderr
     steps = [line for line in first.stderr.splitlines() if line.startswith("[") and "] run " in line]
-    assert [line.split("] run ")[1].split()[0] for line in steps] == ["taxonomy", "relations", "imputation", "cleaning", "synonyms"]
+    assert [line.split("] run ")[1].split()[0] for line in steps] == list(STAGES)
     assert f"next: autoknow stats --store {store}" in first.stdout
     second = CliRunner().invoke(cli, args)
     assert second.exit_code == 0 and "0 files ingested" in second.output

@@ -26,6 +26,7 @@ from click.testing import CliRunner
 
 from autoknow_rdf.cli import cli
 from autoknow_rdf.store import KnowledgeStore
+from autoknow_rdf.stages.registry import STAGES
 
 from .conftest import quad_set
 from .test_serve import free_port, wait_until_up
@@ -155,7 +156,7 @@ def test_the_own_catalogue_walkthrough_runs_as_written(sandbox, monkeypatch):
             autoknow(line)
     assert len(enrich) == 2
     assert "trained: relations" in enrich[0] and "Facts-added accounting" in enrich[0]
-    for stage in ("taxonomy", "relations", "imputation", "cleaning", "synonyms"):
+    for stage in STAGES:
         assert f"stage {stage}" in enrich[0]
     assert "nothing new" in enrich[1]
     assert "every fact is traced" in (sandbox / "report.html").read_text(encoding="utf-8")

@@ -15,8 +15,8 @@ from .base import Stage
 
 __all__ = ["STAGES", "stage_class", "stage_evaluation"]
 
-STAGES: dict[str, str] = {"taxonomy": "TaxonomyStage", "alignment": "AlignmentStage", "relations": "RelationsStage", "imputation": "ImputationStage",
-                          "cleaning": "CleaningStage", "synonyms": "SynonymsStage"}
+STAGES: dict[str, str] = {"taxonomy": "TaxonomyStage", "alignment": "AlignmentStage", "synonyms": "SynonymsStage",
+                          "relations": "RelationsStage", "imputation": "ImputationStage", "cleaning": "CleaningStage"}
 
 
 def _check(name: str) -> None:

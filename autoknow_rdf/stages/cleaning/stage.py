@@ -1,4 +1,4 @@
-"""Stage 4, cleaning: score every product attribute value and quarantine the misassigned ones.
+"""Stage 6, cleaning: score every product attribute value and quarantine the misassigned ones.
 
 `read` gathers every value fact not quarantined yet (ingested or imputed), with the product's
 text, types and the fact's source. `fit` trains the cross-encoder (model.py) on values that

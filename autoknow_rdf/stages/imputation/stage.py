@@ -1,4 +1,4 @@
-"""Stage 3, imputation: extract the attribute values a product lacks from its title and description.
+"""Stage 5, imputation: extract the attribute values a product lacks from its title and description.
 
 `read` gathers every product's texts, types, current values, the attributes that apply to each
 type (declared, or decided by the relations stage) and the type names that condition the tagger.

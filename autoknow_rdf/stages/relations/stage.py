@@ -1,6 +1,7 @@
-"""Stage 2, relations: which attributes apply to each product type, and how much buyers care.
+"""Stage 4, relations: which attributes apply to each product type, and how much buyers care.
 
-`read` gathers a RelationView: the taxonomy (names, parents, product titles), the declared
+`read` gathers a RelationView: the taxonomy (names, parents, product titles; a type's equivalents in
+other taxonomies count as its parents), the declared
 applicability (Shopify's category→attribute links), attribute names and values, catalogue
 coverage per type and buyer texts. `fit` trains the applicability classifier on declared types
 (a held-in 15% of them calibrate the gates of both decisions, "applicable" and "not
@@ -51,6 +52,13 @@ def read_relations(store: KnowledgeStore) -> RelationView:
     for r in store.select("list_applicability"):
         if r["applicable"].value == "true":
             labels.setdefault(r["type"].value, set()).add(r["attribute"].value)
+    # a type that declares nothing, said to mean the same as a type that declares its attributes
+    # (synonyms, which runs first), reads those attributes as a parent's: the evidence reaches the
+    # catalogue's types through the alignment
+    for r in store.select("list_equivalent_types"):
+        t, e = r["type"].value, r["equivalent"].value
+        if t in tax.names and e in labels and t not in labels and tax.scheme.get(t) != tax.scheme.get(e):
+            tax.parents.setdefault(t, set()).add(e)
     filled: dict[str, dict[str, int]] = {}
     for r in store.select("count_type_attribute_products"):
         filled.setdefault(r["type"].value, {})[r["attribute"].value] = int(r["products"].value)

@@ -1,4 +1,4 @@
-"""Stage 5, synonyms: find types, values and products that mean the same, as OWL links.
+"""Stage 3, synonyms: find types, values and products that mean the same, as OWL links.
 
 `read` gathers every type's and value's names (label and skos:altLabels, any language), the
 taxonomy's parent links, basket behaviour (products with titles) and labelled offer pairs.
