@@ -107,7 +107,7 @@ def facts_by_kind(store: KnowledgeStore) -> list[dict[str, Any]]:
 def accounting(store: KnowledgeStore, metrics: dict[str, dict[str, Any]] | None = None,
                counts: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Rows (stage, kind, added, ingested, growth, mean confidence, measured precision and where
-    it was measured), per kind a total over the five stages (not the shapes and validation
+    it was measured), per kind a total over the stages (not the shapes and validation
     steps after them, which restate what the stages found), and a last row for all counted kinds
     together (added against every ingested fact of a counted kind); growth is None where nothing
     of the kind was ingested. `counts`: facts_by_kind(store) when the caller has it already."""

@@ -220,8 +220,8 @@ def demo(store_path: Path, report_path: Path, models_dir: Path, no_restricted: b
 @ENGINE_OPTION
 def enrich(store_path: Path, models_dir: Path, report_path: Path, shapes_out: Path, retrain: bool, quick: bool,
            min_precision: float | None, engine: str) -> None:
-    """Grow your own store in one command: train the stages without a current model, run all
-    five at their precision gates, generate shapes, validate, print the accounting and write the
+    """Grow your own store in one command: train the stages without a current model, run them all
+    at their precision gates, generate shapes, validate, print the accounting and write the
     report. A re-run on unchanged input adds nothing.
 
     Example: autoknow init --store kg && autoknow ingest --store kg taxonomy.csv products.jsonl

@@ -1,6 +1,6 @@
 """`autoknow enrich`: the main job on a user's own store, in one command.
 
-Trains each stage that has no current model (or all, with `retrain`), runs the five in order at
+Trains each stage that has no current model (or all, with `retrain`), runs them in order at
 their precision gates, generates the SHACL shapes, validates, and writes the accounting and the
 HTML report. Every step is idempotent (a model that verifies is reused; a run, shape or
 validation id already in the store is a no-op), so a re-run on unchanged input adds nothing.

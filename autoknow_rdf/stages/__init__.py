@@ -1,1 +1,1 @@
-"""The five ML stages behind one interface (base.Stage), found by name in the registry."""
+"""The ML stages behind one interface (base.Stage), found by name in the registry."""
