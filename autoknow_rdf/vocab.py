@@ -19,7 +19,7 @@ from .resources import ONTOLOGY_DIR
 __all__ = [
     "AK", "RDF", "RDFS", "OWL", "XSD", "SKOS", "PROV", "SCHEMA", "SH", "DCT", "PREFIXES",
     "ONTOLOGY_DIR", "ONTOLOGY_FILE", "ID", "slug", "type_iri", "product_iri", "attribute_iri",
-    "value_iri", "is_attribute_iri", "quarantine_iri", "statement_iri", "scheme_iri", "node_iri", "graph_iri", "ONTOLOGY_GRAPH", "PROVENANCE_GRAPH",
+    "value_iri", "is_attribute_iri", "quarantine_iri", "statement_iri", "scheme_iri", "scheme_name", "node_iri", "graph_iri", "ONTOLOGY_GRAPH", "PROVENANCE_GRAPH",
 ]
 
 ONTOLOGY_FILE = ONTOLOGY_DIR / "autoknow.ttl"
@@ -115,6 +115,15 @@ def node_iri(kind: str, *parts: str) -> NamedNode:
 
 def scheme_iri(scheme: str) -> NamedNode:
     return node_iri("scheme", scheme)
+
+
+def scheme_name(iri: str) -> str:
+    """A taxonomy's short name, as `scheme_iri` was given it.
+
+    >>> scheme_name(scheme_iri("off").value)
+    'off'
+    """
+    return iri.rstrip("/").rsplit("/", 1)[-1]
 
 
 def type_iri(scheme: str, identifier: str) -> NamedNode:

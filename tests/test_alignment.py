@@ -71,8 +71,9 @@ def test_foreign_and_stray_examples_have_nothing_to_find(catalogue_store):
     from autoknow_rdf.ml.encoder import embed
     from autoknow_rdf.splits import bucket
     from autoknow_rdf.stages.alignment.model import FOREIGN, STRAY, AlignmentModel, Tree
+    from autoknow_rdf.stages.alignment.stage import read_inputs
 
-    view = (inputs := __import__("autoknow_rdf.stages.alignment.stage", fromlist=["read_inputs"]).read_inputs(catalogue_store)).view
+    view = read_inputs(catalogue_store).view
     tree = Tree(view, [t for t in view.names if view.scheme.get(t) == SHOPIFY], embed)
     foreign = [t for t in tree.ids if tree.parents[t] and bucket("foreign" + t) < FOREIGN][:5]
     stray = [t for t in tree.ids if tree.parents[t] and tree.below[t] and bucket("foreign" + t) >= FOREIGN
@@ -92,13 +93,14 @@ def test_a_catalogue_product_is_validated_by_a_shopify_shape_through_the_alignme
     falls under a shape generated from Shopify's attribute links, through the alignment edge."""
     from autoknow_rdf.pipeline import run_stage
     from autoknow_rdf.shapes import data_slice, validate, write_shapes
+    from autoknow_rdf.stages.view import type_names
 
     store = catalogue_store
     result = run_stage(store, "alignment", trained)
     assert result.facts > 0, "no edge passed the 0.9 gate"
     edges = list(store.run("SELECT ?child ?parent WHERE { GRAPH ?g { ?child rdfs:subClassOf ?parent } "
                            "FILTER(STRSTARTS(STR(?g), 'https://w3id.org/autoknow/id/graph/run/alignment/')) }"))
-    scheme = dict(__import__("autoknow_rdf.stages.view", fromlist=["type_names"]).type_names(store)[1])
+    scheme = type_names(store)[1]
     assert edges and all(scheme[e["parent"].value] == SHOPIFY and scheme[e["child"].value] in (OFF, INSTACART) for e in edges)
     graph, _ = write_shapes(store)
     sliced = data_slice(store)
@@ -122,6 +124,7 @@ def test_a_run_finds_the_same_candidates_whatever_ran_before(catalogue_store, tr
     """Whether a type already sits under a declaring type is read from the ingested links, not
     from this stage's own earlier edges: a run at 0.5 after one at 0.9 keeps every 0.9 edge."""
     from autoknow_rdf.pipeline import run_stage
+    from autoknow_rdf.vocab import graph_iri
 
     store = catalogue_store
     strict = run_stage(store, "alignment", trained, "at-0.9")
@@ -130,7 +133,7 @@ def test_a_run_finds_the_same_candidates_whatever_ran_before(catalogue_store, tr
 
     def edges(run_id):
         rows = store.run("SELECT ?g ?c ?p WHERE { GRAPH ?g { ?c rdfs:subClassOf ?p } }",
-                         g=__import__("autoknow_rdf.vocab", fromlist=["graph_iri"]).graph_iri("run", "alignment", run_id))
+                         g=graph_iri("run", "alignment", run_id))
         return {(r["c"].value, r["p"].value) for r in rows}
 
     assert edges(strict.run_id) <= edges(loose.run_id)
@@ -167,6 +170,7 @@ def test_a_link_across_taxonomies_brings_the_shapes_of_the_declaring_type(equiva
     has its products validated by Yogurt's shape, as the class target entails (equivalentClass
     read as subclass both ways)."""
     import rdflib
+    from pyoxigraph import NamedNode
 
     from autoknow_rdf.shapes import data_slice, validate, write_shapes
 
@@ -174,7 +178,7 @@ def test_a_link_across_taxonomies_brings_the_shapes_of_the_declaring_type(equiva
     graph, _ = write_shapes(store)
     sliced = data_slice(store)
     products = [r["product"].value for r in store.run("SELECT ?t ?product WHERE { ?product a ?t , ak:Product }",
-                                                           t=__import__("pyoxigraph").NamedNode(aisle))]
+                                                           t=NamedNode(aisle))]
     assert products and all((rdflib.URIRef(p), rdflib.RDF.type, rdflib.URIRef(shopify)) in sliced for p in products)
     assert validate(store, graph).focus_nodes >= len(products)
 

@@ -19,6 +19,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 from ..errors import AutoknowError
 from ..stages.view import type_names
 from ..store import KnowledgeStore
+from ..vocab import scheme_name
 
 __all__ = ["BINS", "AUDITED_KINDS", "Run", "stage_runs", "find_run", "bin_of", "draw", "describe", "sample_run"]
 
@@ -129,11 +130,6 @@ def run_facts(store: KnowledgeStore, run: Run) -> list[dict[str, Any]]:
     return out
 
 
-def _scheme(iri: str) -> str:
-    """A taxonomy's short name ('https://…/scheme/off' -> 'off')."""
-    return iri.rstrip("/").rsplit("/", 1)[-1]
-
-
 class _Terms:
     """Titles, labels, types and type paths of the store's terms, read once each."""
 
@@ -226,8 +222,8 @@ def describe(store: KnowledgeStore, facts: list[dict[str, Any]], terms: _Terms |
             row["claim"] = f"every {terms.name(s)} is a {terms.name(o)}"
             mine, theirs = terms.schemes.get(s.value, ""), terms.schemes.get(o.value, "")
             if mine and theirs and mine != theirs:  # an alignment: docs/audit-guide.md judges it apart
-                row["claim"] = (f"every {terms.name(s)} (a {_scheme(mine)} type) is a {terms.name(o)} "
-                                f"(a {_scheme(theirs)} type)")
+                row["claim"] = (f"every {terms.name(s)} (a {scheme_name(mine)} type) is a {terms.name(o)} "
+                                f"(a {scheme_name(theirs)} type)")
         else:  # links
             row["title"], row["value"] = terms.name(s), terms.name(o)
             if kind == "equivalentClass link":

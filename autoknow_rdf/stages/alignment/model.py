@@ -115,8 +115,8 @@ class Tree:
 class AlignmentModel:
     """Gradient-boosted trees over FEATURES, trained on hidden types of the target taxonomy."""
 
-    def __init__(self, seed: int = 0, max_train: int = 1500):
-        self.seed, self.max_train = seed, max_train
+    def __init__(self, seed: int = 0):
+        self.seed = seed
         self.clf_ = None
 
     # ---- features ----------------------------------------------------------------------------
@@ -181,7 +181,7 @@ class AlignmentModel:
         return cands, np.array(rows, dtype=float).reshape(len(cands), len(FEATURES))
 
     # ---- training ----------------------------------------------------------------------------
-    def hidden_sources(self, view: TaxonomyView, tree: Tree) -> list[str]:
+    def hidden_sources(self, tree: Tree) -> list[str]:
         """The tree's types that have a parent in it: each can be hidden and found again."""
         return [t for t in tree.ids if tree.parents[t]]
 
@@ -248,12 +248,11 @@ class AlignmentModel:
     # ---- persistence -------------------------------------------------------------------------
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "alignment.pkl").write_bytes(pickle.dumps({"seed": self.seed, "max_train": self.max_train,
-                                                             "clf": self.clf_, "holds": self.holds_}))
+        (folder / "alignment.pkl").write_bytes(pickle.dumps({"seed": self.seed, "clf": self.clf_, "holds": self.holds_}))
 
     @classmethod
     def load(cls, folder: Path) -> "AlignmentModel":
         state = pickle.loads((folder / "alignment.pkl").read_bytes())
-        m = cls(state["seed"], state["max_train"])
+        m = cls(state["seed"])
         m.clf_, m.holds_ = state["clf"], state["holds"]
         return m

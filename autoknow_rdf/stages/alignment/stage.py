@@ -61,10 +61,6 @@ def read_inputs(store: KnowledgeStore) -> AlignmentInputs:
     return AlignmentInputs(view, {view.scheme[t] for t in declared if t in view.scheme}, curated)
 
 
-def _short(scheme: str) -> str:
-    return scheme.rstrip("/").rsplit("/", 1)[-1]
-
-
 class AlignmentStage(Stage):
     name = "alignment"
     model_name, model_version = MODEL_NAME, MODEL_VERSION
@@ -77,7 +73,7 @@ class AlignmentStage(Stage):
     def __init__(self, seed: int = 0, max_train: int = 1500, other_trees: bool = True):
         self.seed, self.max_train, self.other_trees = seed, max_train, other_trees
         self.metrics_: dict[str, Any] = {}
-        self.model_ = AlignmentModel(seed, max_train)
+        self.model_ = AlignmentModel(seed)
 
     def read(self, store: KnowledgeStore) -> AlignmentInputs:
         return read_inputs(store)
@@ -107,7 +103,7 @@ class AlignmentStage(Stage):
         embed = embed or default_embed
         train, held = [], []
         for scheme, tree in self.trees(inputs, embed, self.training_schemes(inputs)).items():
-            types = sorted((t for t in self.model_.hidden_sources(inputs.view, tree) if t not in exclude),
+            types = sorted((t for t in self.model_.hidden_sources(tree) if t not in exclude),
                            key=lambda t: bucket("align" + t, 10**6))
             types = types[: self.max_train]
             # the gate is drawn on the declaring taxonomies' types: those the run attaches under
@@ -136,12 +132,12 @@ class AlignmentStage(Stage):
     # ---- running -----------------------------------------------------------------------------
     def sources(self, inputs: AlignmentInputs) -> list[Source]:
         """Types with products in taxonomies that declare nothing, not yet under a declaring type."""
-        v = inputs.view
+        v, ingested = inputs.view, TaxonomyView({}, inputs.curated, {})
         out = []
         for t in sorted(v.titles):
             if t not in v.names or v.scheme.get(t) in inputs.declaring:
                 continue
-            if any(v.scheme.get(a) in inputs.declaring for a in TaxonomyView({}, inputs.curated, {}).ancestors(t)):
+            if any(v.scheme.get(a) in inputs.declaring for a in ingested.ancestors(t)):
                 continue
             out.append(Source(t, v.names[t], members_of(v, t)))
         return out

@@ -28,7 +28,7 @@ from .reranker import Reranker
 from ..view import TaxonomyView, read_view, words
 from ...provenance import Evidence, Fact
 from ...store import KnowledgeStore
-from ...vocab import AK, OWL, RDF, RDFS, SCHEMA, SKOS, scheme_iri, slug, type_iri
+from ...vocab import AK, OWL, RDF, RDFS, SCHEMA, SKOS, scheme_iri, scheme_name, slug, type_iri
 from ..base import Stage
 
 __all__ = ["TaxonomyStage", "read_view"]
@@ -436,7 +436,7 @@ def _products_fit(parent: str, members: list[set[str]], view: TaxonomyView) -> b
 
 def parent_group(rank: int, scheme: str) -> str:
     """The gate of a re-ranked parent: its kind (first, or second or third) and its taxonomy."""
-    return f"{FIRST_PARENT if rank == 0 else FURTHER_PARENT}, {scheme.rstrip('/').rsplit('/', 1)[-1]}"
+    return f"{FIRST_PARENT if rank == 0 else FURTHER_PARENT}, {scheme_name(scheme)}"
 
 
 def _head(name: str) -> str:
