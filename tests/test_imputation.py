@@ -90,6 +90,15 @@ def test_imputation_fills_only_missing_applicable_values_with_their_evidence(sto
         text = before.texts[p][r["field"].value]
         assert text[int(r["s"].value):int(r["e"].value)] == r["text"].value
         assert 0.5 <= float(r["c"].value) <= 1  # the production threshold
+    # decoded together: one span answers one attribute of a product, unless the labels let two
+    # share a value
+    from autoknow_rdf.stages.imputation.stage import ImputationStage
+
+    shared = ImputationStage.open(cut_models[0] / "imputation").shared_
+    spans = [(r["p"].value, r["field"].value, r["a"].value, int(r["s"].value), int(r["e"].value)) for r in rows]
+    for p, f, a, s, e in spans:
+        assert not any(p == q and f == g and a != b and s < e2 and s2 < e and frozenset((a, b)) not in shared
+                       for q, g, b, s2, e2 in spans), (p, a)
     # a value individual is declared once: existing ones are reused, not declared again
     declared = {q.subject.value for q in store.store.quads_for_pattern(None, RDF.type, AK.AttributeValue, graph)}
     assert not declared & before.individuals
@@ -103,7 +112,7 @@ def test_imputation_fills_only_missing_applicable_values_with_their_evidence(sto
 
 @pytest.mark.slow
 def test_value_tagging_evaluation_runs_the_qa_extractor_and_the_tagger_beside_the_dictionary(tmp_path):
-    from autoknow_rdf.stages.imputation.evaluate import QA_METHOD, evaluate_value_tagging
+    from autoknow_rdf.stages.imputation.evaluate import QA_ALONE, QA_METHOD, evaluate_value_tagging
 
     if not (SHARED / "ae_110k_attributes").is_dir():
         pytest.skip("needs ../shared/data")
@@ -111,7 +120,7 @@ def test_value_tagging_evaluation_runs_the_qa_extractor_and_the_tagger_beside_th
     head(SHARED / "ae_110k_attributes/ae_110k_train.jsonl", tmp_path / "ae_110k_attributes/ae_110k_train.jsonl", 120)
     out = evaluate_value_tagging(tmp_path, seeds=(0,), epochs=1, qa_epochs=1, typed=(False,))
     methods = {r["method"] for r in out["rows"]}
-    assert methods == {QA_METHOD, "tagger, no type (OpenTag-style)", "baseline: dictionary"}
+    assert methods == {QA_METHOD, QA_ALONE, "tagger, no type (OpenTag-style)", "baseline: dictionary"}
     assert {r["data set"] for r in out["rows"]} == {"oa-mine", "ae-110k", "all"}
     assert out["dev_products"] + out["train_products"] == 240
     # whole types are held out of training and scored as a slice of their own

@@ -15,10 +15,15 @@ attribute (rare attributes pooled). `predict` tags each product's texts for the 
 attributes it has no value of and keeps a value where its attribute's gate passes it; a value is
 an `ak:AttributeValue` individual, reused when its normalised form names one that exists, and
 the surface string, field and character offsets stay as the fact's evidence.
+A text's spans are decoded together before they are gated or calibrated (decoding.py): whole,
+not denied ("Dairy Free"), one attribute per span unless the labelled data lets two share a value.
+(A value the product already holds for another attribute is no veto: that value may be the error,
+as an ESCI shoe's color "8 US" is, and the size "8 US" read from its title right.)
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -34,11 +39,12 @@ from ...splits import bucket
 from ...store import KnowledgeStore
 from ...vocab import AK, RDF, RDFS, SCHEMA, is_attribute_iri, slug, value_iri
 from ..base import Stage
+from .decoding import decode_text, shared_attributes
 
 __all__ = ["ImputationStage", "ImputationInputs", "read_inputs"]
 
 MODEL_NAME = "autoknow-value-extractor"
-MODEL_VERSION = "0.5.0"  # 0.2: one value per text for single-valued attributes; 0.3: type layers at the encoder's rate; 0.4: calibrated per-attribute gates; 0.5: the QA extractor
+MODEL_VERSION = "0.6.0"  # 0.2: one value per text for single-valued attributes; 0.3: type layers at the encoder's rate; 0.4: calibrated per-attribute gates; 0.5: the QA extractor; 0.6: a text's spans decoded together
 EXTRACTORS = ("qa", "tagger")
 HELD_IN = 15  # percent of products held out of training: their values calibrate the gates
 FIELDS = {SCHEMA.name.value: "title", SCHEMA.description.value: "description"}
@@ -199,6 +205,7 @@ class ImputationStage(Stage):
         self.type_paths = type_paths  # the QA extractor's type words: the path from the root, or the name
         self.min_examples, self.threshold, self.seed = min_examples, threshold, seed
         self.metrics_: dict[str, Any] = {}
+        self.shared_: frozenset[frozenset[str]] = frozenset()  # attribute pairs that may share a value
 
     @classmethod
     def allows(cls, predicate: NamedNode) -> bool:
@@ -255,6 +262,7 @@ class ImputationStage(Stage):
         keys = {e.type_key for e in examples}
         allowed = {k: (inputs.allowed(k) | {s.label for e in examples if e.type_key == k for s in e.spans}) & keep for k in keys}
         self.extractor_ = self._new_extractor(attributes)
+        self.shared_ = shared_attributes(examples)
         if attributes:
             self.extractor_.fit(examples, self._vectors(inputs, keys, embed or default_embed), allowed,
                                 **self._words(inputs, keys))
@@ -270,6 +278,12 @@ class ImputationStage(Stage):
         if self.extractor == "qa":
             return QAExtractor(attributes, epochs=self.epochs, seed=self.seed)
         return ValueTagger(attributes, conditioned=self.conditioned, epochs=self.epochs, seed=self.seed)
+
+    def extract(self, inputs: ImputationInputs, texts: list[str], keys: list[str], allowed: dict[str, set[str]],
+                embed) -> list[list[Span]]:
+        """The extractor's spans per text, decoded together (`decoding.decode_text`)."""
+        found = self.extractor_.predict(texts, keys, self._vectors(inputs, allowed, embed), allowed, **self._words(inputs, allowed))
+        return [decode_text(t, spans, self.shared_) for t, spans in zip(texts, found)]
 
     def _vectors(self, inputs: ImputationInputs, keys, embed) -> dict[str, np.ndarray] | None:
         """Type vectors by key for the tagger (`type key` or `type key<TAB>suffix`); the QA
@@ -311,8 +325,7 @@ class ImputationStage(Stage):
         scores, right, groups = [], [], []
         if judged:
             keys = {f"{e.type_key}\t{i}": allowed for i, (e, allowed, _) in enumerate(judged)}
-            found = self.extractor_.predict([e.text for e, _, _ in judged], list(keys), self._vectors(inputs, keys, embed), keys,
-                                            **self._words(inputs, keys))
+            found = self.extract(inputs, [e.text for e, _, _ in judged], list(keys), keys, embed)
             for (e, _, gold), spans in zip(judged, found):
                 for sp in spans:
                     surface = e.text[sp.start:sp.end]
@@ -352,8 +365,7 @@ class ImputationStage(Stage):
                 jobs.append((p, f, text, key))
         if not jobs:
             return []
-        found = self.extractor_.predict([j[2] for j in jobs], [j[3] for j in jobs], self._vectors(inputs, allowed, embed), allowed,
-                                        **self._words(inputs, allowed))
+        found = self.extract(inputs, [j[2] for j in jobs], [j[3] for j in jobs], allowed, embed)
         return [(p, f, text, spans) for (p, f, text, _), spans in zip(jobs, found)]
 
     def decide(self, inputs: ImputationInputs, found: list[tuple]) -> list[Fact]:
@@ -402,8 +414,7 @@ class ImputationStage(Stage):
         keys = {lp.category for lp in labelled}
         allowed = {k: inputs.allowed(k) & set(self.extractor_.attributes) for k in keys}
         texts = [(t, lp.category, f) for lp in labelled for f, t in lp.texts.items()]
-        flat = self.extractor_.predict([t for t, _, _ in texts], [k for _, k, _ in texts], self._vectors(inputs, keys, embed),
-                                       allowed, **self._words(inputs, keys))
+        flat = self.extract(inputs, [t for t, _, _ in texts], [k for _, k, _ in texts], allowed, embed)
         pred, i = [], 0
         for lp in labelled:
             pred.append({f: flat[i + j] for j, f in enumerate(lp.texts)})
@@ -417,10 +428,13 @@ class ImputationStage(Stage):
         self.save_config(folder, {"extractor": self.extractor, "type_paths": self.type_paths, "conditioned": self.conditioned, "epochs": self.epochs,
                                   "max_texts": self.max_texts, "min_examples": self.min_examples,
                                   "threshold": self.threshold, "seed": self.seed})
+        (folder / "decoding.json").write_text(json.dumps({"shared": sorted(sorted(p) for p in self.shared_)}), encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> "ImputationStage":
         stage = cls.from_config(folder)
         model = type(stage._new_extractor([]))
         stage.extractor_ = model.load(folder / "extractor") if (folder / "extractor").is_dir() else model([])
+        decoding = json.loads((folder / "decoding.json").read_text(encoding="utf-8"))
+        stage.shared_ = frozenset(frozenset(p) for p in decoding["shared"])
         return stage
