@@ -8,9 +8,9 @@ unit cut from its number ("Count" from "2 Count"). Decoding a text's spans toget
 - **one span, one attribute**: where spans of two attributes overlap, the more confident keeps the
   words, unless the labelled data lets the two attributes share a value (`shared_attributes`:
   AE-110K labels a span with two attributes often enough to be learned, not assumed);
-- **not denied**: a value followed by "free" / "-free", or one word at most after "no", "non",
-  "not", "without", "zero", "free from" or "free of" within its phrase, is not present ("No Added
-  Sugar"; the flavor of "No Sugar Added Vanilla" stands);
+- **not denied**: a value followed by "free" / "-free", right after "non", or one word at most
+  after "no", "not", "without", "zero", "free from" or "free of" within its phrase, is not present
+  ("No Added Sugar"; the flavors of "No Sugar Added Vanilla" and "Non-Fat Blueberry" stand);
 - **whole**: a span that is only a unit of measure takes the number before it, or is dropped.
 Measured beside the extractor alone in `autoknow evaluate imputation` (both rows from one pass).
 """
@@ -27,7 +27,8 @@ __all__ = ["shared_attributes", "one_attribute_per_span", "denied", "whole_quant
 
 MIN_SHARED = 3  # labelled spans two attributes must share before a value may answer both
 SHARED_SHARE = 0.1  # ... and this share of the rarer attribute's labelled spans
-_BEFORE = re.compile(r"(?:\b(?:no|non|not|without|zero|free\s+(?:from|of))[\s-]+(?:[\w'&]+[\s-]+)?)$", re.IGNORECASE)
+_BEFORE = re.compile(r"(?:\bnon[\s-]+|\b(?:no|not|without|zero|free\s+(?:from|of))[\s-]+(?:[\w'&]+[\s-]+)?)$",
+                     re.IGNORECASE)  # "non" denies the next word only: "Non-Fat Blueberry" is a flavor
 _AFTER = re.compile(r"^\s*-?\s*free\b(?!\s*(?:&|and\b|ship))", re.IGNORECASE)  # not "Free & Clear", "Free Ship"
 _PHRASE_END = re.compile(r"[,;|()\[\]/]|\s-\s")
 UNITS = frozenset("count ct oz ounce ounces fl floz lb lbs pound pounds g gr gram grams kg mg ml l liter liters litre "
@@ -76,9 +77,9 @@ def denied(text: str, span: Span) -> bool:
     "No Sugar Added" (sugar), "free from gluten"; a value that carries the word itself
     ("Gluten-Free") is what it says.
 
-    >>> t = "Soy & Dairy Free Almond Milk Yogurt, No Sugar Added, Gluten-Free"
-    >>> [denied(t, Span("", t.index(w), t.index(w) + len(w))) for w in ("Dairy", "Milk", "Sugar", "Gluten-Free")]
-    [True, False, True, False]
+    >>> t = "Soy & Dairy Free Almond Milk Yogurt, No Sugar Added, Gluten-Free, Non-Fat Blueberry"
+    >>> [denied(t, Span("", t.index(w), t.index(w) + len(w))) for w in ("Dairy", "Milk", "Sugar", "Gluten-Free", "Blueberry")]
+    [True, False, True, False, False]
     """
     before = text[:span.start]
     cut = max((m.end() for m in _PHRASE_END.finditer(before)), default=0)
