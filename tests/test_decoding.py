@@ -85,3 +85,29 @@ def test_human_labelled_values_pass_the_decoding_whole():
     denied_share = sum(denied(t, s) for t, s in spans) / len(spans)
     dropped_share = sum(whole_quantity(t, s) is None for t, s in spans) / len(spans)
     assert denied_share < 0.005 and dropped_share < 0.005, (denied_share, dropped_share)
+
+
+def test_the_one_pass_extractor_gives_each_token_one_attribute_and_reloads_the_same(tmp_path):
+    """Trained briefly on real OA-Mine titles: every span of a text answers one attribute its type
+    allows, no two attributes share a token, and a saved model finds the same spans."""
+    from autoknow_rdf.stages.imputation.evaluate import allowed_attributes
+    from autoknow_rdf.evaluation.labelled import labelled_products
+    from autoknow_rdf.stages.imputation.joint import JointExtractor
+    from autoknow_rdf.stages.imputation.model import ValueExample
+
+    data = tmp_path / "data" / "oa_mine_attributes"
+    data.mkdir(parents=True)
+    (data / "oa_mine_train.jsonl").write_text("\n".join(OA_MINE.read_text(encoding="utf-8").splitlines()[:48]) + "\n",
+                                             encoding="utf-8")
+    products = labelled_products(tmp_path / "data")
+    allowed = allowed_attributes(products)
+    examples = [ValueExample(p.texts["title"], p.type_key, tuple(p.spans["title"])) for p in products]
+    model = JointExtractor(sorted({a for v in allowed.values() for a in v}), epochs=1, seed=0).fit(examples, None, allowed)
+    texts, keys = [e.text for e in examples], [e.type_key for e in examples]
+    found = model.predict(texts, keys, None, allowed)
+    assert sum(map(len, found)) > 0
+    for spans, key in zip(found, keys):
+        assert {s.label for s in spans} <= allowed[key]
+        assert not any(a.label != b.label and a.start < b.end and b.start < a.end for a in spans for b in spans)
+    model.save(tmp_path / "model")
+    assert JointExtractor.load(tmp_path / "model").predict(texts, keys, None, allowed) == found

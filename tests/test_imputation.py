@@ -112,15 +112,15 @@ def test_imputation_fills_only_missing_applicable_values_with_their_evidence(sto
 
 @pytest.mark.slow
 def test_value_tagging_evaluation_runs_the_qa_extractor_and_the_tagger_beside_the_dictionary(tmp_path):
-    from autoknow_rdf.stages.imputation.evaluate import QA_ALONE, QA_METHOD, evaluate_value_tagging
+    from autoknow_rdf.stages.imputation.evaluate import JOINT_METHOD, QA_ALONE, QA_METHOD, evaluate_value_tagging
 
     if not (SHARED / "ae_110k_attributes").is_dir():
         pytest.skip("needs ../shared/data")
     head(SHARED / "oa_mine_attributes/oa_mine_train.jsonl", tmp_path / "oa_mine_attributes/oa_mine_train.jsonl", 120)
     head(SHARED / "ae_110k_attributes/ae_110k_train.jsonl", tmp_path / "ae_110k_attributes/ae_110k_train.jsonl", 120)
-    out = evaluate_value_tagging(tmp_path, seeds=(0,), epochs=1, qa_epochs=1, typed=(False,))
+    out = evaluate_value_tagging(tmp_path, seeds=(0,), epochs=1, qa_epochs=1, joint_epochs=1, typed=(False,))
     methods = {r["method"] for r in out["rows"]}
-    assert methods == {QA_METHOD, QA_ALONE, "tagger, no type (OpenTag-style)", "baseline: dictionary"}
+    assert methods == {QA_METHOD, QA_ALONE, JOINT_METHOD, "tagger, no type (OpenTag-style)", "baseline: dictionary"}
     assert {r["data set"] for r in out["rows"]} == {"oa-mine", "ae-110k", "all"}
     assert out["dev_products"] + out["train_products"] == 240
     # whole types are held out of training and scored as a slice of their own
