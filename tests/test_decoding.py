@@ -97,7 +97,7 @@ def test_the_one_pass_extractor_gives_each_token_one_attribute_and_reloads_the_s
 
     data = tmp_path / "data" / "oa_mine_attributes"
     data.mkdir(parents=True)
-    (data / "oa_mine_train.jsonl").write_text("\n".join(OA_MINE.read_text(encoding="utf-8").splitlines()[:48]) + "\n",
+    (data / "oa_mine_train.jsonl").write_text("\n".join(OA_MINE.read_text(encoding="utf-8").splitlines()[:32]) + "\n",
                                              encoding="utf-8")
     products = labelled_products(tmp_path / "data")
     allowed = allowed_attributes(products)

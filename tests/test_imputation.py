@@ -118,11 +118,11 @@ def test_value_tagging_evaluation_runs_the_qa_extractor_and_the_tagger_beside_th
         pytest.skip("needs ../shared/data")
     head(SHARED / "oa_mine_attributes/oa_mine_train.jsonl", tmp_path / "oa_mine_attributes/oa_mine_train.jsonl", 120)
     head(SHARED / "ae_110k_attributes/ae_110k_train.jsonl", tmp_path / "ae_110k_attributes/ae_110k_train.jsonl", 120)
-    out = evaluate_value_tagging(tmp_path, seeds=(0,), epochs=1, qa_epochs=1, joint_epochs=1, typed=(False,))
+    out = evaluate_value_tagging(tmp_path, seeds=(0,), epochs=1, qa_epochs=1, joint_epochs=1, typed=(False,), max_train=100)
     methods = {r["method"] for r in out["rows"]}
     assert methods == {QA_METHOD, QA_ALONE, JOINT_METHOD, "tagger, no type (OpenTag-style)", "baseline: dictionary"}
     assert {r["data set"] for r in out["rows"]} == {"oa-mine", "ae-110k", "all"}
-    assert out["dev_products"] + out["train_products"] == 240
+    assert out["train_products"] == 100 and out["dev_products"] > 20
     # whole types are held out of training and scored as a slice of their own
     assert {r["slice"] for r in out["rows"]} == {"known types", "unseen types"}
     assert out["unseen_types"] and all(sum(out["dev_by_dataset"][s].values()) for s in ("known types", "unseen types"))
