@@ -28,7 +28,7 @@ from .qa import LR, attribute_words, key_words
 
 __all__ = ["JointExtractor", "joint_question", "decode_joint"]
 
-ATTRIBUTES_PER_PASS = 12  # a type with more applicable attributes is asked in several passes
+ATTRIBUTES_PER_PASS = 24  # a type with more applicable attributes is asked in several passes
 TYPE_WORDS = 12  # the type's words nearest the leaf that a question keeps
 
 
@@ -113,6 +113,8 @@ def _net(path: str):
 
 class JointExtractor:
     """Value spans of every applicable attribute of a text in one pass (see the module)."""
+
+    reads_attributes_together = True  # the stage asks it every applicable attribute, not only the missing ones
 
     def __init__(self, attributes: list[str], epochs: int = 3, batch_size: int = 16, lr: float = LR,
                  max_length: int = 192, seed: int = 0):

@@ -9,9 +9,9 @@ taxonomy's root), which beat the value tagger (model.py, `extractor="tagger"`, k
 baseline) on the dev splits over three seeds at the quick profile's sizes: value F1 0.534 ± 0.014
 against 0.473 ± 0.050 on known types, 0.446 ± 0.035 against 0.300 ± 0.033 on types held out of
 training (`autoknow evaluate imputation`). The one-pass extractor (joint.py, `extractor="joint"`:
-every applicable attribute in one question) scores higher on the dev splits' known types and
-costs a fraction to run, but a person judging its demo values found them right far less often
-(audited 0.19 against 0.36; docs/stages.md), so it is not the default. Either way the product
+every applicable attribute in one question) scores higher on the dev splits' known types and runs
+at 6x its throughput, but on the demo a person found as many of its values right in a run that
+finds under half as many (docs/stages.md), so it is not the default. Either way the product
 type also masks what may be extracted (the attributes that apply to it).
 `fit` holds 15% of the products out: the values it finds in their texts calibrate a gate per
 attribute (rare attributes pooled). `predict` tags each product's texts for the applicable
@@ -50,8 +50,8 @@ MODEL_NAME = "autoknow-value-extractor"
 MODEL_VERSION = "0.5.0"  # 0.2: one value per text for single-valued attributes; 0.3: type layers at the encoder's rate; 0.4: calibrated per-attribute gates; 0.5: the QA extractor
 # Joint decoding (decoding.py) came without a new version: it only removes spans, so the audit of
 # 0.5, whose judged facts include the ones it removes, still gates it (on the conservative side).
-# 0.6.0 is taken: the one-pass extractor's audited trial (demo/audit/imputation-joint-v060) was
-# judged under it; the next version is 0.7.0, so those judgements never gate another model.
+# 0.6.0 and 0.7.0 are taken: the one-pass extractor's audited trials (demo/audit/imputation-joint-v060
+# and -v070) were judged under them; the next version is 0.8.0, so they never gate another model.
 EXTRACTORS = ("qa", "joint", "tagger")
 HELD_IN = 15  # percent of products held out of training: their values calibrate the gates
 FIELDS = {SCHEMA.name.value: "title", SCHEMA.description.value: "description"}
@@ -365,18 +365,23 @@ class ImputationStage(Stage):
             return []
         jobs = []  # (product, field, text, key)
         allowed: dict[str, set[str]] = {}
+        lacking: dict[str, set[str]] = {}
+        together = getattr(self.extractor_, "reads_attributes_together", False)
         for p in sorted(inputs.texts if products is None else products):
-            missing = inputs.allowed(inputs.type_key(p)) & known - set(inputs.values.get(p, {}))
+            applicable = inputs.allowed(inputs.type_key(p)) & known
+            missing = applicable - set(inputs.values.get(p, {}))
             if not missing:
                 continue
             key = f"{inputs.type_key(p)}\t{p}"  # the mask is per product (what it lacks)
-            allowed[key] = missing
+            # an extractor that reads the attributes together is asked the ones the product has
+            # too, so that its own values hold their words ("Women's" stays a gender, not an age)
+            allowed[key], lacking[key] = (applicable if together else missing), missing
             for f, text in sorted(inputs.texts[p].items()):
                 jobs.append((p, f, text, key))
         if not jobs:
             return []
         found = self.extract(inputs, [j[2] for j in jobs], [j[3] for j in jobs], allowed, embed)
-        return [(p, f, text, spans) for (p, f, text, _), spans in zip(jobs, found)]
+        return [(p, f, text, [s for s in spans if s.label in lacking[key]]) for (p, f, text, key), spans in zip(jobs, found)]
 
     def decide(self, inputs: ImputationInputs, found: list[tuple]) -> list[Fact]:
         """The facts of a run from every product's candidates: the best span per value, gated per
