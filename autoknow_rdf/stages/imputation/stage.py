@@ -50,8 +50,8 @@ MODEL_NAME = "autoknow-value-extractor"
 MODEL_VERSION = "0.5.0"  # 0.2: one value per text for single-valued attributes; 0.3: type layers at the encoder's rate; 0.4: calibrated per-attribute gates; 0.5: the QA extractor
 # Joint decoding (decoding.py) came without a new version: it only removes spans, so the audit of
 # 0.5, whose judged facts include the ones it removes, still gates it (on the conservative side).
-# 0.6.0 and 0.7.0 are taken: the one-pass extractor's audited trials (demo/audit/imputation-joint-v060
-# and -v070) were judged under them; the next version is 0.8.0, so they never gate another model.
+# 0.6.0, 0.7.0 and 0.8.0 are taken: audited trials (demo/audit/imputation-joint-v060, -v070 and
+# imputation-qa-v080) were judged under them; the next version is 0.9.0, so they gate no other model.
 EXTRACTORS = ("qa", "joint", "tagger")
 HELD_IN = 15  # percent of products held out of training: their values calibrate the gates
 FIELDS = {SCHEMA.name.value: "title", SCHEMA.description.value: "description"}
@@ -373,8 +373,9 @@ class ImputationStage(Stage):
             if not missing:
                 continue
             key = f"{inputs.type_key(p)}\t{p}"  # the mask is per product (what it lacks)
-            # an extractor that reads the attributes together is asked the ones the product has
-            # too, so that its own values hold their words ("Women's" stays a gender, not an age)
+            # an extractor that reads the attributes together is asked the ones the product has too,
+            # so its own values hold their words ("Women's" stays the gender it has, not an age it
+            # lacks); the QA extractor, asked so, found fewer right values (docs/stages.md)
             allowed[key], lacking[key] = (applicable if together else missing), missing
             for f, text in sorted(inputs.texts[p].items()):
                 jobs.append((p, f, text, key))
