@@ -125,6 +125,7 @@ def evaluate_value_tagging(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: i
     folder); `trained`, a saved ValueTagger or QAExtractor, is scored instead of training any
     (its attributes only)."""
     from ...ml.encoder import embed as default_embed
+    from .joint import JointExtractor
     from .model import ValueTagger
     from .qa import QAExtractor
 
@@ -165,30 +166,24 @@ def evaluate_value_tagging(data: Path, seeds: tuple[int, ...] = SEEDS, epochs: i
                                {k: a & known for k, a in allowed.items()})
         runs["saved model" + (" (type-conditioned)" if trained.conditioned else "")] = [
             _score_slices(dev, _per_product(dev, flat), datasets, unseen, seen)]
+    extractors = []  # (method, a fresh extractor for a seed, the method's row without joint decoding)
     if qa and trained is None:
-        for seed in seeds:
-            start = time.perf_counter()
-            extractor = QAExtractor(attributes, epochs=qa_epochs or QA_EPOCHS, seed=seed).fit(examples, None, allowed, progress)
-            timings[f"{QA_METHOD} seed {seed} train s"] = time.perf_counter() - start
-            start = time.perf_counter()
-            flat = extractor.predict([t for t, _ in dev_texts], [k for _, k in dev_texts], None, allowed)
-            timings[f"{QA_METHOD} seed {seed} predict s"] = time.perf_counter() - start
-            texts = [t for t, _ in dev_texts]
-            runs.setdefault(QA_METHOD, []).append(
-                _score_slices(dev, _per_product(dev, [decode_text(t, f, shared) for t, f in zip(texts, flat)]), datasets, unseen, seen))
-            runs.setdefault(QA_ALONE, []).append(_score_slices(dev, _per_product(dev, flat), datasets, unseen, seen))
+        extractors.append((QA_METHOD, lambda seed: QAExtractor(attributes, epochs=qa_epochs or QA_EPOCHS, seed=seed), QA_ALONE))
     if joint and trained is None:
-        from .joint import JointExtractor
-
+        extractors.append((JOINT_METHOD, lambda seed: JointExtractor(attributes, epochs=joint_epochs or JOINT_EPOCHS, seed=seed), None))
+    texts = [t for t, _ in dev_texts]
+    for method, make, alone in extractors:
         for seed in seeds:
             start = time.perf_counter()
-            extractor = JointExtractor(attributes, epochs=joint_epochs or JOINT_EPOCHS, seed=seed).fit(examples, None, allowed, progress)
-            timings[f"{JOINT_METHOD} seed {seed} train s"] = time.perf_counter() - start
+            extractor = make(seed).fit(examples, None, allowed, progress)
+            timings[f"{method} seed {seed} train s"] = time.perf_counter() - start
             start = time.perf_counter()
-            flat = extractor.predict([t for t, _ in dev_texts], [k for _, k in dev_texts], None, allowed)
-            timings[f"{JOINT_METHOD} seed {seed} predict s"] = time.perf_counter() - start
-            decoded = [decode_text(t, f, shared) for (t, _), f in zip(dev_texts, flat)]
-            runs.setdefault(JOINT_METHOD, []).append(_score_slices(dev, _per_product(dev, decoded), datasets, unseen, seen))
+            flat = extractor.predict(texts, [k for _, k in dev_texts], None, allowed)
+            timings[f"{method} seed {seed} predict s"] = time.perf_counter() - start
+            decoded = [decode_text(t, f, shared) for t, f in zip(texts, flat)]
+            runs.setdefault(method, []).append(_score_slices(dev, _per_product(dev, decoded), datasets, unseen, seen))
+            if alone:
+                runs.setdefault(alone, []).append(_score_slices(dev, _per_product(dev, flat), datasets, unseen, seen))
     for conditioned in (() if trained is not None else typed):
         method = "tagger + type" if conditioned else "tagger, no type (OpenTag-style)"
         for seed in seeds:

@@ -15,16 +15,14 @@ they know), in a seeded random order; prediction asks them in sorted order. The 
 
 from __future__ import annotations
 
-import json
 import random
-from pathlib import Path
 
 import numpy as np
 
 from ...ml.spans import Span, snap_to_words
 from .decoding import one_attribute_per_span
 from .model import HEAD_LR, ValueExample, keep_best_value, single_valued, trim_span
-from .qa import LR, attribute_words, key_words
+from .qa import LR, SavedExtractor, attribute_words, key_words
 
 __all__ = ["JointExtractor", "joint_question", "decode_joint"]
 
@@ -111,9 +109,11 @@ def _net(path: str):
     return Net()
 
 
-class JointExtractor:
+class JointExtractor(SavedExtractor):
     """Value spans of every applicable attribute of a text in one pass (see the module)."""
 
+    FILES = ("joint_extractor.pt", "joint_extractor.json")
+    build_net = staticmethod(_net)
     reads_attributes_together = True  # the stage asks it every applicable attribute, not only the missing ones
 
     def __init__(self, attributes: list[str], epochs: int = 3, batch_size: int = 16, lr: float = LR,
@@ -122,18 +122,6 @@ class JointExtractor:
         self.max_length, self.seed = max_length, seed
         self.single_valued_: set[str] = set()
         self.conditioned = True  # on the type, by construction
-
-    def _load(self, path: str) -> None:
-        import torch
-        from transformers import AutoTokenizer
-
-        from ...ml.encoder import device
-
-        torch.manual_seed(self.seed)
-        self.tokenizer_ = AutoTokenizer.from_pretrained(path)
-        self.net_ = _net(path)
-        self.device_ = device()
-        self.net_.to(self.device_)
 
     def _encode(self, asks: list[tuple[str, list[str], str]], pad_to: int | None = None):
         """Token ids for (type words, attributes, text) asks; each ask's text-token offsets, and its
@@ -253,27 +241,6 @@ class JointExtractor:
                 for t, s in zip(texts, spans)]
 
     # ---- persistence ---------------------------------------------------------------------------
-    def save(self, folder: Path) -> None:
-        import torch
-
-        folder.mkdir(parents=True, exist_ok=True)
-        torch.save(self.net_.state_dict(), folder / "joint_extractor.pt")
-        self.tokenizer_.save_pretrained(folder)
-        config = {"attributes": self.attributes, "epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
-                  "max_length": self.max_length, "seed": self.seed, "single_valued": sorted(self.single_valued_)}
-        (folder / "joint_extractor.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
-
-    @classmethod
-    def load(cls, folder: Path) -> "JointExtractor":
-        import torch
-
-        from ...ml.encoder import encoder_path
-
-        config = json.loads((folder / "joint_extractor.json").read_text(encoding="utf-8"))
-        single = set(config.pop("single_valued", ()))
-        model = cls(**config)
-        model.single_valued_ = single
-        model._load(encoder_path())
-        model.net_.load_state_dict(torch.load(folder / "joint_extractor.pt", map_location=model.device_))
-        model.net_.eval()
-        return model
+    def config(self) -> dict:
+        return {"attributes": self.attributes, "epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
+                "max_length": self.max_length, "seed": self.seed}

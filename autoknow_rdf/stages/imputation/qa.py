@@ -26,7 +26,7 @@ import numpy as np
 from ...ml.spans import Span
 from .model import HEAD_LR, ValueExample, decode_tags, keep_best_value, single_valued, targets
 
-__all__ = ["QAExtractor", "question", "attribute_words", "key_words"]
+__all__ = ["QAExtractor", "SavedExtractor", "question", "attribute_words", "key_words"]
 
 # 1.5e-4 took the dev value F1 from 0.337 ± 0.027 (5e-5, the cross-encoders' rate) to 0.534 ± 0.014,
 # 3 seeds each at the quick profile's sizes (dev split carved from the training data; the test
@@ -82,19 +82,16 @@ def _net(path: str):
     return Net()
 
 
-class QAExtractor:
-    """Value spans per (text, applicable attribute), one question each; the same `fit`/`predict`
-    as `ValueTagger`. The imputation stage runs it (three seeds put it ahead of the tagger on the
-    dev splits); `evaluate imputation` measures it beside the tagger and the dictionary."""
+class SavedExtractor:
+    """Building, saving and loading for the MiniLM extractors: weights, tokenizer and constructor
+    config (`FILES`: the weights' and the config's file names; `config`: the constructor's
+    arguments; `build_net`: the network on a MiniLM path)."""
 
-    def __init__(self, attributes: list[str], epochs: int = 3, batch_size: int = 32, lr: float = LR,
-                 max_length: int = 160, seed: int = 0, absent_per_value: float = ABSENT_PER_VALUE):
-        self.attributes, self.epochs, self.batch_size, self.lr = sorted(attributes), epochs, batch_size, lr
-        self.max_length, self.seed, self.absent_per_value = max_length, seed, absent_per_value
-        self.single_valued_: set[str] = set()
-        self.conditioned = True  # on the type, by construction
-        self._warned = False  # a question was cut (warned once per model)
-        self._asked: dict[tuple[str, str], str] = {}  # (type words, attribute) -> question
+    FILES = ("", "")
+    build_net = None
+
+    def config(self) -> dict:
+        raise NotImplementedError
 
     def _load(self, path: str) -> None:
         import torch
@@ -104,9 +101,51 @@ class QAExtractor:
 
         torch.manual_seed(self.seed)
         self.tokenizer_ = AutoTokenizer.from_pretrained(path)
-        self.net_ = _net(path)
+        self.net_ = type(self).build_net(path)
         self.device_ = device()
         self.net_.to(self.device_)
+
+    def save(self, folder: Path) -> None:
+        import torch
+
+        folder.mkdir(parents=True, exist_ok=True)
+        torch.save(self.net_.state_dict(), folder / self.FILES[0])
+        self.tokenizer_.save_pretrained(folder)
+        config = self.config() | {"single_valued": sorted(self.single_valued_)}
+        (folder / self.FILES[1]).write_text(json.dumps(config, indent=2), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path):
+        import torch
+
+        from ...ml.encoder import encoder_path
+
+        config = json.loads((folder / cls.FILES[1]).read_text(encoding="utf-8"))
+        single = set(config.pop("single_valued", ()))
+        model = cls(**config)
+        model.single_valued_ = single
+        model._load(encoder_path())
+        model.net_.load_state_dict(torch.load(folder / cls.FILES[0], map_location=model.device_))
+        model.net_.eval()
+        return model
+
+
+class QAExtractor(SavedExtractor):
+    """Value spans per (text, applicable attribute), one question each; the same `fit`/`predict`
+    as `ValueTagger`. The imputation stage runs it (three seeds put it ahead of the tagger on the
+    dev splits); `evaluate imputation` measures it beside the tagger and the dictionary."""
+
+    FILES = ("qa_extractor.pt", "qa_extractor.json")
+    build_net = staticmethod(_net)
+
+    def __init__(self, attributes: list[str], epochs: int = 3, batch_size: int = 32, lr: float = LR,
+                 max_length: int = 160, seed: int = 0, absent_per_value: float = ABSENT_PER_VALUE):
+        self.attributes, self.epochs, self.batch_size, self.lr = sorted(attributes), epochs, batch_size, lr
+        self.max_length, self.seed, self.absent_per_value = max_length, seed, absent_per_value
+        self.single_valued_: set[str] = set()
+        self.conditioned = True  # on the type, by construction
+        self._warned = False  # a question was cut (warned once per model)
+        self._asked: dict[tuple[str, str], str] = {}  # (type words, attribute) -> question
 
     def _question(self, type_words: str, attribute: str) -> str:
         """The question, at most MAX_QUESTION_TOKENS long: a longer type path loses its words
@@ -224,31 +263,9 @@ class QAExtractor:
         return [sorted(keep_best_value(t, s, self.single_valued_), key=lambda x: (x.start, x.label)) for t, s in zip(texts, spans)]
 
     # ---- persistence ---------------------------------------------------------------------------
-    def save(self, folder: Path) -> None:
-        import torch
-
-        folder.mkdir(parents=True, exist_ok=True)
-        torch.save(self.net_.state_dict(), folder / "qa_extractor.pt")
-        self.tokenizer_.save_pretrained(folder)
-        config = {"attributes": self.attributes, "epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
-                  "max_length": self.max_length, "seed": self.seed, "absent_per_value": self.absent_per_value,
-                  "single_valued": sorted(self.single_valued_)}
-        (folder / "qa_extractor.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
-
-    @classmethod
-    def load(cls, folder: Path) -> "QAExtractor":
-        import torch
-
-        from ...ml.encoder import encoder_path
-
-        config = json.loads((folder / "qa_extractor.json").read_text(encoding="utf-8"))
-        single = set(config.pop("single_valued", ()))
-        model = cls(**config)
-        model.single_valued_ = single
-        model._load(encoder_path())
-        model.net_.load_state_dict(torch.load(folder / "qa_extractor.pt", map_location=model.device_))
-        model.net_.eval()
-        return model
+    def config(self) -> dict:
+        return {"attributes": self.attributes, "epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
+                "max_length": self.max_length, "seed": self.seed, "absent_per_value": self.absent_per_value}
 
 
 def key_words(key: str) -> str:
