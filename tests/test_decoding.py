@@ -49,6 +49,13 @@ def test_a_free_from_value_is_not_extracted_as_present():
     assert decode_text(nutricost, whole) == whole
 
 
+def test_a_single_valued_attribute_keeps_its_best_value_the_decoding_leaves():
+    """The best value is chosen after decoding: a denied best gives way to the runner-up."""
+    text = title_with(INSTACART, "Dairy Free Coconut Milk Passionate Mango")
+    spans = [span(text, "flavor", "Dairy", 0.9), span(text, "flavor", "Passionate Mango", 0.6)]
+    assert [text[s.start:s.end] for s in decode_text(text, spans, single={"flavor"})] == ["Passionate Mango"]
+
+
 def test_a_unit_is_never_emitted_without_its_number():
     text = title_with(OA_MINE, "250 Count Bottle")
     (found,) = decode_text(text, [span(text, "Net content", "Count")])

@@ -1,16 +1,17 @@
 """One text's value spans decoded together: what the extractor's per-attribute answers must agree
 on before any of them becomes a fact.
 
-The extractors answer each attribute on its own (the QA extractor asks one question per
-attribute), so nothing stops one span from answering two attributes ("Ginger" as a detergent's
+The QA extractor and the tagger answer each attribute on its own (the QA extractor asks one
+question per attribute), so nothing stops one span from answering two attributes ("Ginger" as a detergent's
 scent and its color), a value named only to be denied ("Dairy Free" read as allergen "Dairy") or a
 unit cut from its number ("Count" from "2 Count"). Decoding a text's spans together:
 - **one span, one attribute**: where spans of two attributes overlap, the more confident keeps the
   words, unless the labelled data lets the two attributes share a value (`shared_attributes`:
   AE-110K labels a span with two attributes often enough to be learned, not assumed);
-- **not denied**: a value followed by "free" / "-free", right after "non", or one word at most
-  after "no", "not", "without", "zero", "free from" or "free of" within its phrase, is not present
-  ("No Added Sugar"; the flavors of "No Sugar Added Vanilla" and "Non-Fat Blueberry" stand);
+- **not denied**: a value followed by "free" / "-free", or right after "non", "no", "not",
+  "without", "zero", "free from" or "free of" (past "added", "artificial" or "high" at most) within
+  its phrase, is not present ("No Added Sugar"; the flavors of "No Sugar Vanilla", "Zero Sugar
+  Cherry" and "Non-Fat Blueberry" stand);
 - **whole**: a span that is only a unit of measure takes the number before it, or is dropped.
 Measured beside the extractor alone in `autoknow evaluate imputation` (both rows from one pass).
 """
@@ -27,12 +28,13 @@ __all__ = ["shared_attributes", "one_attribute_per_span", "denied", "whole_quant
 
 MIN_SHARED = 3  # labelled spans two attributes must share before a value may answer both
 SHARED_SHARE = 0.1  # ... and this share of the rarer attribute's labelled spans
-_BEFORE = re.compile(r"(?:\bnon[\s-]+|\b(?:no|not|without|zero|free\s+(?:from|of))[\s-]+(?:[\w'&]+[\s-]+)?)$",
-                     re.IGNORECASE)  # "non" denies the next word only: "Non-Fat Blueberry" is a flavor
+_BEFORE = re.compile(r"\b(?:non|no|not|without|zero|free\s+(?:from|of))[\s-]+(?:(?:added|artificial|high)\s+)?$",
+                     re.IGNORECASE)  # the next word only: "Non-Fat Blueberry", "Zero Sugar Cherry" are flavors
 _AFTER = re.compile(r"^\s*-?\s*free\b(?!\s*(?:&|and\b|ship))", re.IGNORECASE)  # not "Free & Clear", "Free Ship"
 _PHRASE_END = re.compile(r"[,;|()\[\]/]|\s-\s")
-UNITS = frozenset("count ct oz ounce ounces fl floz lb lbs pound pounds g gr gram grams kg mg ml l liter liters litre "
-                  "litres cl pack packs pk pcs".split())  # units of measure only: "Tablets" is an item form
+UNITS = frozenset("count ct oz ounce ounces fl floz lb lbs pound pounds gr gram grams kg mg ml liter liters litre "
+                  "litres cl pack packs pk pcs".split())  # units of measure only ("Tablets" is an item form;
+# no one-letter units: a size "L" with no number before it is a size, not a fragment of "2 L")
 _NUMBER_BEFORE = re.compile(r"(\d+(?:[.,]\d+)?(?:\s*[x×]\s*\d+(?:[.,]\d+)?)?)\s*-?\s*$")
 
 
@@ -77,9 +79,13 @@ def denied(text: str, span: Span) -> bool:
     "No Sugar Added" (sugar), "free from gluten"; a value that carries the word itself
     ("Gluten-Free") is what it says.
 
-    >>> t = "Soy & Dairy Free Almond Milk Yogurt, No Sugar Added, Gluten-Free, Non-Fat Blueberry"
-    >>> [denied(t, Span("", t.index(w), t.index(w) + len(w))) for w in ("Dairy", "Milk", "Sugar", "Gluten-Free", "Blueberry")]
-    [True, False, True, False, False]
+    >>> t = "Soy & Dairy Free Almond Milk Yogurt, No Sugar Added, Gluten-Free, Non-Fat Blueberry, Zero Sugar Cherry"
+    >>> [denied(t, Span("", t.index(w), t.index(w) + len(w))) for w in ("Dairy", "Milk", "Sugar", "Gluten-Free", "Blueberry",
+    ...                                                                  "Cherry")]
+    [True, False, True, False, False, False]
+    >>> t = "No Added Sugar, Free from Artificial Colors"
+    >>> [denied(t, Span("", t.index(w), t.index(w) + len(w))) for w in ("Sugar", "Colors")]
+    [True, True]
     """
     before = text[:span.start]
     cut = max((m.end() for m in _PHRASE_END.finditer(before)), default=0)
@@ -100,7 +106,12 @@ def whole_quantity(text: str, span: Span) -> Span | None:
     return Span(span.label, m.start(1), span.end, span.score) if m else None
 
 
-def decode_text(text: str, spans: list[Span], shared: frozenset[frozenset[str]] = frozenset()) -> list[Span]:
-    """A text's spans, whole and not denied, each answering one attribute (unless `shared`)."""
+def decode_text(text: str, spans: list[Span], shared: frozenset[frozenset[str]] = frozenset(),
+                single: set[str] | frozenset[str] = frozenset()) -> list[Span]:
+    """A text's spans, whole and not denied, each answering one attribute (unless `shared`); then a
+    `single`-valued attribute's best value of those left (decoded first, so that a runner-up stands
+    in for a best value the decoding removed)."""
+    from .model import keep_best_value
+
     whole = [w for w in (whole_quantity(text, s) for s in spans if not denied(text, s)) if w is not None]
-    return one_attribute_per_span(whole, shared)
+    return keep_best_value(text, one_attribute_per_span(whole, shared), set(single))

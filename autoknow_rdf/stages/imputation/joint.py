@@ -198,12 +198,12 @@ class JointExtractor(SavedExtractor):
         fit(self.net_, len(asked), loss_of, epochs=self.epochs, batch_size=self.batch_size, seed=self.seed,
             param_groups=[{"params": encoder, "lr": self.lr}, {"params": head, "lr": self.lr * HEAD_LR}],
             lengths=[len(t) + 12 * len(attrs) for _, attrs, t, _ in asked], progress=progress)
-        self.passes_ = len(asked)
         return self
 
     def predict(self, texts: list[str], keys: list[str], vectors: dict | None, allowed: dict[str, set[str]],
-                batch_size: int = 64, type_words: dict[str, str] | None = None) -> list[list[Span]]:
-        """Value spans per text (label = attribute): one pass per ATTRIBUTES_PER_PASS allowed attributes."""
+                batch_size: int = 64, type_words: dict[str, str] | None = None, best_only: bool = True) -> list[list[Span]]:
+        """Value spans per text (label = attribute): one pass per ATTRIBUTES_PER_PASS allowed attributes
+        (`best_only` as `ValueTagger.predict`)."""
         from ...ml.trainer import predict_in_buckets
 
         known, words = set(self.attributes), type_words or {}
@@ -237,7 +237,8 @@ class JointExtractor(SavedExtractor):
             spans[i] += f
         # two word pieces of one word tagged for two attributes (or two passes of a long attribute
         # list) meet once spans are whole words: the more confident keeps the words
-        return [sorted(keep_best_value(t, one_attribute_per_span(s), self.single_valued_), key=lambda x: (x.start, x.label))
+        spans = [one_attribute_per_span(s) for s in spans]
+        return [sorted(keep_best_value(t, s, self.single_valued_) if best_only else s, key=lambda x: (x.start, x.label))
                 for t, s in zip(texts, spans)]
 
     # ---- persistence ---------------------------------------------------------------------------

@@ -267,8 +267,10 @@ class ValueTagger:
         return self
 
     def predict(self, texts: list[str], keys: list[str], vectors: dict[str, np.ndarray], allowed: dict[str, set[str]],
-                batch_size: int = 64) -> list[list[Span]]:
-        """Value spans per text (label = attribute), only for the attributes allowed for its type."""
+                batch_size: int = 64, best_only: bool = True) -> list[list[Span]]:
+        """Value spans per text (label = attribute), only for the attributes allowed for its type;
+        with `best_only`, a single-valued attribute's best value only (else the caller, which
+        decodes the spans first, keeps it: `decoding.decode_text`)."""
         from ...ml.trainer import predict_in_length_order
 
         def run(idx: list[int]) -> list[list[Span]]:
@@ -276,17 +278,18 @@ class ValueTagger:
             enc, offsets, tv, mask = self._batch(chunk, [keys[j] for j in idx], vectors, allowed)
             logits = self.net_(enc["input_ids"].to(self.device_), enc["attention_mask"].to(self.device_), tv.to(self.device_))
             probs = logits.float().softmax(-1).cpu().numpy()
-            return [self._decode(text, offs, p, m) for text, offs, p, m in zip(chunk, offsets, probs, mask.numpy())]
+            return [self._decode(text, offs, p, m, best_only) for text, offs, p, m in zip(chunk, offsets, probs, mask.numpy())]
 
         return predict_in_length_order([len(t) for t in texts], batch_size, run)
 
-    def _decode(self, text: str, offsets, probs: np.ndarray, mask: np.ndarray) -> list[Span]:
+    def _decode(self, text: str, offsets, probs: np.ndarray, mask: np.ndarray, best_only: bool = True) -> list[Span]:
         """Per allowed attribute, the spans `decode_tags` reads; single-valued attributes keep their best."""
         spans: list[Span] = []
         tags = probs.argmax(-1)  # [tokens, labels]
         for li in np.flatnonzero(mask & tags.any(0)):
             spans += decode_tags(text, offsets, probs[:, li], self.attributes[li])
-        return sorted(keep_best_value(text, spans, self.single_valued_), key=lambda s: (s.start, s.label))
+        kept = keep_best_value(text, spans, self.single_valued_) if best_only else spans
+        return sorted(kept, key=lambda s: (s.start, s.label))
 
     # ---- persistence ---------------------------------------------------------------------------
     def save(self, folder: Path) -> None:

@@ -234,8 +234,9 @@ class QAExtractor(SavedExtractor):
         return self
 
     def predict(self, texts: list[str], keys: list[str], vectors: dict | None, allowed: dict[str, set[str]],
-                batch_size: int = 128, type_words: dict[str, str] | None = None) -> list[list[Span]]:
-        """Value spans per text (label = attribute): one question per attribute allowed for its type."""
+                batch_size: int = 128, type_words: dict[str, str] | None = None, best_only: bool = True) -> list[list[Span]]:
+        """Value spans per text (label = attribute): one question per attribute allowed for its type
+        (`best_only` as `ValueTagger.predict`)."""
         from ...ml.trainer import predict_in_buckets
 
         known = set(self.attributes)
@@ -260,7 +261,8 @@ class QAExtractor(SavedExtractor):
         spans: list[list[Span]] = [[] for _ in texts]
         for (i, _), f in zip(asks, found):
             spans[i] += f
-        return [sorted(keep_best_value(t, s, self.single_valued_), key=lambda x: (x.start, x.label)) for t, s in zip(texts, spans)]
+        return [sorted(keep_best_value(t, s, self.single_valued_) if best_only else s, key=lambda x: (x.start, x.label))
+                for t, s in zip(texts, spans)]
 
     # ---- persistence ---------------------------------------------------------------------------
     def config(self) -> dict:

@@ -10,8 +10,8 @@ baseline) on the dev splits over three seeds at the quick profile's sizes: value
 against 0.473 ± 0.050 on known types, 0.446 ± 0.035 against 0.300 ± 0.033 on types held out of
 training (`autoknow evaluate imputation`). The one-pass extractor (joint.py, `extractor="joint"`:
 every applicable attribute in one question) scores higher on the dev splits' known types and runs
-at 6x its throughput, but on the demo a person found as many of its values right in a run that
-finds under half as many (docs/stages.md), so it is not the default. Either way the product
+at 6x its throughput, but on the demo a person found as large a share of its values right (0.43
+against 0.36) in a run that finds under a third as many (docs/stages.md), so it is not the default. Either way the product
 type also masks what may be extracted (the attributes that apply to it).
 `fit` holds 15% of the products out: the values it finds in their texts calibrate a gate per
 attribute (rare attributes pooled). `predict` tags each product's texts for the applicable
@@ -48,8 +48,10 @@ __all__ = ["ImputationStage", "ImputationInputs", "read_inputs"]
 
 MODEL_NAME = "autoknow-value-extractor"
 MODEL_VERSION = "0.5.0"  # 0.2: one value per text for single-valued attributes; 0.3: type layers at the encoder's rate; 0.4: calibrated per-attribute gates; 0.5: the QA extractor
-# Joint decoding (decoding.py) came without a new version: it only removes spans, so the audit of
-# 0.5, whose judged facts include the ones it removes, still gates it (on the conservative side).
+# Joint decoding (decoding.py) came without a new version: it removes spans, and completes a bare unit
+# with its number (3 of 873 demo spans), so the audit of 0.5, whose judged facts include the ones it
+# removes, still gates it (on the conservative side). The version is the stage's, not the extractor's:
+# a non-default extractor is gated by the default's judgements until it has its own (a known gap).
 # 0.6.0, 0.7.0 and 0.8.0 are taken: audited trials (demo/audit/imputation-joint-v060, -v070 and
 # imputation-qa-v080) were judged under them; the next version is 0.9.0, so they gate no other model.
 EXTRACTORS = ("qa", "joint", "tagger")
@@ -292,8 +294,10 @@ class ImputationStage(Stage):
     def extract(self, inputs: ImputationInputs, texts: list[str], keys: list[str], allowed: dict[str, set[str]],
                 embed) -> list[list[Span]]:
         """The extractor's spans per text, decoded together (`decoding.decode_text`)."""
-        found = self.extractor_.predict(texts, keys, self._vectors(inputs, allowed, embed), allowed, **self._words(inputs, allowed))
-        return [decode_text(t, spans, self.shared_) for t, spans in zip(texts, found)]
+        found = self.extractor_.predict(texts, keys, self._vectors(inputs, allowed, embed), allowed, best_only=False,
+                                        **self._words(inputs, allowed))
+        single = self.extractor_.single_valued_
+        return [decode_text(t, spans, self.shared_, single) for t, spans in zip(texts, found)]
 
     def _vectors(self, inputs: ImputationInputs, keys, embed) -> dict[str, np.ndarray] | None:
         """Type vectors by key for the tagger (`type key` or `type key<TAB>suffix`); the QA
