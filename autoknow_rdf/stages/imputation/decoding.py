@@ -23,6 +23,7 @@ from collections import Counter
 from typing import Iterable
 
 from ...ml.spans import Span
+from .model import keep_best_value
 
 __all__ = ["shared_attributes", "one_attribute_per_span", "denied", "whole_quantity", "decode_text"]
 
@@ -111,7 +112,5 @@ def decode_text(text: str, spans: list[Span], shared: frozenset[frozenset[str]] 
     """A text's spans, whole and not denied, each answering one attribute (unless `shared`); then a
     `single`-valued attribute's best value of those left (decoded first, so that a runner-up stands
     in for a best value the decoding removed)."""
-    from .model import keep_best_value
-
     whole = [w for w in (whole_quantity(text, s) for s in spans if not denied(text, s)) if w is not None]
     return keep_best_value(text, one_attribute_per_span(whole, shared), set(single))

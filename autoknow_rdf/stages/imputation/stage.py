@@ -55,6 +55,7 @@ MODEL_VERSION = "0.5.0"  # 0.2: one value per text for single-valued attributes;
 # 0.6.0, 0.7.0 and 0.8.0 are taken: audited trials (demo/audit/imputation-joint-v060, -v070 and
 # imputation-qa-v080) were judged under them; the next version is 0.9.0, so they gate no other model.
 EXTRACTORS = ("qa", "joint", "tagger")
+READ_TYPE_WORDS = ("qa", "joint")  # extractors that read a type as words in their question; the tagger, as a vector
 HELD_IN = 15  # percent of products held out of training: their values calibrate the gates
 FIELDS = {SCHEMA.name.value: "title", SCHEMA.description.value: "description"}
 
@@ -302,14 +303,14 @@ class ImputationStage(Stage):
     def _vectors(self, inputs: ImputationInputs, keys, embed) -> dict[str, np.ndarray] | None:
         """Type vectors by key for the tagger (`type key` or `type key<TAB>suffix`); the QA
         extractor reads the type's words instead."""
-        if self.extractor in ("qa", "joint"):
+        if self.extractor in READ_TYPE_WORDS:
             return None
         base = type_vectors(inputs, {k.split("\t", 1)[0] for k in keys}, embed)
         return {k: base[k.split("\t", 1)[0]] for k in keys if k.split("\t", 1)[0] in base}
 
     def _words(self, inputs: ImputationInputs, keys) -> dict[str, dict[str, str]]:
         """`type_words` for the QA and one-pass extractors: each key's types as paths from the root."""
-        if self.extractor not in ("qa", "joint"):
+        if self.extractor not in READ_TYPE_WORDS:
             return {}
         per_type = {t: type_words(inputs, t, paths=self.type_paths) for t in {k.split("\t", 1)[0] for k in keys}}
         return {"type_words": {k: per_type[k.split("\t", 1)[0]] for k in keys}}
