@@ -60,7 +60,7 @@ AK_TERMS = (
     "Ingest", "StageRun", "SourceFile", "Model", "graph", "adapter", "checksum", "modelName",
     "modelVersion", "minPrecision", "stage", "runId", "factCount", "sourceLine", "confidence", "evidenceText",
     "evidenceField", "spanStart", "spanEnd",
-    "Audit", "Judgement", "judges", "verdict", "judgedStage", "factKind", "judgedModel", "sampleWeight",
+    "Audit", "Judgement", "judges", "verdict", "judgedStage", "factKind", "judgedTriple", "judgedModel", "sampleWeight",
     "guidelineVersion", "auditSample",
 )
 AK = Namespace("https://w3id.org/autoknow/ontology#", AK_TERMS)

@@ -12,7 +12,7 @@ import threading
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from pyoxigraph import NamedNode
+from pyoxigraph import Literal, NamedNode
 
 from autoknow_rdf.audit import audit_tables, export_audit, import_sheets, judgements, load_audit, write_sample
 from autoknow_rdf.audit.sheet import COLUMNS, read_sheet, write_sheet
@@ -21,7 +21,7 @@ from autoknow_rdf.errors import InputError
 from autoknow_rdf.ml.audit_gate import audit_gates, fit_audit_gate
 from autoknow_rdf.pipeline import run_stage
 from autoknow_rdf.store import KnowledgeStore
-from autoknow_rdf.vocab import AK
+from autoknow_rdf.vocab import AK, RDF
 
 from .conftest import fill
 
@@ -81,6 +81,10 @@ def test_import_records_each_judgement_with_provenance_and_the_report_counts_the
     js = [j for j in judgements(store, "cleaning") if j["sample"] == about["sample"]]
     assert len(js) == r.judged and {j["annotator"] for j in js} == {"ana"}
     assert all(j["confidence"] is not None and j["modelName"] for j in js)
+    kept = {r["fact"].value: (r["s"], r["p"], r["o"]) for r in store.select("list_audited_triples", stage=Literal("cleaning"))}
+    for j in js:  # each judgement keeps what its fact asserted: it outlives the run's graph
+        reified = next(store.quads_for_pattern(NamedNode(j["fact"]), RDF.reifies, None)).object
+        assert kept[j["fact"]] == (reified.subject, reified.predicate, reified.object)
     assert store.run("ASK { GRAPH ?g { ?r rdf:reifies <<( ?j ak:verdict \"wrong\" )>> ; prov:wasGeneratedBy ?a } "
                      "GRAPH <https://w3id.org/autoknow/id/graph/provenance> { ?a a ak:Audit ; "
                      "prov:wasAssociatedWith ?person } ?person a prov:Person ; rdfs:label \"ana\" }")

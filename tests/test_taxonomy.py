@@ -86,9 +86,10 @@ def data_dir(tmp_path_factory):
 
 def test_evaluate_taxonomy_prints_model_reranker_and_baselines_per_taxonomy_over_runs(data_dir):
     """The hypernym table: the re-ranker beside the first stage and both baselines, its gates per
-    taxonomy, further parents and precision-coverage; one run of a re-ranker trained on 120 leaves
+    taxonomy, further parents and precision-coverage; product typing against the curated aisles
+    of 2,000 products (the title typer, its span-only ablation and the dictionary on one split); one run of a re-ranker trained on 120 leaves
     (the protocol's sizes and seeds are the profiles'; `over_runs` has its doctest)."""
-    result = evaluate_taxonomy(data_dir, tagging=False, rerank={"max_train": 120, "epochs": 1})
+    result = evaluate_taxonomy(data_dir, tagging=False, rerank={"max_train": 120, "epochs": 1}, typing_products=2000)
     rows = result["tables"]["hypernym"]
     methods = {row["method"] for row in rows}
     assert methods == {RERANKER, "model", "model without behaviour", "baseline: name embedding", "baseline: head word"}
@@ -104,6 +105,12 @@ def test_evaluate_taxonomy_prints_model_reranker_and_baselines_per_taxonomy_over
     assert {r["taxonomy"] for r in result["tables"]["hypernym further parents"]} == {r["taxonomy"] for r in rows}
     for r in result["tables"]["hypernym precision-coverage"]:
         assert 0 <= r["precision at 100% coverage"] <= 1
+    curated = {row["method"]: row for row in result["tables"]["product typing (curated types hidden)"]}
+    assert list(curated) == ["title typer", "title typer, span only", "baseline: dictionary"]
+    assert len({row["dev pairs"] for row in curated.values()}) == 1  # one dev split for all three
+    typer, dictionary = curated["title typer"], curated["baseline: dictionary"]
+    assert typer["precision (any)"] > dictionary["precision (any)"]  # the whole title against the longest name
+    assert typer["precision@gate"] is None or typer["precision@gate"] >= typer["precision (any)"]
     typing = result["tables"]["product typing (hidden Instacart aisles)"]
     assert [row["method"] for row in typing] == ["model", "baseline: name embedding"]
     assert all(row["products"] > 0 and 0 <= row["acc@1"] <= row["hit@5"] <= 1 for row in typing)
@@ -120,7 +127,8 @@ def test_run_from_the_cli_verifies_the_saved_model(tmp_path, cut, cut_models):
     manifest = json.loads((models / "taxonomy/manifest.json").read_text(encoding="utf-8"))
     assert manifest["checksum"].startswith("sha256:") and 0 < cfg["threshold"] <= 1
     assert {"hypernym.json", "hypernym.pkl", "tagger/model.safetensors", "reranker/reranker.json", "reranker/stackers.pkl",
-            "reranker/confidences.pkl", "reranker/cross_encoder/model.safetensors"} <= set(manifest["files"])
+            "reranker/confidences.pkl", "reranker/cross_encoder/model.safetensors", "typer/classifier.pkl",
+            "typer/context.pkl", "typer/typer.json"} <= set(manifest["files"])
     gates = json.loads((models / "taxonomy/gate.json").read_text(encoding="utf-8"))["groups"]
     assert "parent (first), shopify" in gates  # re-ranked parents are gated per taxonomy
     assert gates["parent (first), shopify"]["confidence"] == 0.9  # at a lower bound of held-in precision

@@ -3,7 +3,7 @@
 `import_sheets` checks every row of every sheet before anything is written (an unknown fact,
 a sheet out of shape or a fact of another stage is an error naming its file and line), then
 writes the judgements in one transaction. A judgement keeps what its fact was when judged
-(stage, kind, model, confidence, sample weight), so it speaks for that model after the run is
+(the triple it asserted, stage, kind, model, confidence, sample weight), so it speaks for that model after the run is
 gone: `export_audit` writes the audit graphs as TriG (the demo's frozen audit, demo/audit/) and
 `load_audit` loads such a file into another store, all or nothing, once.
 """
@@ -89,6 +89,7 @@ def import_sheets(store: KnowledgeStore, sheets: list[Path], annotator: str | No
             facts += [Fact(j, RDF.type, AK.Judgement), Fact(j, AK.judges, NamedNode(fact)),
                       Fact(j, AK.verdict, Literal(verdict)), Fact(j, AK.judgedStage, Literal(about["stage"].value)),
                       Fact(j, AK.factKind, Literal(row["kind"])), Fact(j, AK.judgedModel, model),
+                      Fact(j, AK.judgedTriple, about["t"]),
                       Fact(j, AK.sampleWeight, Literal(float(weights["weights"][fact]))),
                       Fact(j, PROV.wasAttributedTo, _person(who)), Fact(j, PROV.generatedAtTime, now),
                       Fact(j, AK.guidelineVersion, Literal(guideline)), Fact(j, AK.auditSample, Literal(sample))]

@@ -23,7 +23,7 @@ from ..view import TaxonomyView
 
 col = {name: i for i, name in enumerate(FEATURES)}
 
-__all__ = ["hidden_leaves", "evaluate_hypernyms", "evaluate_product_typing", "evaluate", "dev_precision", "DATA_FILES"]
+__all__ = ["hidden_leaves", "evaluate_hypernyms", "evaluate_product_typing", "evaluate_title_typing", "evaluate", "dev_precision", "DATA_FILES"]
 
 
 def hidden_leaves(view: TaxonomyView, share: int = 10, min_candidates: int = 10) -> dict[str, list[str]]:
@@ -280,6 +280,52 @@ def evaluate_product_typing(view: TaxonomyView, hidden: list[str], embed: Callab
     return out
 
 
+SPAN_ONLY = ("vote", "vote_parent", "vote_root", "vote_specific", "nearest_with", "nearest", "cos_path", "cos_name",
+             "own_types", "has_own_types", "vote_rank", "path_rank", "depth", "leaf", "products")  # the title's words only
+
+
+def evaluate_title_typing(titles: dict[str, str], types: dict[str, set[str]], view: TaxonomyView,
+                          target_precision: float = 0.9, max_products: int | None = None, seed: int = 0,
+                          embed: Callable | None = None) -> list[dict[str, Any]]:
+    """Product typing against curated types: each held-out product's types of one taxonomy are
+    hidden in turn and its type of that taxonomy is chosen again. The title typer, the same
+    classifier reading the title's words only (span-only: where a type's name sits in the title,
+    no near products, no paths), and the dictionary (the longest type name found in the title) are
+    scored on the same held-out (product, taxonomy) pairs: half of them (by a hash) fit each model's
+    gate, the other half report precision and coverage at it; the dictionary has no gate."""
+    from ...ml.encoder import embed as default_embed
+    from .title_typer import TitleTyper
+
+    embed = embed or default_embed
+    products = sample(sorted(titles), max_products, str)
+    titles = {p: titles[p] for p in products}
+    types = {p: types[p] for p in products if types.get(p)}
+    rows = []
+    base = TitleTyper(seed=seed).prepare(view, titles, types, embed)
+    held_pairs = [(p, s) for p, s in base.training_pairs(held=True) if bucket("typing-gate" + p) >= 50]
+    for method, ignore in (("title typer", ()), ("title typer, span only", SPAN_ONLY)):
+        typer = TitleTyper(seed=seed, ignore=ignore).prepare(view, titles, types, embed) if ignore else base
+        held = typer.fit().held_in()
+        fit_half = [bucket("typing-gate" + c.product) < 50 for c, _, _ in held]
+        gate = Gate.fit([s for (_, s, _), f in zip(held, fit_half) if f], [ok for (_, _, ok), f in zip(held, fit_half) if f],
+                        [""] * sum(fit_half), min_group=1, confidence=0.9)
+        dev = [(c, s, ok) for (c, s, ok), f in zip(held, fit_half) if not f]
+        pairs = len(held_pairs)  # every dev (product, taxonomy), typed or not: the coverage's denominator
+        _, passed, _ = gate.apply([""] * len(dev), [s for _, s, _ in dev], target_precision)
+        kept = [ok for (_, _, ok), p in zip(dev, passed) if p]
+        rows.append({"method": method, "dev pairs": pairs, "typed (any)": len(dev),
+                     "precision (any)": float(np.mean([ok for _, _, ok in dev])) if dev else None,
+                     "precision@gate": float(np.mean(kept)) if kept else None,
+                     "coverage@gate": len(kept) / pairs if pairs else None,
+                     "gate pairs": sum(fit_half), "trained on": len(typer.trained_on_)})
+    named = [(p, base.named_longest(titles[p], s)) for p, s in held_pairs]
+    typed = [base.right_type(p, t) for p, t in named if t is not None]
+    rows.append({"method": "baseline: dictionary", "dev pairs": len(held_pairs), "typed (any)": len(typed),
+                 "precision (any)": float(np.mean(typed)) if typed else None, "precision@gate": None,
+                 "coverage@gate": None, "gate pairs": None, "trained on": 0})
+    return rows
+
+
 EVALUATION_FILES = (
     "openfoodfacts_categories/categories.full.jsonl*", "shopify_product_taxonomy/categories.tsv",
     "instacart_baskets/products.csv", "instacart_baskets/order_products__*.csv",
@@ -337,7 +383,8 @@ def over_runs(runs: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
 
 def evaluate_taxonomy(data: "Path", tagging: bool = True, test: "Path | None" = None, model: "Path | None" = None,
                       tagging_sizes: dict[str, Any] | None = None, max_children: int | None = None,
-                      rerank: dict[str, Any] | None = None, seeds: tuple[int, ...] = (0,)) -> dict[str, Any]:
+                      rerank: dict[str, Any] | None = None, seeds: tuple[int, ...] = (0,),
+                      typing_products: int | None = None) -> dict[str, Any]:
     """`autoknow evaluate taxonomy --data DIR`: the span tagger against the dictionary baseline,
     and hypernym attachment on hidden leaves (Shopify leaves whose name is not in the Google
     taxonomy as their own row). With `test`: the tagger is scored on the test folder's titles and
@@ -345,7 +392,8 @@ def evaluate_taxonomy(data: "Path", tagging: bool = True, test: "Path | None" = 
     (and tagger) are scored instead of training new ones; `tagging_sizes`, the tagger's epochs and
     sample sizes (the quick profile). Each table comes with its split sizes. `rerank`: the
     hypernym re-ranker's settings (None: not trained); `seeds`: the hypernym runs reported (rows
-    averaged, with their spread)."""
+    averaged, with their spread); `typing_products`, the products whose curated types the title
+    typer is trained and scored on (None: all; 0: not scored)."""
     from pathlib import Path
 
     from ...errors import AutoknowError
@@ -372,7 +420,15 @@ def evaluate_taxonomy(data: "Path", tagging: bool = True, test: "Path | None" = 
         result["skipped"].append("tagging: no OA-Mine or WDC-PAVE titles" + (" in both folders" if test else ""))
     hidden = None
     if test is None:
-        view = read_view(evaluation_store(data, EVALUATION_FILES))
+        store = evaluation_store(data, EVALUATION_FILES)
+        view = read_view(store)
+        if typing_products != 0:
+            from .stage import read_inputs
+
+            inputs = read_inputs(store)
+            if inputs.types:
+                result["tables"]["product typing (curated types hidden)"] = evaluate_title_typing(
+                    inputs.titles, inputs.types, inputs.view, TaxonomyStage().min_precision, typing_products)
     else:
         view = read_view(evaluation_store([data, Path(test)], EVALUATION_FILES))
         hidden, left_out = new_leaves(read_view(evaluation_store(data, EVALUATION_FILES)), view)
@@ -408,7 +464,7 @@ DATA_FILES = ("oa_mine_attributes/*.jsonl", "wdc_pave_attributes/*.jsonl")  # hi
 
 
 PROFILES = {"full": {"rerank": {"max_train": 3000, "epochs": 2}, "seeds": (0, 1, 2)},
-            "quick": {"tagging_sizes": {"epochs": 3, "max_train": 2500, "max_dev": 1500},
+            "quick": {"tagging_sizes": {"epochs": 3, "max_train": 2500, "max_dev": 1500}, "typing_products": 8000,
                       "max_children": 2500, "rerank": {"max_train": 1500, "epochs": 1}}}
 
 

@@ -1,11 +1,13 @@
 """Stage 1, taxonomy: find product types in titles and attach types under their hypernyms.
 
 `read` turns the store into TaxonomyInputs: a TaxonomyView (names, parent links, product
-titles, baskets) plus every titled product with its types and labelled title spans. `fit`
-trains the span tagger (human attribute spans, and distant TYPE spans where a product's own type
-name occurs in its title) and the hypernym ranker (on existing edges). `predict` tags every
-title: a type span that names a known type types the product (when it was not already); one
-that names no known type becomes a new owl:Class. Then every type without a parent, new ones
+titles, baskets) plus every titled product with its types, labelled title spans and people's
+verdicts on earlier typings. `fit` trains the span tagger (human attribute spans, and distant
+TYPE spans where a product's own type name occurs in its title), the title typer (curated types
+hidden in turn, read in context as people judged; `title_typer`) and the hypernym ranker (on
+existing edges). `predict` types each product, in every taxonomy it has no type in, with the
+title typer's best known type; a type span of the tagger that names no known type becomes a new
+owl:Class. Then every type without a parent, new ones
 included, is attached under the candidates whose probability passes its gate (several parents
 allowed). Four kinds of fact have their own calibrated gate, fitted on products and leaves held
 out of training: a product typed with a known type, a product typed with a new type, a type's
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 from ...splits import bucket
 from .hypernym import FEATURES, HypernymModel, leaf_candidates
 from .reranker import Reranker
+from .title_typer import TitleTyper
 from ..view import TaxonomyView, read_view, words
 from ...provenance import Evidence, Fact
 from ...store import KnowledgeStore
@@ -34,8 +37,10 @@ from ..base import Stage
 __all__ = ["TaxonomyStage", "read_view"]
 
 MODEL_NAME = "autoknow-hypernym"
-MODEL_VERSION = "0.4.0"  # 0.2: calibrated gates per kind of fact; 0.3: the re-ranker, gated per taxonomy;
-# 0.4: first parents gated on the re-ranker's confidence model, at a lower confidence bound
+MODEL_VERSION = "0.7.0"  # 0.2: calibrated gates per kind of fact; 0.3: the re-ranker, gated per taxonomy;
+# 0.4: first parents gated on the re-ranker's confidence model, at a lower confidence bound; 0.5: known
+# types decided over the whole title (title_typer), learned and gated on curated types; 0.6: read in
+# context as people judged earlier typings (TitleTyper.fit_context); 0.7: and the type's audited rate
 GATE_CONFIDENCE = 0.9  # the gates' held-in precision must pass at this one-sided lower bound (`ml.gate`)
 HELD_IN = 15  # percent of titled products and of leaf types held out of training: they calibrate the gates
 KNOWN_TYPE, NEW_TYPE = "product type (known type)", "product type (new type)"
@@ -52,6 +57,8 @@ class TaxonomyInputs:
     titles: dict[str, str] = field(default_factory=dict)  # product -> title
     types: dict[str, set[str]] = field(default_factory=dict)  # product -> its types in a taxonomy
     spans: dict[str, list[tuple[str, int, int]]] = field(default_factory=dict)  # product -> (label, start, end)
+    # people's verdicts on typings earlier models added: (product, type) -> (right share, model version)
+    audited: dict[tuple[str, str], tuple[float, str]] = field(default_factory=dict)
 
 
 def read_inputs(store: KnowledgeStore) -> TaxonomyInputs:
@@ -68,7 +75,27 @@ def read_inputs(store: KnowledgeStore) -> TaxonomyInputs:
         span = (label_of(r["attributeLabel"].value), int(r["start"].value), int(r["end"].value))
         if span not in inputs.spans.setdefault(r["product"].value, []):
             inputs.spans[r["product"].value].append(span)
+    inputs.audited = audited_typings(store)
     return inputs
+
+
+def audited_typings(store: KnowledgeStore) -> dict[tuple[str, str], tuple[float, str]]:
+    """(product, type) -> (share of its annotators who judged it right, the judged model's
+    version), over every audit of this stage's product typings (each annotator's latest verdict
+    on a fact of a sample; unsure left out)."""
+    latest: dict[tuple[str, str, str], tuple[str, str, tuple[str, str], str]] = {}
+    for r in store.select("list_audited_triples", stage=Literal("taxonomy")):
+        if r["kind"].value != "product typed" or r["p"] != RDF.type or r["verdict"].value not in ("right", "wrong"):
+            continue
+        key = (r["sample"].value, r["fact"].value, r["annotator"].value)
+        if key not in latest or r["time"].value >= latest[key][0]:
+            latest[key] = (r["time"].value, r["verdict"].value, (r["s"].value, r["o"].value), r["modelVersion"].value)
+    votes: dict[tuple[str, str], list[bool]] = {}
+    version: dict[tuple[str, str], str] = {}
+    for _, verdict, pair, v in latest.values():
+        votes.setdefault(pair, []).append(verdict == "right")
+        version[pair] = v
+    return {pair: (sum(vs) / len(vs), version[pair]) for pair, vs in sorted(votes.items())}
 
 
 
@@ -89,7 +116,8 @@ class TaxonomyStage(Stage):
         return "product typed" if group in (KNOWN_TYPE, NEW_TYPE) else "subClassOf edge"
 
     def __init__(self, use_behaviour: bool = True, max_parents: int = 3, seed: int = 0, tag_types: bool = True, tagger_epochs: int = 4,
-                 type_threshold: float = 0.5, rerank: bool = True, rerank_train: int = 1500, consistent_types: bool = True):
+                 type_threshold: float = 0.5, rerank: bool = True, rerank_train: int = 1500, consistent_types: bool = True,
+                 title_typing: bool = True):
         self.use_behaviour = use_behaviour
         # a product gets a type only where it fits the product's own types (TaxonomyView.fits):
         # on the demo's audit the candidates this removes were right 0.31 of the time, those it
@@ -101,6 +129,10 @@ class TaxonomyStage(Stage):
         self.tag_types, self.tagger_epochs, self.type_threshold = tag_types, tagger_epochs, type_threshold
         self.metrics_: dict[str, Any] = {}
         self.tagger_ = None
+        # known types decided over the whole title by a classifier of curated types (title_typer);
+        # without it, a known type's name that the tagger finds types the product (the span rule)
+        self.title_typing = title_typing
+        self.typer_: TitleTyper | None = None
 
     # ---- the stage interface -----------------------------------------------------------------
     def read(self, store: KnowledgeStore) -> TaxonomyInputs:
@@ -137,6 +169,14 @@ class TaxonomyStage(Stage):
                 scores.append(p)
                 right.append(ok)
                 groups.append(parent_group(i, scheme))
+        if isinstance(inputs, TaxonomyInputs) and self.title_typing and inputs.types:
+            self.typer_ = TitleTyper(seed=self.seed).prepare(view, inputs.titles, inputs.types, embed or default_embed).fit()
+            # people's verdicts on earlier models' typings teach the context; this model's own are its audit gate's
+            self.typer_.fit_context({pair: right for pair, (right, version) in inputs.audited.items() if version != MODEL_VERSION})
+            for _, score, ok in self.typer_.held_in():
+                scores.append(score)
+                right.append(ok)
+                groups.append(KNOWN_TYPE)
         if isinstance(inputs, TaxonomyInputs) and self.tagger_ is not None:
             typed = self._held_in_typing(inputs)
             scores += [s for s, _, _ in typed]
@@ -159,7 +199,8 @@ class TaxonomyStage(Stage):
             if t is None:
                 continue
             if t in inputs.view.names:
-                out.append((score, t in inputs.types[p], KNOWN_TYPE))
+                if self.typer_ is None:  # else the title typer decides known types
+                    out.append((score, t in inputs.types[p], KNOWN_TYPE))
             else:
                 heads = {_head(inputs.view.names[g]) for g in inputs.types[p] if g in inputs.view.names}
                 out.append((score, _head(text) in heads, NEW_TYPE))
@@ -254,7 +295,25 @@ class TaxonomyStage(Stage):
         per product."""
         products = sorted(inputs.titles) if products is None else products  # a part keeps its batches' order
         best = self._best_types([inputs.titles[p] for p in products], self._by_name(inputs))
-        return [(p, *b) for p, b in zip(products, best) if b[0] is not None and b[0] not in inputs.types.get(p, ())]
+        found = [(p, *b) for p, b in zip(products, best) if b[0] is not None and b[0] not in inputs.types.get(p, ())
+                 and (self.typer_ is None or b[0] not in inputs.view.names)]
+        if self.typer_ is not None:
+            found += self._typed_by_title(inputs, products)
+        return found
+
+    def _typed_by_title(self, inputs: TaxonomyInputs, products: list[str]) -> list[tuple]:
+        """The title typer's best known type per product and taxonomy the product has no type in:
+        (product, type, evidence, score, start, end), the name's offsets in the title where it is
+        named there (-1 where the type came from near products of another catalogue)."""
+        if getattr(self.typer_, "titles_", None) is not inputs.titles:
+            self.typer_.prepare(inputs.view, inputs.titles, inputs.types, _embed_default())
+        out = []
+        for c, score in self.typer_.best(self.typer_.candidates(products)):
+            title, name = inputs.titles[c.product], inputs.view.names[c.type]
+            start = title.lower().find(name.lower()) if c.evidence.startswith("name:") else -1
+            end = start + len(name) if start >= 0 else -1
+            out.append((c.product, c.type, c.evidence, score, start, end))
+        return out
 
     def decide(self, inputs: TaxonomyInputs, found: list[tuple]) -> list[Fact]:
         """The run's facts from every product's type spans: typings gated over the whole run (new
@@ -276,7 +335,7 @@ class TaxonomyStage(Stage):
                 continue
             if t not in inputs.view.names:
                 new.setdefault(t, text)
-            evidence = Evidence(text, SCHEMA.name, start, end)
+            evidence = Evidence(text, SCHEMA.name, start, end) if start >= 0 else Evidence(text)
             facts.append(Fact(NamedNode(p), RDF.type, NamedNode(t), evidence=evidence, confidence=round(float(prob), 4)))
         for t, text in new.items():
             first = next(f for f in facts if f.object.value == t)
@@ -369,12 +428,14 @@ class TaxonomyStage(Stage):
         """The hypernym ranker and (when trained) the tagger."""
         self.model_.save(folder, {"schemes": self.schemes_, "max_parents": self.max_parents, "metrics": self.metrics_,
                                   "type_threshold": self.type_threshold, "tag_types": self.tag_types,
-                                  "consistent_types": self.consistent_types,
+                                  "consistent_types": self.consistent_types, "title_typing": self.title_typing,
                                   "rerank": self.rerank, "rerank_train": self.rerank_train})
         if self.reranker_ is not None:
             self.reranker_.save(folder / "reranker")
         if self.tagger_ is not None:
             self.tagger_.save(folder / "tagger")
+        if self.typer_ is not None:
+            self.typer_.save(folder / "typer")
 
     @classmethod
     def load(cls, folder: Path) -> "TaxonomyStage":
@@ -382,7 +443,7 @@ class TaxonomyStage(Stage):
         stage = cls(config["use_behaviour"], config["max_parents"], config["seed"],
                     config.get("tag_types", False), type_threshold=config.get("type_threshold", 0.5),
                     rerank=config.get("rerank", False), rerank_train=config.get("rerank_train", 1500),
-                    consistent_types=config.get("consistent_types", True))
+                    consistent_types=config.get("consistent_types", True), title_typing=config.get("title_typing", False))
         stage.model_ = HypernymModel.load(folder)
         stage.model_._index = None
         if (folder / "reranker").is_dir():
@@ -393,6 +454,8 @@ class TaxonomyStage(Stage):
             from .tagger import SpanTagger
 
             stage.tagger_ = SpanTagger.load(folder / "tagger")
+        if (folder / "typer").is_dir():
+            stage.typer_ = TitleTyper.load(folder / "typer")
         return stage
 
 
