@@ -289,11 +289,12 @@ def evaluate_title_typing(titles: dict[str, str], types: dict[str, set[str]], vi
                           embed: Callable | None = None) -> list[dict[str, Any]]:
     """Product typing against curated types: each held-out product's types of one taxonomy are
     hidden in turn and its type of that taxonomy is chosen again. The title typer, the same
-    classifier reading the title's words only (span-only: where a type's name sits in the title,
-    no near products, no paths), and the dictionary (the longest type name found in the title) are
+    classifier reading the title's words only (span-only: the type names found in the title as
+    candidates, weighed by where each sits; no near products, votes or paths), and the dictionary (the longest type name found in the title) are
     scored on the same held-out (product, taxonomy) pairs: half of them (by a hash) fit each model's
     gate, the other half report precision and coverage at it; the dictionary has no gate."""
     from ...ml.encoder import embed as default_embed
+    from .stage import GATE_CONFIDENCE
     from .title_typer import TitleTyper
 
     embed = embed or default_embed
@@ -304,11 +305,11 @@ def evaluate_title_typing(titles: dict[str, str], types: dict[str, set[str]], vi
     base = TitleTyper(seed=seed).prepare(view, titles, types, embed)
     held_pairs = [(p, s) for p, s in base.training_pairs(held=True) if bucket("typing-gate" + p) >= 50]
     for method, ignore in (("title typer", ()), ("title typer, span only", SPAN_ONLY)):
-        typer = TitleTyper(seed=seed, ignore=ignore).prepare(view, titles, types, embed) if ignore else base
+        typer = TitleTyper(seed=seed, ignore=ignore, near=float("inf")).prepare(view, titles, types, embed) if ignore else base
         held = typer.fit().held_in()
         fit_half = [bucket("typing-gate" + c.product) < 50 for c, _, _ in held]
         gate = Gate.fit([s for (_, s, _), f in zip(held, fit_half) if f], [ok for (_, _, ok), f in zip(held, fit_half) if f],
-                        [""] * sum(fit_half), min_group=1, confidence=0.9)
+                        [""] * sum(fit_half), min_group=1, confidence=GATE_CONFIDENCE)
         dev = [(c, s, ok) for (c, s, ok), f in zip(held, fit_half) if not f]
         pairs = len(held_pairs)  # every dev (product, taxonomy), typed or not: the coverage's denominator
         _, passed, _ = gate.apply([""] * len(dev), [s for _, s, _ in dev], target_precision)
@@ -464,7 +465,7 @@ DATA_FILES = ("oa_mine_attributes/*.jsonl", "wdc_pave_attributes/*.jsonl")  # hi
 
 
 PROFILES = {"full": {"rerank": {"max_train": 3000, "epochs": 2}, "seeds": (0, 1, 2)},
-            "quick": {"tagging_sizes": {"epochs": 3, "max_train": 2500, "max_dev": 1500}, "typing_products": 8000,
+            "quick": {"tagging_sizes": {"epochs": 3, "max_train": 2500, "max_dev": 1500}, "typing_products": 4000,
                       "max_children": 2500, "rerank": {"max_train": 1500, "epochs": 1}}}
 
 

@@ -37,10 +37,11 @@ from ..base import Stage
 __all__ = ["TaxonomyStage", "read_view"]
 
 MODEL_NAME = "autoknow-hypernym"
-MODEL_VERSION = "0.7.0"  # 0.2: calibrated gates per kind of fact; 0.3: the re-ranker, gated per taxonomy;
+MODEL_VERSION = "0.8.0"  # 0.2: calibrated gates per kind of fact; 0.3: the re-ranker, gated per taxonomy;
 # 0.4: first parents gated on the re-ranker's confidence model, at a lower confidence bound; 0.5: known
 # types decided over the whole title (title_typer), learned and gated on curated types; 0.6: read in
-# context as people judged earlier typings (TitleTyper.fit_context); 0.7: and the type's audited rate
+# context as people judged earlier typings (TitleTyper.fit_context); 0.7: and the type's audited rate; 0.8: after
+# review: a type's popularity leaves the hidden product out, catalogue-stated types only, word-matched name spans
 GATE_CONFIDENCE = 0.9  # the gates' held-in precision must pass at this one-sided lower bound (`ml.gate`)
 HELD_IN = 15  # percent of titled products and of leaf types held out of training: they calibrate the gates
 KNOWN_TYPE, NEW_TYPE = "product type (known type)", "product type (new type)"
@@ -57,8 +58,9 @@ class TaxonomyInputs:
     titles: dict[str, str] = field(default_factory=dict)  # product -> title
     types: dict[str, set[str]] = field(default_factory=dict)  # product -> its types in a taxonomy
     spans: dict[str, list[tuple[str, int, int]]] = field(default_factory=dict)  # product -> (label, start, end)
-    # people's verdicts on typings earlier models added: (product, type) -> (right share, model version)
-    audited: dict[tuple[str, str], tuple[float, str]] = field(default_factory=dict)
+    curated: dict[str, set[str]] = field(default_factory=dict)  # product -> its types as its catalogue states them
+    # people's verdicts on typings earlier models added: (product, type) -> share judged right
+    audited: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
 def read_inputs(store: KnowledgeStore) -> TaxonomyInputs:
@@ -75,27 +77,29 @@ def read_inputs(store: KnowledgeStore) -> TaxonomyInputs:
         span = (label_of(r["attributeLabel"].value), int(r["start"].value), int(r["end"].value))
         if span not in inputs.spans.setdefault(r["product"].value, []):
             inputs.spans[r["product"].value].append(span)
-    inputs.audited = audited_typings(store)
+    for r in store.select("list_curated_product_types"):
+        inputs.curated.setdefault(r["product"].value, set()).add(r["type"].value)
+    inputs.audited = audited_typings(store, exclude_version=MODEL_VERSION)
     return inputs
 
 
-def audited_typings(store: KnowledgeStore) -> dict[tuple[str, str], tuple[float, str]]:
-    """(product, type) -> (share of its annotators who judged it right, the judged model's
-    version), over every audit of this stage's product typings (each annotator's latest verdict
-    on a fact of a sample; unsure left out)."""
-    latest: dict[tuple[str, str, str], tuple[str, str, tuple[str, str], str]] = {}
+def audited_typings(store: KnowledgeStore, exclude_version: str | None = None) -> dict[tuple[str, str], float]:
+    """(product, type) -> the share of its annotators who judged it right (each annotator's
+    latest verdict on it, whatever sample it was in; unsure left out), over every audit of this
+    stage's product typings except those of models of `exclude_version`: a model's own verdicts
+    are its audit gate's, never its training."""
+    latest: dict[tuple[tuple[str, str], str], tuple[str, bool]] = {}
     for r in store.select("list_audited_triples", stage=Literal("taxonomy")):
-        if r["kind"].value != "product typed" or r["p"] != RDF.type or r["verdict"].value not in ("right", "wrong"):
+        if r["kind"].value != "product typed" or r["p"] != RDF.type or r["verdict"].value not in ("right", "wrong") \
+                or r["modelVersion"].value == exclude_version:
             continue
-        key = (r["sample"].value, r["fact"].value, r["annotator"].value)
+        key = ((r["s"].value, r["o"].value), r["annotator"].value)
         if key not in latest or r["time"].value >= latest[key][0]:
-            latest[key] = (r["time"].value, r["verdict"].value, (r["s"].value, r["o"].value), r["modelVersion"].value)
+            latest[key] = (r["time"].value, r["verdict"].value == "right")
     votes: dict[tuple[str, str], list[bool]] = {}
-    version: dict[tuple[str, str], str] = {}
-    for _, verdict, pair, v in latest.values():
-        votes.setdefault(pair, []).append(verdict == "right")
-        version[pair] = v
-    return {pair: (sum(vs) / len(vs), version[pair]) for pair, vs in sorted(votes.items())}
+    for (pair, _), (_, right) in latest.items():
+        votes.setdefault(pair, []).append(right)
+    return {pair: sum(vs) / len(vs) for pair, vs in sorted(votes.items())}
 
 
 
@@ -139,8 +143,9 @@ class TaxonomyStage(Stage):
         return read_inputs(store)
 
     def fit(self, inputs: TaxonomyInputs | TaxonomyView, embed=None) -> "TaxonomyStage":
-        """Train the tagger on labelled titles, and the hypernym ranker on leaves that have a
-        parent, calibrating its threshold on a held-in 15% of them."""
+        """Train the tagger on labelled titles, the title typer on curated types (and its context
+        on people's verdicts), and the hypernym ranker on leaves that have a parent, calibrating
+        its threshold on a held-in 15% of them."""
         from ...ml.encoder import embed as default_embed
 
         view = inputs.view if isinstance(inputs, TaxonomyInputs) else inputs
@@ -169,10 +174,11 @@ class TaxonomyStage(Stage):
                 scores.append(p)
                 right.append(ok)
                 groups.append(parent_group(i, scheme))
-        if isinstance(inputs, TaxonomyInputs) and self.title_typing and inputs.types:
-            self.typer_ = TitleTyper(seed=self.seed).prepare(view, inputs.titles, inputs.types, embed or default_embed).fit()
-            # people's verdicts on earlier models' typings teach the context; this model's own are its audit gate's
-            self.typer_.fit_context({pair: right for pair, (right, version) in inputs.audited.items() if version != MODEL_VERSION})
+        if isinstance(inputs, TaxonomyInputs) and self.title_typing and self.tag_types and inputs.curated:
+            # curated types teach the classifier; people's verdicts on earlier models' typings the
+            # context (read_inputs left this version's out: they are its audit gate's)
+            self.typer_ = TitleTyper(seed=self.seed).prepare(view, inputs.titles, inputs.curated, embed or default_embed)
+            self.typer_.fit().fit_context(inputs.audited)
             for _, score, ok in self.typer_.held_in():
                 scores.append(score)
                 right.append(ok)
@@ -289,10 +295,10 @@ class TaxonomyStage(Stage):
         return [[products[i] for b in batches[k:k + per] for i in b] for k in range(0, len(batches), per)]
 
     def candidates(self, inputs: TaxonomyInputs, products: list[str] | None = None) -> list[tuple]:
-        """(product, type, span text, score, start, end): each product's most confident type span
-        in its title (a name no type has becomes a new type's IRI, minted from its words), for
-        products of `products` (default: all) not typed so already; the model's work, pure and
-        per product."""
+        """(product, type, evidence, score, start, end) for products of `products` (default: all):
+        the title typer's best known type per taxonomy the product has no type in, and the
+        tagger's most confident type span naming no known type (a new type's IRI, minted from its
+        words); the model's work, per product (the typer's index is built once per run's inputs)."""
         products = sorted(inputs.titles) if products is None else products  # a part keeps its batches' order
         best = self._best_types([inputs.titles[p] for p in products], self._by_name(inputs))
         found = [(p, *b) for p, b in zip(products, best) if b[0] is not None and b[0] not in inputs.types.get(p, ())
@@ -305,14 +311,16 @@ class TaxonomyStage(Stage):
         """The title typer's best known type per product and taxonomy the product has no type in:
         (product, type, evidence, score, start, end), the name's offsets in the title where it is
         named there (-1 where the type came from near products of another catalogue)."""
-        if getattr(self.typer_, "titles_", None) is not inputs.titles:
-            self.typer_.prepare(inputs.view, inputs.titles, inputs.types, _embed_default())
+        from .title_typer import name_span
+
+        if getattr(self.typer_, "titles_", None) is not inputs.titles:  # prepared once per run's inputs
+            self.typer_.prepare(inputs.view, inputs.titles, inputs.curated, _embed_default())
+        typed = {p: {inputs.view.scheme.get(t) for t in ts} for p, ts in inputs.types.items()}
+        schemes = sorted(self.typer_.members_)
         out = []
-        for c, score in self.typer_.best(self.typer_.candidates(products)):
-            title, name = inputs.titles[c.product], inputs.view.names[c.type]
-            start = title.lower().find(name.lower()) if c.evidence.startswith("name:") else -1
-            end = start + len(name) if start >= 0 else -1
-            out.append((c.product, c.type, c.evidence, score, start, end))
+        for c, score in self.typer_.best(self.typer_.candidates(products, lambda p: [s for s in schemes if s not in typed.get(p, ())])):
+            span = name_span(inputs.titles[c.product], inputs.view.names[c.type]) if c.evidence.startswith("name:") else None
+            out.append((c.product, c.type, c.evidence, score, *(span or (-1, -1))))
         return out
 
     def decide(self, inputs: TaxonomyInputs, found: list[tuple]) -> list[Fact]:
@@ -344,8 +352,8 @@ class TaxonomyStage(Stage):
         return facts, new
 
     def predict(self, inputs: TaxonomyInputs | TaxonomyView) -> list[Fact]:
-        """Tag types in titles (new types included), then attach parentless types under their
-        best parents."""
+        """Type products (the title typer's known types, the tagger's new ones), then attach
+        parentless types under their best parents."""
         if isinstance(inputs, TaxonomyInputs) and self.tagger_ is not None:
             return self.decide(inputs, self.candidates(inputs))
         return self._attach(inputs, [], {})
@@ -425,7 +433,7 @@ class TaxonomyStage(Stage):
 
     # ---- persistence -----------------------------------------------------------------------------
     def save(self, folder: Path) -> None:
-        """The hypernym ranker and (when trained) the tagger."""
+        """The hypernym ranker and (when trained) the tagger and the title typer."""
         self.model_.save(folder, {"schemes": self.schemes_, "max_parents": self.max_parents, "metrics": self.metrics_,
                                   "type_threshold": self.type_threshold, "tag_types": self.tag_types,
                                   "consistent_types": self.consistent_types, "title_typing": self.title_typing,

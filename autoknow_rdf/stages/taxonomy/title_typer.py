@@ -27,14 +27,15 @@ from pathlib import Path
 
 import numpy as np
 
+from ...ml.encoder import DIM
 from ...splits import bucket
 from ..view import TaxonomyView, words
 
-__all__ = ["TitleTyper", "TypeCandidate", "FEATURES", "NEXT_WORD", "name_context", "held_out"]
+__all__ = ["TitleTyper", "TypeCandidate", "FEATURES", "NEXT_WORD", "name_context", "name_span", "held_out"]
 
 HELD_OUT = 15  # percent of typed products whose hidden types fit the gate, never the classifier
 NEIGHBOURS = 10  # nearest products of a taxonomy that vote on a product's type
-PER_TAXONOMY = 6  # candidates kept per product and taxonomy (the nearest products' best, then names)
+PER_TAXONOMY = 6  # candidates kept per product and taxonomy (names in the title first, then near products' types)
 DUPLICATE = 0.98  # title similarity at which another product is taken for the same one and does not vote
 MAX_WORDS = 5  # the longest type name looked up in a title
 CONNECTORS = {"with", "in", "for", "by", "from", "w", "made", "on", "of"}
@@ -54,6 +55,24 @@ _TOKEN = re.compile(r"[A-Za-z0-9]+|[^\sA-Za-z0-9]")
 def held_out(product: str) -> bool:
     """Whether a typed product's hidden types fit the gate (and it never trains the classifier)."""
     return bucket("typing-held" + product) < HELD_OUT
+
+
+def name_span(title: str, name: str) -> tuple[int, int] | None:
+    """The character offsets of a type's name where its words first occur in a title (words
+    singularised as `words` does), or None.
+
+    >>> name_span("Boiled Peanuts in Oil", "Oils"), name_span("Sweet Bread & Butter Pickles", "Breads")
+    ((18, 21), (6, 11))
+    >>> name_span("Tea", "Coffee") is None
+    True
+    """
+    tokens = list(_TOKEN.finditer(title))
+    normal = [words(m.group())[0] if words(m.group()) else m.group() for m in tokens]
+    target = words(name)
+    for i in range(len(normal) - len(target) + 1):
+        if target and normal[i:i + len(target)] == target:
+            return tokens[i].start(), tokens[i + len(target) - 1].end()
+    return None
 
 
 def name_context(title: str, name: str) -> tuple[str, bool, int]:
@@ -127,7 +146,7 @@ class TitleTyper:
         self.view_, self.titles_ = view, titles
         self.products_ = sorted(titles)
         self.row_ = {p: i for i, p in enumerate(self.products_)}
-        self.T_ = embed([titles[p] for p in self.products_]) if self.products_ else np.zeros((0, 384), np.float32)
+        self.T_ = embed([titles[p] for p in self.products_]) if self.products_ else np.zeros((0, DIM), np.float32)
         self.type_list_ = sorted(view.names)
         self.type_row_ = {t: i for i, t in enumerate(self.type_list_)}
         self.P_ = embed([self.path(t) for t in self.type_list_])
@@ -138,10 +157,11 @@ class TitleTyper:
             above = set().union(*(view.ancestors(t) for t in ts)) if ts else set()
             self.closed_[p] = ts | above
             self.specific_[p] = ts - above
-        self.members_: dict[str, list[int]] = {}  # taxonomy -> rows of its typed products
+        self.members_: dict = {}  # taxonomy -> rows of its typed products (an array)
         for p in self.products_:
             for s in {view.scheme[t] for t in self.types_.get(p, ())}:
                 self.members_.setdefault(s, []).append(self.row_[p])
+        self.members_ = {s: np.asarray(rows, dtype=int) for s, rows in self.members_.items()}
         self.popularity_ = {}
         for p, ts in self.closed_.items():
             for t in ts:
@@ -180,18 +200,16 @@ class TitleTyper:
         view = self.view_
         schemes_of = schemes_of or (lambda p: sorted(set(self.members_) - {view.scheme[t] for t in self.types_.get(p, ())}))
         out: list[TypeCandidate] = []
-        for start in range(0, len(products), 512):
-            chunk = products[start:start + 512]
-            rows = [self.row_[p] for p in chunk]
-            sims = self.T_[rows] @ self.T_.T
-            for p, row, sim in zip(chunk, rows, sims):
-                for s in schemes_of(p):
-                    out += self._candidates_in(p, row, sim, s, [t for t in (extra or {}).get(p, ()) if view.scheme[t] == s])
+        for p in products:
+            row = self.row_[p]
+            sim = self.T_ @ self.T_[row]  # one product at a time: the same bits in a Ray part as in a local run
+            for s in schemes_of(p):
+                out += self._candidates_in(p, row, sim, s, [t for t in (extra or {}).get(p, ()) if view.scheme[t] == s])
         return out
 
     def _candidates_in(self, p: str, row: int, sim: np.ndarray, scheme: str, extra: list[str] = ()) -> list[TypeCandidate]:
         view, title = self.view_, self.titles_[p]
-        members = np.asarray(self.members_.get(scheme, ()), dtype=int)
+        members = self.members_.get(scheme, np.zeros(0, dtype=int))
         if len(members):  # not itself, nor a copy of its title (what a hidden product's copy says is no evidence)
             members = members[(members != row) & (sim[members] < DUPLICATE)]
         vote: dict[str, float] = {}
@@ -201,7 +219,13 @@ class TitleTyper:
         nearest = 0.0
         if len(members):
             k = min(NEIGHBOURS, len(members))
-            top = members[np.argsort(-sim[members], kind="stable")[:k]]
+            near_first = -sim[members]
+            if k < len(members):  # the k nearest (ties at the k-th kept for the order below)
+                kth = near_first[np.argpartition(near_first, k - 1)[k - 1]]
+                part = np.flatnonzero(near_first <= kth)
+            else:
+                part = np.arange(len(members))
+            top = members[part[np.lexsort((members[part], near_first[part]))][:k]]  # nearest first, lower row on a tie
             weights = np.clip(sim[top], 0.0, None)
             total = float(weights.sum()) or 1.0
             nearest = float(sim[top[0]])
@@ -218,6 +242,7 @@ class TitleTyper:
         named = self._named(title, scheme)
         near = [t for t in sorted(specific, key=lambda t: (-specific[t], t)) if nearest_with.get(t, 0.0) >= self.near]
         pool = (named + [t for t in near if t not in named])[:PER_TAXONOMY]
+        base = len(pool)  # the candidates a run would score; `extra` ones are ranked as if each came alone
         pool += [t for t in extra if t not in pool]
         if not pool:
             return []
@@ -226,19 +251,23 @@ class TitleTyper:
         cos_name = self.N_[t_rows] @ self.T_[row]
         own = [self.type_row_[o] for o in self.types_.get(p, ()) if view.scheme[o] != scheme]
         own_sim = (self.P_[t_rows] @ self.N_[own].T).max(axis=1) if own else np.zeros(len(pool))
-        vote_rank = {t: i for i, t in enumerate(sorted(pool, key=lambda t: (-vote.get(t, 0.0), t)))}
-        path_rank = {t: i for i, t in enumerate(np.asarray(pool)[np.argsort(-cos_path, kind="stable")])}
+        vote_key = [(-vote.get(t, 0.0), t) for t in pool]
+        vote_rank = [sum(vote_key[i] < vote_key[j] for i in range(base) if i != j) for j in range(len(pool))]
+        path_rank = [sum(cos_path[i] > cos_path[j] or (cos_path[i] == cos_path[j] and i < j) for i in range(base) if i != j)
+                     for j in range(len(pool))]
         out = []
         for j, t in enumerate(pool):
             name = view.names[t]
             kind, before, following = name_context(title, name) if t in named else ("absent", False, 0)
-            start = title.lower().find(name.lower())
+            span = name_span(title, name) if t in named else None
+            hidden = t in self.closed_.get(p, ())  # the product's own hidden type: not among the type's products
             feats = (vote.get(t, 0.0), max((vote.get(q, 0.0) for q in view.parents.get(t, ())), default=0.0),
                      max((vote.get(q, 0.0) for q in self.roots_[t]), default=0.0), specific.get(t, 0.0), nearest_with.get(t, 0.0), nearest,
                      float(cos_path[j]), float(cos_name[j]), float(own_sim[j]), float(bool(own)),
-                     float(vote_rank[t]), float(path_rank[t]), float(len(words(name))),
-                     float(start == 0), float(before), float(following), float(self.depth_[t]), float(self.leaf_[t]),
-                     float(np.log1p(self.popularity_.get(t, 0)))) + tuple(float(kind == k) for k in NEXT_WORD)
+                     float(vote_rank[j]), float(path_rank[j]), float(len(words(name))),
+                     float(span is not None and span[0] == 0), float(before), float(following), float(self.depth_[t]),
+                     float(self.leaf_[t]), float(np.log1p(self.popularity_.get(t, 0) - hidden))) + tuple(
+                float(kind == k) for k in NEXT_WORD)
             feats = tuple(0.0 if FEATURES[i] in self.ignore else v for i, v in enumerate(feats))
             why = f"name: {name}" if t in named else evidence.get(t, "")
             out.append(TypeCandidate(p, t, scheme, feats, why))
@@ -261,6 +290,7 @@ class TitleTyper:
         return named[0] if named else None
 
     def right_type(self, product: str, t: str) -> bool:
+        """Whether `t` is among the product's curated types or above one."""
         return t in self.closed_.get(product, ())
 
     def right(self, c: TypeCandidate) -> bool:
@@ -273,7 +303,7 @@ class TitleTyper:
         `held`, else the rest's (at most `max_train`, drawn by a stable hash)."""
         pairs = sorted(((p, s) for p in self.products_ if held_out(p) == held
                         for s in sorted({self.view_.scheme[t] for t in self.types_.get(p, ())})),
-                       key=lambda ps: bucket(f"typing{self.seed}" + ps[0] + ps[1]))
+                       key=lambda ps: (bucket(f"typing{self.seed}" + ps[0] + ps[1], 10 ** 6), ps))
         return pairs if held else pairs[:self.max_train]
 
     def fit(self) -> "TitleTyper":
@@ -306,14 +336,16 @@ class TitleTyper:
         a ROC-AUC of 0.76-0.86, the classifier's score at 0.70). Needs MIN_AUDITED verdicts."""
         from sklearn.linear_model import LogisticRegression
 
-        pairs = sorted((p, t) for p, t in audited if p in self.row_ and t in self.type_row_)
+        typed = {p: {self.view_.scheme[t] for t in ts} for p, ts in self.types_.items()}
+        pairs = sorted((p, t) for p, t in audited if p in self.row_ and t in self.type_row_  # as a run would ask:
+                       and self.view_.scheme[t] not in typed.get(p, ()))  # in a taxonomy the product has no type in
         extra: dict[str, list[str]] = {}
         for p, t in pairs:
             extra.setdefault(p, []).append(t)
         schemes = {p: sorted({self.view_.scheme[t] for t in ts}) for p, ts in extra.items()}
         cands = [c for c in self.candidates(sorted(extra), schemes.get, extra) if (c.product, c.type) in audited]
         y = np.array([audited[(c.product, c.type)] >= 0.5 for c in cands], dtype=int)
-        self.context_, self.audited_ = None, len(cands)
+        self.context_, self.audited_, self.verdicts_, self.rate_ = None, len(cands), {}, 0.0
         if len(cands) < MIN_AUDITED or len(set(y.tolist())) < 2:
             return self
         self.verdicts_ = {}  # type -> (verdicts right, verdicts): how people read the type wherever it was given
@@ -376,7 +408,8 @@ class TitleTyper:
                                                            getattr(self, "rate_", 0.0))))
         (folder / "typer.json").write_text(json.dumps({"seed": self.seed, "max_train": self.max_train, "near": self.near, "ignore": list(self.ignore),
                                                        "features": list(FEATURES),
-                                                       "context": list(CONTEXT), "audited": self.audited_}, indent=2), encoding="utf-8")
+                                                       "context": list(CONTEXT), "audited": self.audited_,
+                                                       "trained_on": sorted(self.trained_on_)}, indent=2), encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> "TitleTyper":
@@ -386,5 +419,5 @@ class TitleTyper:
         typer = cls(seed=config["seed"], max_train=config["max_train"], near=config["near"], ignore=tuple(config["ignore"]))
         typer.classifier_ = pickle.loads((folder / "classifier.pkl").read_bytes())
         typer.context_, typer.verdicts_, typer.rate_ = pickle.loads((folder / "context.pkl").read_bytes())
-        typer.audited_ = config["audited"]
+        typer.audited_, typer.trained_on_ = config["audited"], set(config["trained_on"])
         return typer
