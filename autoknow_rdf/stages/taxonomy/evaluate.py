@@ -293,6 +293,8 @@ def evaluate_title_typing(titles: dict[str, str], types: dict[str, set[str]], vi
     candidates, weighed by where each sits; no near products, votes or paths), and the dictionary (the longest type name found in the title) are
     scored on the same held-out (product, taxonomy) pairs: half of them (by a hash) fit each model's
     gate, the other half report precision and coverage at it; the dictionary has no gate."""
+    import copy
+
     from ...ml.encoder import embed as default_embed
     from .stage import GATE_CONFIDENCE
     from .title_typer import TitleTyper
@@ -305,7 +307,10 @@ def evaluate_title_typing(titles: dict[str, str], types: dict[str, set[str]], vi
     base = TitleTyper(seed=seed).prepare(view, titles, types, embed)
     held_pairs = [(p, s) for p, s in base.training_pairs(held=True) if bucket("typing-gate" + p) >= 50]
     for method, ignore in (("title typer", ()), ("title typer, span only", SPAN_ONLY)):
-        typer = TitleTyper(seed=seed, ignore=ignore, near=float("inf")).prepare(view, titles, types, embed) if ignore else base
+        typer = base
+        if ignore:  # the same index (prepared once), names only as candidates and the ablated features held at 0
+            typer = copy.copy(base)
+            typer.ignore, typer.near = ignore, float("inf")
         held = typer.fit().held_in()
         fit_half = [bucket("typing-gate" + c.product) < 50 for c, _, _ in held]
         gate = Gate.fit([s for (_, s, _), f in zip(held, fit_half) if f], [ok for (_, _, ok), f in zip(held, fit_half) if f],

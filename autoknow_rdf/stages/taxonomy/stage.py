@@ -311,16 +311,13 @@ class TaxonomyStage(Stage):
         """The title typer's best known type per product and taxonomy the product has no type in:
         (product, type, evidence, score, start, end), the name's offsets in the title where it is
         named there (-1 where the type came from near products of another catalogue)."""
-        from .title_typer import name_span
-
         if getattr(self.typer_, "titles_", None) is not inputs.titles:  # prepared once per run's inputs
             self.typer_.prepare(inputs.view, inputs.titles, inputs.curated, _embed_default())
         typed = {p: {inputs.view.scheme.get(t) for t in ts} for p, ts in inputs.types.items()}
         schemes = sorted(self.typer_.members_)
         out = []
         for c, score in self.typer_.best(self.typer_.candidates(products, lambda p: [s for s in schemes if s not in typed.get(p, ())])):
-            span = name_span(inputs.titles[c.product], inputs.view.names[c.type]) if c.evidence.startswith("name:") else None
-            out.append((c.product, c.type, c.evidence, score, *(span or (-1, -1))))
+            out.append((c.product, c.type, c.evidence, score, *(c.span or (-1, -1))))
         return out
 
     def decide(self, inputs: TaxonomyInputs, found: list[tuple]) -> list[Fact]:

@@ -57,6 +57,49 @@ def held_out(product: str) -> bool:
     return bucket("typing-held" + product) < HELD_OUT
 
 
+def _name_at(title: str, name: str) -> tuple[list[re.Match], int, int] | None:
+    """The title's tokens, and where and over how many of them a type's name first occurs (its
+    words singularised as `words` does); None where it does not."""
+    tokens = list(_TOKEN.finditer(title))
+    normal = [words(m.group())[0] if words(m.group()) else m.group() for m in tokens]
+    target = words(name)
+    n = len(target)
+    for i in range(len(normal) - n + 1):
+        if n and normal[i:i + n] == target:
+            return tokens, i, n
+    return None
+
+
+def _span(at: tuple[list[re.Match], int, int]) -> tuple[int, int]:
+    tokens, i, n = at
+    return tokens[i].start(), tokens[i + n - 1].end()
+
+
+def _context(at: tuple[list[re.Match], int, int] | None) -> tuple[str, bool, int]:
+    if at is None:
+        return "absent", False, 0
+    tokens, i, n = at
+    text = [m.group() for m in tokens]
+    before = any(t == "&" or t.lower() in CONNECTORS or t.lower() == "and" for t in text[:i])
+    following = 0
+    for t in text[i + n:]:
+        if not t.isalnum():
+            break
+        following += 1
+    if i + n == len(text):
+        return "end", before, 0
+    after = text[i + n]
+    if after == "&" or after.lower() == "and":
+        kind = "and"
+    elif not after.isalnum():
+        kind = "punctuation"
+    elif after.lower() in CONNECTORS:
+        kind = "connector"
+    else:
+        kind = "number" if after[0].isdigit() else "word"
+    return kind, before, following
+
+
 def name_span(title: str, name: str) -> tuple[int, int] | None:
     """The character offsets of a type's name where its words first occur in a title (words
     singularised as `words` does), or None.
@@ -66,13 +109,8 @@ def name_span(title: str, name: str) -> tuple[int, int] | None:
     >>> name_span("Tea", "Coffee") is None
     True
     """
-    tokens = list(_TOKEN.finditer(title))
-    normal = [words(m.group())[0] if words(m.group()) else m.group() for m in tokens]
-    target = words(name)
-    for i in range(len(normal) - len(target) + 1):
-        if target and normal[i:i + len(target)] == target:
-            return tokens[i].start(), tokens[i + len(target) - 1].end()
-    return None
+    at = _name_at(title, name)
+    return _span(at) if at else None
 
 
 def name_context(title: str, name: str) -> tuple[str, bool, int]:
@@ -87,32 +125,7 @@ def name_context(title: str, name: str) -> tuple[str, bool, int]:
     >>> name_context("Juice With Calcium & Vitamin D", "vitamins"), name_context("Tea", "coffee")
     (('word', True, 1), ('absent', False, 0))
     """
-    tokens = _TOKEN.findall(title)
-    normal = [words(t)[0] if words(t) else t for t in tokens]
-    target = words(name)
-    n = len(target)
-    for i in range(len(normal) - n + 1):
-        if normal[i:i + n] != target:
-            continue
-        before = any(t == "&" or t.lower() in CONNECTORS or t.lower() == "and" for t in tokens[:i])
-        following = 0
-        for t in tokens[i + n:]:
-            if not t.isalnum():
-                break
-            following += 1
-        if i + n == len(tokens):
-            return "end", before, 0
-        after = tokens[i + n]
-        if after == "&" or after.lower() == "and":
-            kind = "and"
-        elif not after.isalnum():
-            kind = "punctuation"
-        elif after.lower() in CONNECTORS:
-            kind = "connector"
-        else:
-            kind = "number" if after[0].isdigit() else "word"
-        return kind, before, following
-    return "absent", False, 0
+    return _context(_name_at(title, name))
 
 
 @dataclass(frozen=True)
@@ -124,6 +137,7 @@ class TypeCandidate:
     scheme: str
     features: tuple[float, ...]
     evidence: str  # what put it forward: the name in the title, or the nearest product's title
+    span: tuple[int, int] | None = None  # where the title names it (None: put forward by near products)
 
 
 @dataclass
@@ -138,6 +152,8 @@ class TitleTyper:
     context_: object = None  # how people read the score in context (fit_context); None: the score as it is
     audited_: int = 0
     trained_on_: set = field(default_factory=set)
+    verdicts_: dict = field(default_factory=dict)  # type -> (verdicts right, verdicts), fit_context's
+    rate_: float = 0.0  # the share of fit_context's verdicts that were right
 
     # ---- the index: titles, paths and each taxonomy's typed products ----------------------------
     def prepare(self, view: TaxonomyView, titles: dict[str, str], types: dict[str, set[str]], embed) -> "TitleTyper":
@@ -258,8 +274,9 @@ class TitleTyper:
         out = []
         for j, t in enumerate(pool):
             name = view.names[t]
-            kind, before, following = name_context(title, name) if t in named else ("absent", False, 0)
-            span = name_span(title, name) if t in named else None
+            at = _name_at(title, name) if t in named else None  # one scan of the title for the name's place
+            kind, before, following = _context(at)
+            span = _span(at) if at else None
             hidden = t in self.closed_.get(p, ())  # the product's own hidden type: not among the type's products
             feats = (vote.get(t, 0.0), max((vote.get(q, 0.0) for q in view.parents.get(t, ())), default=0.0),
                      max((vote.get(q, 0.0) for q in self.roots_[t]), default=0.0), specific.get(t, 0.0), nearest_with.get(t, 0.0), nearest,
@@ -270,7 +287,7 @@ class TitleTyper:
                 float(kind == k) for k in NEXT_WORD)
             feats = tuple(0.0 if FEATURES[i] in self.ignore else v for i, v in enumerate(feats))
             why = f"name: {name}" if t in named else evidence.get(t, "")
-            out.append(TypeCandidate(p, t, scheme, feats, why))
+            out.append(TypeCandidate(p, t, scheme, feats, why, span if t in named else None))
         return out
 
     def _named(self, title: str, scheme: str) -> list[str]:
@@ -348,8 +365,7 @@ class TitleTyper:
         self.context_, self.audited_, self.verdicts_, self.rate_ = None, len(cands), {}, 0.0
         if len(cands) < MIN_AUDITED or len(set(y.tolist())) < 2:
             return self
-        self.verdicts_ = {}  # type -> (verdicts right, verdicts): how people read the type wherever it was given
-        for c, ok in zip(cands, y):
+        for c, ok in zip(cands, y):  # how people read each type wherever it was given
             right, n = self.verdicts_.get(c.type, (0, 0))
             self.verdicts_[c.type] = (right + int(ok), n + 1)
         self.rate_ = float(y.mean())
@@ -404,8 +420,7 @@ class TitleTyper:
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "classifier.pkl").write_bytes(pickle.dumps(self.classifier_))
-        (folder / "context.pkl").write_bytes(pickle.dumps((self.context_, getattr(self, "verdicts_", {}),
-                                                           getattr(self, "rate_", 0.0))))
+        (folder / "context.pkl").write_bytes(pickle.dumps((self.context_, self.verdicts_, self.rate_)))
         (folder / "typer.json").write_text(json.dumps({"seed": self.seed, "max_train": self.max_train, "near": self.near, "ignore": list(self.ignore),
                                                        "features": list(FEATURES),
                                                        "context": list(CONTEXT), "audited": self.audited_,
