@@ -12,14 +12,34 @@ from pathlib import Path
 from typing import Any, ClassVar, Iterable
 
 import numpy as np
-from pyoxigraph import NamedNode
+from pyoxigraph import Literal, NamedNode
 
 from ..ml.audit_gate import AuditGate, audit_gate_rows
 from ..ml.gate import DEFAULT_MIN_PRECISION, GATE_FILE, Gate, load_gate, save_gate
 from ..provenance import Fact
 from ..store import KnowledgeStore
 
-__all__ = ["Stage", "ModelInfo"]
+__all__ = ["Stage", "ModelInfo", "audited_triples"]
+
+
+def audited_triples(store: KnowledgeStore, stage: str, kind: str, predicate: NamedNode,
+                    exclude_version: str | None = None) -> dict[tuple[str, str], float]:
+    """(subject, object) -> the share of its annotators who judged it right (each annotator's
+    latest verdict, whatever sample it was in; unsure left out), over every audit of `stage`'s
+    facts of `kind` except those of models of `exclude_version`: people's labels for a stage to
+    learn from, while a model's own verdicts stay its audit gate's and never its training."""
+    latest: dict[tuple[tuple[str, str], str], tuple[str, bool]] = {}
+    for r in store.select("list_audited_triples", stage=Literal(stage)):
+        if r["kind"].value != kind or r["p"] != predicate or r["verdict"].value not in ("right", "wrong") \
+                or r["modelVersion"].value == exclude_version:
+            continue
+        key = ((r["s"].value, r["o"].value), r["annotator"].value)
+        if key not in latest or r["time"].value >= latest[key][0]:
+            latest[key] = (r["time"].value, r["verdict"].value == "right")
+    votes: dict[tuple[str, str], list[bool]] = {}
+    for (pair, _), (_, right) in latest.items():
+        votes.setdefault(pair, []).append(right)
+    return {pair: sum(vs) / len(vs) for pair, vs in sorted(votes.items())}
 
 
 @dataclass(frozen=True)

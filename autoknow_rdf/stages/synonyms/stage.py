@@ -10,6 +10,9 @@ the same co-basket profile), scores them, clusters the pairs whose calibrated pr
 their kind's gate (type, value, product; fitted on held-in gold pairs) by complete linkage (no
 chaining) and asserts `owl:sameAs` (values, products) or `owl:equivalentClass` (types)
 inside each cluster, with score and evidence, plus `ak:canonical` to the most used member.
+Type links are read in context (`context.py`) where people's verdicts on earlier versions' links
+taught how: the two types' paths, parents and shared products beside the classifier's score; the
+type gate is then fitted on those verdicts' out-of-fold scores, not on gold names.
 """
 
 from __future__ import annotations
@@ -27,12 +30,13 @@ from ...provenance import Evidence, Fact
 from ...splits import bucket
 from ...store import KnowledgeStore
 from ...vocab import AK, OWL, scheme_iri
-from ..base import Stage
+from ..base import Stage, audited_triples
 
 __all__ = ["SynonymsStage", "SynonymInputs", "read_inputs"]
 
 MODEL_NAME = "autoknow-synonym-classifier"
-MODEL_VERSION = "0.4.0"  # 0.2: word-subset and head-word features, parent names as negatives; 0.3: code agreement; 0.4: calibrated gates per kind
+MODEL_VERSION = "0.5.0"  # 0.2: word-subset and head-word features, parent names as negatives; 0.3: code agreement;
+# 0.4: calibrated gates per kind; 0.5: type links read in context, learned from people's verdicts
 LABEL_SCHEME = scheme_iri("label").value  # types named only in titles (the taxonomy stage's new types)
 
 
@@ -55,6 +59,9 @@ class SynonymInputs:
     product_types: dict[str, set[str]] = field(default_factory=dict)
     offers: list[tuple[str, str, int]] = field(default_factory=list)  # (left title, right title, match)
     usage: dict[str, int] = field(default_factory=dict)  # term -> products using it
+    type_products: dict[str, set[str]] = field(default_factory=dict)  # type -> products typed with it
+    # people's verdicts on type links earlier models added: (type, type) -> share judged right
+    audited: dict[tuple[str, str], float] = field(default_factory=dict)
 
     def label(self, term: str) -> str:
         if term in self.titles:
@@ -84,6 +91,10 @@ def read_inputs(store: KnowledgeStore) -> SynonymInputs:
     inputs.offers = sorted({(r["leftTitle"].value, r["rightTitle"].value, int(r["match"].value == "true"))
                             for r in store.select("list_match_pairs")})
     inputs.usage = {r["term"].value: int(r["products"].value) for r in store.select("count_term_products")}
+    for r in store.select("list_product_titles_by_type"):
+        inputs.type_products.setdefault(r["type"].value, set()).add(r["product"].value)
+    inputs.audited = audited_triples(store, "synonyms", "equivalentClass link", OWL.equivalentClass,
+                                     exclude_version=MODEL_VERSION)
     return inputs
 
 
@@ -106,6 +117,7 @@ class SynonymsStage(Stage):
         self.epochs, self.max_clusters, self.max_offers, self.k = epochs, max_clusters, max_offers, k
         self.block_min, self.max_candidates, self.seed = block_min, max_candidates, seed
         self.metrics_: dict[str, Any] = {}
+        self.context_, self.context_metrics_ = None, {}
 
     def read(self, store: KnowledgeStore) -> SynonymInputs:
         return read_inputs(store)
@@ -141,23 +153,79 @@ class SynonymsStage(Stage):
             self.classifier_.fit(pairs, embed)
         except ValueError:  # too little gold in the store: no model, no links
             self.classifier_ = None
-        self.gate_ = self._gate(inputs, *getattr(self.classifier_, "held_", ([], [])))
+        judged = self._fit_context(inputs, embed)
+        self.gate_ = self._gate(inputs, *getattr(self.classifier_, "held_", ([], [])), judged=judged)
         self.metrics_ = {"gold pairs": len(pairs), "positives": sum(p.label for p in pairs),
                          "offer pairs": sum(p.kind == "offer" for p in pairs),
                          "best-F1 threshold": getattr(self.classifier_, "threshold_", None),
-                         "thresholds by held-in precision": getattr(self.classifier_, "precision_thresholds_", None)}
+                         "thresholds by held-in precision": getattr(self.classifier_, "precision_thresholds_", None),
+                         **self.context_metrics_}
         return self
 
+    def _fit_context(self, inputs: SynonymInputs, embed) -> tuple[list[float], list[int]] | None:
+        """Fit the context model on people's verdicts (`inputs.audited`); returns each verdict's
+        out-of-fold context score and label, for the type gate, or None without a context model."""
+        from ...ml.metrics import roc_auc
+        from .context import LinkContext
+
+        self.context_, self.context_metrics_ = None, {}
+        pairs = [k for k in inputs.audited if inputs.kind.get(k[0]) == inputs.kind.get(k[1]) == "type"]
+        if self.classifier_ is None or not pairs:
+            return None
+        raw = self._raw(pairs, inputs, embed)
+        features = self.places(inputs).features(pairs, embed)
+        right = np.array([inputs.audited[k] for k in pairs])
+        self.context_ = LinkContext.fit(raw, features, right)
+        if self.context_ is None:
+            return None
+        folds = np.array([bucket("context" + a + b, 5) for a, b in pairs])
+        oof = np.zeros(len(pairs))
+        for f in range(5):  # each verdict scored by a model fitted without its fold
+            model = LinkContext.fit(raw[folds != f], features[folds != f], right[folds != f]) or self.context_
+            oof[folds == f] = model.score(raw[folds == f], features[folds == f])
+        y = (right >= 0.5).astype(int)
+        self.context_metrics_ = {"context verdicts": len(pairs), "verdicts right": int(y.sum()),
+                                 "verdict ROC-AUC, classifier": roc_auc(y, raw),
+                                 "verdict ROC-AUC, in context (out of fold)": roc_auc(y, oof)}
+        return oof.tolist(), y.tolist()
+
+    def places(self, inputs: SynonymInputs):
+        from .context import TypePlaces
+
+        types = {t for t, k in inputs.kind.items() if k == "type"}
+        return TypePlaces(inputs.label, inputs.parents, {t: inputs.group[t] for t in types}, inputs.type_products)
+
+    def _raw(self, pairs: list[tuple[str, str]], inputs: SynonymInputs, embed) -> np.ndarray:
+        from .model import SynonymPair
+
+        labels = [SynonymPair(inputs.label(a), inputs.label(b), kind="offer" if inputs.kind.get(a) is None else "term")
+                  for a, b in pairs]
+        return np.asarray(self.classifier_.predict(labels, embed), dtype=float) if pairs else np.zeros(0)
+
+    def scores(self, pairs: list[tuple[str, str]], kind: str, inputs: SynonymInputs, embed, places=None) -> np.ndarray:
+        """Raw scores of candidate pairs of one kind: the classifier's, type links read in context
+        where a context model was fitted."""
+        raw = self._raw(pairs, inputs, embed)
+        if kind != "type" or self.context_ is None or not pairs:
+            return raw
+        return self.context_.score(raw, (places or self.places(inputs)).features(pairs, embed))
+
     @staticmethod
-    def _gate(inputs: SynonymInputs, held: list, scores):
+    def _gate(inputs: SynonymInputs, held: list, scores, judged: tuple[list[float], list[int]] | None = None):
         """Gates per kind (type, value, product) from the held-in pairs' cross-validated scores.
         Random negatives are left out: the candidates a run judges are near names, so the easy
-        pairs would make the held-in precision look better than the run's."""
+        pairs would make the held-in precision look better than the run's. With a context model,
+        the type gate is fitted on people's verdicts (`judged`: out-of-fold scores, labels)."""
         from ...ml.gate import Gate
 
         keep = [i for i, p in enumerate(held) if p.negative != "random"]
         kinds = ["product" if held[i].kind == "offer" else inputs.kind.get(held[i].group, "type") for i in keep]
-        return Gate.fit([scores[i] for i in keep], [held[i].label for i in keep], kinds, min_group=1)
+        s, y = [scores[i] for i in keep], [held[i].label for i in keep]
+        if judged is not None:
+            s, y, kinds = ([v for v, k in zip(s, kinds) if k != "type"] + judged[0],
+                           [v for v, k in zip(y, kinds) if k != "type"] + judged[1],
+                           [k for k in kinds if k != "type"] + ["type"] * len(judged[0]))
+        return Gate.fit(s, y, kinds, min_group=1)
 
     # ---- candidates ------------------------------------------------------------------------
     def candidates(self, inputs: SynonymInputs, embed, up: dict[str, set[str]] | None = None) -> list[Candidate]:
@@ -278,7 +346,7 @@ class SynonymsStage(Stage):
     def predict(self, inputs: SynonymInputs) -> list[Fact]:
         """Links inside complete-linkage clusters of accepted candidate pairs, and canonicals."""
         from ...ml.encoder import embed
-        from .model import SynonymPair, complete_linkage
+        from .model import complete_linkage
 
         if self.classifier_ is None:
             return []
@@ -286,13 +354,13 @@ class SynonymsStage(Stage):
         cands = self.candidates(inputs, embed, up)
         if not self.metrics_.get("offer pairs"):  # a model that never saw a labelled offer pair does not judge products
             cands = [c for c in cands if c.kind != "product"]
-        model = self.classifier_
-
-        def pair(a: str, b: str) -> SynonymPair:
-            return SynonymPair(inputs.label(a), inputs.label(b), kind="offer" if inputs.kind.get(a) is None else "term")
+        places = self.places(inputs) if self.context_ is not None else None
 
         source = {(c.a, c.b): c.source for c in cands}
-        raw = dict(zip(((c.a, c.b) for c in cands), model.predict([pair(c.a, c.b) for c in cands], embed)))
+        raw: dict[tuple[str, str], float] = {}
+        for kind in ("type", "value", "product"):
+            keys = [(c.a, c.b) for c in cands if c.kind == kind]
+            raw.update(zip(keys, self.scores(keys, kind, inputs, embed, places)))
         scores: dict[tuple[str, str], float] = {}  # calibrated P(synonym) per scored pair
         clusters = []
         for kind in ("type", "value", "product"):
@@ -306,7 +374,7 @@ class SynonymsStage(Stage):
             gate = float(probability[passed].min())  # the run's gate (`gated`): complete linkage joins at it
 
             def score_more(ps: list[tuple[str, str]], kind=kind) -> list[float]:  # cross pairs a merge waits for
-                more = [float(v) for v in self.gate_.probability(kind, model.predict([pair(a, b) for a, b in ps], embed))]
+                more = [float(v) for v in self.gate_.probability(kind, self.scores(ps, kind, inputs, embed, places))]
                 scores.update(zip(ps, more))
                 return more
 
@@ -353,18 +421,22 @@ class SynonymsStage(Stage):
     def save(self, folder: Path) -> None:
         if self.classifier_ is not None:
             self.classifier_.save(folder / "classifier")
+        if self.context_ is not None:
+            self.context_.save(folder)
         self.save_config(folder, self._config())
 
     @classmethod
     def load(cls, folder: Path) -> "SynonymsStage":
         from ...errors import AutoknowError
+        from .context import LinkContext
         from .model import SynonymClassifier
 
         stage = cls.from_config(folder)
-        stage.classifier_ = None
-        if (folder / "classifier").is_dir():
-            try:
+        stage.classifier_, stage.context_ = None, None
+        try:
+            if (folder / "classifier").is_dir():
                 stage.classifier_ = SynonymClassifier.load(folder / "classifier")
-            except ValueError as e:
-                raise AutoknowError(str(e)) from e
+            stage.context_ = LinkContext.load(folder)
+        except ValueError as e:
+            raise AutoknowError(str(e)) from e
         return stage

@@ -32,7 +32,7 @@ from ..view import TaxonomyView, read_view, words
 from ...provenance import Evidence, Fact
 from ...store import KnowledgeStore
 from ...vocab import AK, OWL, RDF, RDFS, SCHEMA, SKOS, scheme_iri, scheme_name, slug, type_iri
-from ..base import Stage
+from ..base import Stage, audited_triples
 
 __all__ = ["TaxonomyStage", "read_view"]
 
@@ -84,23 +84,9 @@ def read_inputs(store: KnowledgeStore) -> TaxonomyInputs:
 
 
 def audited_typings(store: KnowledgeStore, exclude_version: str | None = None) -> dict[tuple[str, str], float]:
-    """(product, type) -> the share of its annotators who judged it right (each annotator's
-    latest verdict on it, whatever sample it was in; unsure left out), over every audit of this
-    stage's product typings except those of models of `exclude_version`: a model's own verdicts
-    are its audit gate's, never its training."""
-    latest: dict[tuple[tuple[str, str], str], tuple[str, bool]] = {}
-    for r in store.select("list_audited_triples", stage=Literal("taxonomy")):
-        if r["kind"].value != "product typed" or r["p"] != RDF.type or r["verdict"].value not in ("right", "wrong") \
-                or r["modelVersion"].value == exclude_version:
-            continue
-        key = ((r["s"].value, r["o"].value), r["annotator"].value)
-        if key not in latest or r["time"].value >= latest[key][0]:
-            latest[key] = (r["time"].value, r["verdict"].value == "right")
-    votes: dict[tuple[str, str], list[bool]] = {}
-    for (pair, _), (_, right) in latest.items():
-        votes.setdefault(pair, []).append(right)
-    return {pair: sum(vs) / len(vs) for pair, vs in sorted(votes.items())}
-
+    """(product, type) -> the share of annotators who judged the typing right, over every audit of
+    this stage's product typings except those of models of `exclude_version`."""
+    return audited_triples(store, "taxonomy", "product typed", RDF.type, exclude_version)
 
 
 def candidates_in(view: TaxonomyView, schemes: set[str]) -> list[str]:
