@@ -178,3 +178,53 @@ def test_gold_pairs_do_not_depend_on_the_order_parents_come_in(store):
         inputs.parents = {t: order({up[i % 4], up[(i + 1) % 4]}) for i, t in enumerate(multi[4:])}
         pairs.append(stage.gold_pairs(inputs, embed))
     assert pairs[0] == pairs[1] and any(p.negative == "sibling" for p in pairs[0])
+
+
+@pytest.fixture(scope="module")
+def judged_links(tmp_path_factory):
+    """The demo's taxonomies (Shopify, Open Food Facts, Instacart aisles) and its frozen audit:
+    the type links people judged, with the two types' names and places."""
+    from autoknow_rdf.audit import load_audit
+    from autoknow_rdf.ingest import ingest_file
+    from autoknow_rdf.ontology import load_ontology
+    from autoknow_rdf.resources import DEMO_AUDIT, DEMO_DATA
+    from autoknow_rdf.store import KnowledgeStore
+
+    store = KnowledgeStore()
+    load_ontology(store)
+    for f in ("open/shopify_product_taxonomy/categories.tsv", "open/openfoodfacts_categories/categories.full.jsonl.gz",
+              "restricted/instacart_baskets/products.csv"):
+        ingest_file(store, DEMO_DATA / f)
+    load_audit(store, DEMO_AUDIT)
+    return store
+
+
+def test_people_verdicts_on_earlier_links_teach_the_context(judged_links, tmp_path):
+    """Each synonym judgement keeps the link it judged, so the stage reads people's verdicts back
+    as type pairs, never its own version's; the context features (names, paths, parents, shared
+    products) fitted on half of them rank the other half's verdicts (the classifier's score left
+    out here: a constant), and the fitted context round-trips through its file."""
+    import numpy as np
+
+    from autoknow_rdf.ml.encoder import embed
+    from autoknow_rdf.ml.metrics import roc_auc
+    from autoknow_rdf.splits import bucket
+    from autoknow_rdf.stages.base import audited_triples
+    from autoknow_rdf.stages.synonyms import context
+
+    verdicts = audited_triples(judged_links, "synonyms", "equivalentClass link", OWL.equivalentClass)
+    assert len(verdicts) >= 200 and all(0 <= v <= 1 for v in verdicts.values())
+    assert not audited_triples(judged_links, "synonyms", "equivalentClass link", OWL.equivalentClass, "0.4.0")
+    inputs = read_inputs(judged_links)
+    pairs = [k for k in verdicts if inputs.kind.get(k[0]) == inputs.kind.get(k[1]) == "type"]
+    assert len(pairs) >= 0.9 * len(verdicts)  # the judged types are the demo data's own
+    features = SynonymsStage().places(inputs).features(pairs, embed)
+    right = np.array([verdicts[k] for k in pairs])
+    half = np.array([bucket("half" + a + b, 2) == 0 for a, b in pairs])
+    raw = np.full(len(pairs), 0.5)
+    assert context.LinkContext.fit(raw[:50], features[:50], right[:50]) is None  # under MIN_AUDITED
+    fitted = context.LinkContext.fit(raw[half], features[half], right[half])
+    scores = fitted.score(raw[~half], features[~half])
+    assert roc_auc((right[~half] >= 0.5).astype(int), scores) >= 0.85
+    fitted.save(tmp_path)
+    assert np.allclose(context.LinkContext.load(tmp_path).score(raw, features), fitted.score(raw, features))
