@@ -181,7 +181,7 @@ def test_gold_pairs_do_not_depend_on_the_order_parents_come_in(store):
 
 
 @pytest.fixture(scope="module")
-def judged_links(tmp_path_factory):
+def judged_links():
     """The demo's taxonomies (Shopify, Open Food Facts, Instacart aisles) and its frozen audit:
     the type links people judged, with the two types' names and places."""
     from autoknow_rdf.audit import load_audit
@@ -199,11 +199,12 @@ def judged_links(tmp_path_factory):
     return store
 
 
-def test_people_verdicts_on_earlier_links_teach_the_context(judged_links, tmp_path):
+def test_people_verdicts_on_earlier_links_teach_the_context(judged_links, cut_models, tmp_path):
     """Each synonym judgement keeps the link it judged, so the stage reads people's verdicts back
-    as type pairs, never its own version's; the context features (names, paths, parents, shared
-    products) fitted on half of them rank the other half's verdicts (the classifier's score left
-    out here: a constant), and the fitted context round-trips through its file."""
+    as type pairs (either way round one pair), never its own version's; the context features
+    (names, paths, parents, shared products) fitted on half of them, weighted as sampled, rank the
+    other half's verdicts (the classifier's score left out here: a constant); a stage saved with
+    its context model loads it back."""
     import numpy as np
 
     from autoknow_rdf.ml.encoder import embed
@@ -211,20 +212,31 @@ def test_people_verdicts_on_earlier_links_teach_the_context(judged_links, tmp_pa
     from autoknow_rdf.splits import bucket
     from autoknow_rdf.stages.base import audited_triples
     from autoknow_rdf.stages.synonyms import context
+    from autoknow_rdf.stages.synonyms.stage import MODEL_NAME, MODEL_VERSION
 
-    verdicts = audited_triples(judged_links, "synonyms", "equivalentClass link", OWL.equivalentClass)
-    assert len(verdicts) >= 200 and all(0 <= v <= 1 for v in verdicts.values())
-    assert not audited_triples(judged_links, "synonyms", "equivalentClass link", OWL.equivalentClass, "0.4.0")
+    def verdicts(exclude=None):
+        return audited_triples(judged_links, "synonyms", "equivalentClass link", OWL.equivalentClass, exclude, True)
+
+    every = verdicts()
+    assert len(every) >= 300 and all(0 <= v.right <= 1 and v.weight >= 1 for v in every.values())
+    assert all(a < b for a, b in every)
+    earlier = verdicts((MODEL_NAME, "0.5.0"))  # what a 0.5.0 model learned from: 0.4.0's verdicts only
+    assert 200 <= len(earlier) < len(every)
     inputs = read_inputs(judged_links)
-    pairs = [k for k in verdicts if inputs.kind.get(k[0]) == inputs.kind.get(k[1]) == "type"]
-    assert len(pairs) >= 0.9 * len(verdicts)  # the judged types are the demo data's own
-    features = SynonymsStage().places(inputs).features(pairs, embed)
-    right = np.array([verdicts[k] for k in pairs])
+    assert inputs.audited == verdicts((MODEL_NAME, MODEL_VERSION)) and set(earlier) < set(inputs.audited)
+    pairs = [k for k in earlier if inputs.kind.get(k[0]) == inputs.kind.get(k[1]) == "type"]
+    assert len(pairs) >= 0.9 * len(earlier)  # the judged types are the demo data's own
+    features = SynonymsStage().type_places(inputs).features(pairs, embed)
+    right = np.array([earlier[k].right for k in pairs])
+    weight = np.array([earlier[k].weight for k in pairs])
     half = np.array([bucket("half" + a + b, 2) == 0 for a, b in pairs])
     raw = np.full(len(pairs), 0.5)
-    assert context.LinkContext.fit(raw[:50], features[:50], right[:50]) is None  # under MIN_AUDITED
-    fitted = context.LinkContext.fit(raw[half], features[half], right[half])
-    scores = fitted.score(raw[~half], features[~half])
-    assert roc_auc((right[~half] >= 0.5).astype(int), scores) >= 0.85
-    fitted.save(tmp_path)
-    assert np.allclose(context.LinkContext.load(tmp_path).score(raw, features), fitted.score(raw, features))
+    assert context.LinkContext.fit(raw[:50], features[:50], right[:50], weight[:50]) is None  # under MIN_AUDITED
+    fitted = context.LinkContext.fit(raw[half], features[half], right[half], weight[half])
+    assert roc_auc((right[~half] > 0.5).astype(int), fitted.score(raw[~half], features[~half])) >= 0.85
+    stage = SynonymsStage.open(cut_models[0] / "synonyms")
+    stage.context_ = fitted
+    stage.write(tmp_path / "synonyms")
+    again = SynonymsStage.open(tmp_path / "synonyms").context_
+    assert np.allclose(again.score(raw, features), fitted.score(raw, features))
+    assert stage.gate_fitted_on("type") == "verdicts on earlier versions"

@@ -19,27 +19,41 @@ from ..ml.gate import DEFAULT_MIN_PRECISION, GATE_FILE, Gate, load_gate, save_ga
 from ..provenance import Fact
 from ..store import KnowledgeStore
 
-__all__ = ["Stage", "ModelInfo", "audited_triples"]
+__all__ = ["Stage", "ModelInfo", "Verdict", "audited_triples"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """People's verdict on one judged (subject, object): the share of its annotators who found it
+    right, and how many facts of its run it stands for (its sample's stratum weight)."""
+
+    right: float
+    weight: float
 
 
 def audited_triples(store: KnowledgeStore, stage: str, kind: str, predicate: NamedNode,
-                    exclude_version: str | None = None) -> dict[tuple[str, str], float]:
-    """(subject, object) -> the share of its annotators who judged it right (each annotator's
-    latest verdict, whatever sample it was in; unsure left out), over every audit of `stage`'s
-    facts of `kind` except those of models of `exclude_version`: people's labels for a stage to
-    learn from, while a model's own verdicts stay its audit gate's and never its training."""
+                    exclude: tuple[str, str] | None = None, symmetric: bool = False) -> dict[tuple[str, str], Verdict]:
+    """(subject, object) -> people's verdict (each annotator's latest, whatever sample it was in;
+    unsure left out), over every audit of `stage`'s facts of `kind` except those of the model
+    `exclude` names (model name, version): people's labels for a stage to learn from, while a
+    model's own verdicts stay its audit gate's and never its training. A `symmetric` predicate's
+    pairs are read in sorted order (a link judged either way round is one pair)."""
     latest: dict[tuple[tuple[str, str], str], tuple[str, bool]] = {}
-    for r in store.select("list_audited_triples", stage=Literal(stage)):
-        if r["kind"].value != kind or r["p"] != predicate or r["verdict"].value not in ("right", "wrong") \
-                or r["modelVersion"].value == exclude_version:
+    weights: dict[tuple[str, str], list[float]] = {}
+    for r in store.select("list_audited_triples", stage=Literal(stage), kind=Literal(kind)):
+        if r["p"] != predicate or r["verdict"].value not in ("right", "wrong") \
+                or (r["modelName"].value, r["modelVersion"].value) == exclude:
             continue
-        key = ((r["s"].value, r["o"].value), r["annotator"].value)
+        pair = (r["s"].value, r["o"].value)
+        pair = tuple(sorted(pair)) if symmetric else pair
+        key = (pair, r["annotator"].value)
         if key not in latest or r["time"].value >= latest[key][0]:
             latest[key] = (r["time"].value, r["verdict"].value == "right")
+        weights.setdefault(pair, []).append(float(r["weight"].value) if r["weight"] is not None else 1.0)
     votes: dict[tuple[str, str], list[bool]] = {}
     for (pair, _), (_, right) in latest.items():
         votes.setdefault(pair, []).append(right)
-    return {pair: sum(vs) / len(vs) for pair, vs in sorted(votes.items())}
+    return {pair: Verdict(sum(vs) / len(vs), sum(weights[pair]) / len(weights[pair])) for pair, vs in sorted(votes.items())}
 
 
 @dataclass(frozen=True)
@@ -129,6 +143,10 @@ class Stage(ABC):
         self.runs_ = {**getattr(self, "runs_", {}), **runs}
         return p, ok
 
+    def gate_fitted_on(self, group: str) -> str:
+        """What a group's model gate was fitted on (the gate table says it)."""
+        return "held-in"
+
     def gate_table(self) -> list[dict[str, Any]]:
         """Per kind or attribute: held-in precision, the gate at `min_precision`, emitted or
         withheld, and (after `predict`) the run's gate, how many candidate facts passed and were
@@ -136,7 +154,7 @@ class Stage(ABC):
         audits = self.audit_gates_ or {}
         rows = [] if self.gate_ is None else self.gate_.table(self.min_precision, getattr(self, "runs_", {}))
         for row in rows:
-            row["fitted on"] = "held-in"
+            row["fitted on"] = self.gate_fitted_on(row["group"])
             if self.kind_of(row["group"]) in audits:
                 row["decision"] = f"the audit gate of {self.kind_of(row['group'])} decides"
         if audits:

@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["CONTEXT", "MIN_AUDITED", "LinkContext"]
+__all__ = ["CONTEXT", "MIN_AUDITED", "LinkContext", "TypePlaces"]
 
 CONTEXT = ("name cosine", "same name", "path cosine", "parents' path cosine", "a side without parent",
            "products held both ways (least)", "products held both ways (most)", "products typed in both")
@@ -36,34 +36,45 @@ def _singular(name: str) -> str:
 
 
 class TypePlaces:
-    """Where each type sits: its name, its path from the root (by its first parent), and the
-    products typed with it or below it, for the context features of candidate links."""
+    """Where each type sits: its name, its path from the root as the taxonomies state it (through
+    the parent whose IRI sorts first, as an audit sheet draws it), and the products typed with it
+    or with a type below it, runs' typings included (a product a run typed in two taxonomies is
+    the evidence that they overlap)."""
 
-    def __init__(self, label: Callable[[str], str], parents: dict[str, set[str]], scheme: dict[str, str],
+    def __init__(self, label: Callable[[str], str], curated_parents: dict[str, set[str]], scheme: dict[str, str],
                  type_products: dict[str, set[str]]):
-        self.label, self.scheme = label, scheme
-        self.parent = {t: min(ps) for t, ps in parents.items() if ps}
+        self.label, self.scheme, self.parents = label, scheme, curated_parents
         self.below: dict[str, set[str]] = defaultdict(set)  # type -> products typed with it or a type below it
         self.product_schemes: dict[str, set[str]] = defaultdict(set)
         for t, products in type_products.items():
-            for u in self.chain(t):
+            for u in self.ancestors(t) | {t}:
                 self.below[u] |= products
             for p in products:
                 self.product_schemes[p].add(scheme.get(t, ""))
 
-    def chain(self, t: str) -> list[str]:
-        """The type and its ancestors by first parents, cycles cut."""
-        out, seen = [], set()
-        while t is not None and t not in seen:
-            seen.add(t)
-            out.append(t)
-            t = self.parent.get(t)
-        return out
+    def ancestors(self, t: str) -> set[str]:
+        """Every type above `t`, through all its parents, cycles cut."""
+        seen: set[str] = set()
+        todo = list(self.parents.get(t, ()))
+        while todo:
+            u = todo.pop()
+            if u not in seen and u != t:
+                seen.add(u)
+                todo += self.parents.get(u, ())
+        return seen
+
+    def first_parent(self, t: str) -> str | None:
+        return min(self.parents[t]) if self.parents.get(t) else None
 
     def path(self, t: str) -> str:
-        return " > ".join(self.label(u) for u in reversed(self.chain(t)))
+        chain, seen, u = [], set(), t
+        while u is not None and u not in seen:
+            seen.add(u)
+            chain.append(self.label(u))
+            u = self.first_parent(u)
+        return " > ".join(reversed(chain))
 
-    def held(self, a: str, b: str) -> float | None:
+    def share_held(self, a: str, b: str) -> float | None:
         """Of a's products typed in b's taxonomy at all, the share typed with b or below it."""
         typed = [p for p in self.below.get(a, ()) if self.scheme.get(b) in self.product_schemes[p]]
         return sum(p in self.below.get(b, ()) for p in typed) / len(typed) if typed else None
@@ -73,7 +84,7 @@ class TypePlaces:
         if not pairs:
             return np.zeros((0, len(CONTEXT)))
         terms = sorted({t for pair in pairs for t in pair})
-        parents = sorted({self.parent[t] for t in terms if t in self.parent})
+        parents = sorted({p for p in map(self.first_parent, terms) if p is not None})
         row = {t: i for i, t in enumerate(terms)}
         prow = {t: i for i, t in enumerate(parents)}
         names = _unit(embed([self.label(t) for t in terms]))
@@ -82,9 +93,9 @@ class TypePlaces:
         out = []
         for a, b in pairs:
             i, j = row[a], row[b]
-            pa, pb = self.parent.get(a), self.parent.get(b)
+            pa, pb = self.first_parent(a), self.first_parent(b)
             both = pa is not None and pb is not None
-            held = [h for h in (self.held(a, b), self.held(b, a)) if h is not None]
+            held = [h for h in (self.share_held(a, b), self.share_held(b, a)) if h is not None]
             out.append([float(names[i] @ names[j]), float(_singular(self.label(a)) == _singular(self.label(b))),
                         float(paths[i] @ paths[j]), float(ppaths[prow[pa]] @ ppaths[prow[pb]]) if both else 0.0,
                         float(not both), min(held) if held else 0.0, max(held) if held else 0.0, float(bool(held))])
@@ -93,10 +104,11 @@ class TypePlaces:
 
 class LinkContext:
     """A logistic regression over the classifier's logit and the CONTEXT features, fitted on
-    people's verdicts (the share of annotators who found each link right)."""
+    people's verdicts: a link is right when most of its annotators found it right, and weighs as
+    many facts of its run as its sample stratum stands for."""
 
-    def __init__(self, coef: list[float] | None = None, intercept: float = 0.0, verdicts: int = 0):
-        self.coef, self.intercept, self.verdicts = coef, intercept, verdicts
+    def __init__(self, coef: list[float], intercept: float):
+        self.coef, self.intercept = coef, intercept
 
     @staticmethod
     def inputs(raw: np.ndarray, features: np.ndarray) -> np.ndarray:
@@ -104,15 +116,15 @@ class LinkContext:
         return np.column_stack([np.log(raw / (1 - raw)), features])
 
     @classmethod
-    def fit(cls, raw: np.ndarray, features: np.ndarray, right: np.ndarray) -> "LinkContext | None":
+    def fit(cls, raw: np.ndarray, features: np.ndarray, right: np.ndarray, weight: np.ndarray) -> "LinkContext | None":
         """None with fewer than MIN_AUDITED verdicts or only one kind of verdict."""
         from sklearn.linear_model import LogisticRegression
 
-        y = (np.asarray(right) >= 0.5).astype(int)
+        y = (np.asarray(right) > 0.5).astype(int)
         if len(y) < MIN_AUDITED or len(set(y.tolist())) < 2:
             return None
-        model = LogisticRegression(C=1.0, max_iter=1000).fit(cls.inputs(raw, features), y)
-        return cls([float(c) for c in model.coef_[0]], float(model.intercept_[0]), len(y))
+        model = LogisticRegression(C=1.0, max_iter=1000).fit(cls.inputs(raw, features), y, sample_weight=weight)
+        return cls([float(c) for c in model.coef_[0]], float(model.intercept_[0]))
 
     def score(self, raw: np.ndarray, features: np.ndarray) -> np.ndarray:
         z = self.inputs(raw, features) @ np.array(self.coef) + self.intercept
@@ -120,7 +132,7 @@ class LinkContext:
 
     def save(self, folder: Path) -> None:
         (folder / CONTEXT_FILE).write_text(json.dumps({"features": ["classifier logit", *CONTEXT], "coef": self.coef,
-                                                       "intercept": self.intercept, "verdicts": self.verdicts}, indent=1))
+                                                       "intercept": self.intercept}, indent=1))
 
     @classmethod
     def load(cls, folder: Path) -> "LinkContext | None":
@@ -130,4 +142,4 @@ class LinkContext:
         d = json.loads(f.read_text())
         if d["features"] != ["classifier logit", *CONTEXT]:
             raise ValueError(f"{f}: saved for other context features; train the synonyms stage again")
-        return cls(d["coef"], d["intercept"], d["verdicts"])
+        return cls(d["coef"], d["intercept"])

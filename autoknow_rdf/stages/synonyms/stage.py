@@ -7,12 +7,13 @@ one type or value are synonyms, a sibling's, a parent's or a near-but-different 
 join when the store has them. `predict` generates candidates (MiniLM nearest names per
 attribute and across taxonomies, products bought with the same other products, types with
 the same co-basket profile), scores them, clusters the pairs whose calibrated probability passes
-their kind's gate (type, value, product; fitted on held-in gold pairs) by complete linkage (no
-chaining) and asserts `owl:sameAs` (values, products) or `owl:equivalentClass` (types)
+their kind's gate (value and product: fitted on held-in gold pairs; type: on people's verdicts, see
+below) by complete linkage (no chaining) and asserts `owl:sameAs` (values, products) or `owl:equivalentClass` (types)
 inside each cluster, with score and evidence, plus `ak:canonical` to the most used member.
 Type links are read in context (`context.py`) where people's verdicts on earlier versions' links
 taught how: the two types' paths, parents and shared products beside the classifier's score; the
-type gate is then fitted on those verdicts' out-of-fold scores, not on gold names.
+type gate is then fitted on those verdicts' out-of-fold scores, weighted as their samples were
+drawn, not on gold names (without enough verdicts, on held-in gold pairs as the others).
 """
 
 from __future__ import annotations
@@ -30,13 +31,14 @@ from ...provenance import Evidence, Fact
 from ...splits import bucket
 from ...store import KnowledgeStore
 from ...vocab import AK, OWL, scheme_iri
-from ..base import Stage, audited_triples
+from ..base import Stage, Verdict, audited_triples
 
 __all__ = ["SynonymsStage", "SynonymInputs", "read_inputs"]
 
 MODEL_NAME = "autoknow-synonym-classifier"
-MODEL_VERSION = "0.5.0"  # 0.2: word-subset and head-word features, parent names as negatives; 0.3: code agreement;
-# 0.4: calibrated gates per kind; 0.5: type links read in context, learned from people's verdicts
+MODEL_VERSION = "0.6.0"  # 0.2: word-subset and head-word features, parent names as negatives; 0.3: code agreement;
+# 0.4: calibrated gates per kind; 0.5: type links read in context, learned from people's verdicts; 0.6: verdicts
+# weighted as sampled, only pairs a run would score, curated paths
 LABEL_SCHEME = scheme_iri("label").value  # types named only in titles (the taxonomy stage's new types)
 
 
@@ -59,9 +61,11 @@ class SynonymInputs:
     product_types: dict[str, set[str]] = field(default_factory=dict)
     offers: list[tuple[str, str, int]] = field(default_factory=list)  # (left title, right title, match)
     usage: dict[str, int] = field(default_factory=dict)  # term -> products using it
-    type_products: dict[str, set[str]] = field(default_factory=dict)  # type -> products typed with it
-    # people's verdicts on type links earlier models added: (type, type) -> share judged right
-    audited: dict[tuple[str, str], float] = field(default_factory=dict)
+    # type -> products typed with it, in any graph: the catalogues' types and those runs added
+    type_products: dict[str, set[str]] = field(default_factory=dict)
+    curated_parents: dict[str, set[str]] = field(default_factory=dict)  # as the taxonomies state them
+    # people's verdicts on type links earlier models added, (type, type) in sorted order
+    audited: dict[tuple[str, str], Verdict] = field(default_factory=dict)
 
     def label(self, term: str) -> str:
         if term in self.titles:
@@ -93,8 +97,10 @@ def read_inputs(store: KnowledgeStore) -> SynonymInputs:
     inputs.usage = {r["term"].value: int(r["products"].value) for r in store.select("count_term_products")}
     for r in store.select("list_product_titles_by_type"):
         inputs.type_products.setdefault(r["type"].value, set()).add(r["product"].value)
+    for r in store.select("list_curated_subclass_edges"):
+        inputs.curated_parents.setdefault(r["child"].value, set()).add(r["parent"].value)
     inputs.audited = audited_triples(store, "synonyms", "equivalentClass link", OWL.equivalentClass,
-                                     exclude_version=MODEL_VERSION)
+                                     exclude=(MODEL_NAME, MODEL_VERSION), symmetric=True)
     return inputs
 
 
@@ -112,12 +118,15 @@ class SynonymsStage(Stage):
     def kind_of(self, group: str) -> str:
         return "equivalentClass link" if group == "type" else "sameAs link"
 
+    def gate_fitted_on(self, group: str) -> str:
+        return "verdicts on earlier versions" if group == "type" and self.context_ is not None else "held-in"
+
     def __init__(self, epochs: int = 1, max_clusters: int = 1000, max_offers: int = 1000, k: int = 5,
                  block_min: float = 0.75, max_candidates: int = 20000, seed: int = 0):
         self.epochs, self.max_clusters, self.max_offers, self.k = epochs, max_clusters, max_offers, k
         self.block_min, self.max_candidates, self.seed = block_min, max_candidates, seed
         self.metrics_: dict[str, Any] = {}
-        self.context_, self.context_metrics_ = None, {}
+        self.context_ = None
 
     def read(self, store: KnowledgeStore) -> SynonymInputs:
         return read_inputs(store)
@@ -153,49 +162,55 @@ class SynonymsStage(Stage):
             self.classifier_.fit(pairs, embed)
         except ValueError:  # too little gold in the store: no model, no links
             self.classifier_ = None
-        judged = self._fit_context(inputs, embed)
-        self.gate_ = self._gate(inputs, *getattr(self.classifier_, "held_", ([], [])), judged=judged)
+        verdict_scores, context_metrics = self._fit_context(inputs, embed)
+        self.gate_ = self._gate(inputs, *getattr(self.classifier_, "held_", ([], [])), verdict_scores=verdict_scores)
         self.metrics_ = {"gold pairs": len(pairs), "positives": sum(p.label for p in pairs),
                          "offer pairs": sum(p.kind == "offer" for p in pairs),
                          "best-F1 threshold": getattr(self.classifier_, "threshold_", None),
                          "thresholds by held-in precision": getattr(self.classifier_, "precision_thresholds_", None),
-                         **self.context_metrics_}
+                         **context_metrics}
         return self
 
-    def _fit_context(self, inputs: SynonymInputs, embed) -> tuple[list[float], list[int]] | None:
-        """Fit the context model on people's verdicts (`inputs.audited`); returns each verdict's
-        out-of-fold context score and label, for the type gate, or None without a context model."""
+    def _fit_context(self, inputs: SynonymInputs, embed) -> tuple[tuple[list, list, list] | None, dict[str, Any]]:
+        """Fit the context model on people's verdicts on the type pairs a run would score (both
+        types named in English, no hypernym between them). Returns each verdict's out-of-fold
+        context score, label and weight, for the type gate (None without a context model: too few
+        verdicts, or a fold without enough to fit), and what was measured."""
         from ...ml.metrics import roc_auc
         from .context import LinkContext
 
-        self.context_, self.context_metrics_ = None, {}
-        pairs = [k for k in inputs.audited if inputs.kind.get(k[0]) == inputs.kind.get(k[1]) == "type"]
+        self.context_ = None
+        up = self._ancestors(inputs)
+        pairs = [k for k in inputs.audited if inputs.kind.get(k[0]) == inputs.kind.get(k[1]) == "type"
+                 and all(_english(inputs.names.get(t, [])) for t in k) and not self.cannot_link(inputs, up, *k)]
         if self.classifier_ is None or not pairs:
-            return None
-        raw = self._raw(pairs, inputs, embed)
-        features = self.places(inputs).features(pairs, embed)
-        right = np.array([inputs.audited[k] for k in pairs])
-        self.context_ = LinkContext.fit(raw, features, right)
-        if self.context_ is None:
-            return None
+            return None, {}
+        raw = self._classifier_scores(pairs, inputs, embed)
+        features = self.type_places(inputs).features(pairs, embed)
+        right = np.array([inputs.audited[k].right for k in pairs])
+        weight = np.array([inputs.audited[k].weight for k in pairs])
         folds = np.array([bucket("context" + a + b, 5) for a, b in pairs])
         oof = np.zeros(len(pairs))
         for f in range(5):  # each verdict scored by a model fitted without its fold
-            model = LinkContext.fit(raw[folds != f], features[folds != f], right[folds != f]) or self.context_
-            oof[folds == f] = model.score(raw[folds == f], features[folds == f])
-        y = (right >= 0.5).astype(int)
-        self.context_metrics_ = {"context verdicts": len(pairs), "verdicts right": int(y.sum()),
-                                 "verdict ROC-AUC, classifier": roc_auc(y, raw),
-                                 "verdict ROC-AUC, in context (out of fold)": roc_auc(y, oof)}
-        return oof.tolist(), y.tolist()
+            out = folds == f
+            model = LinkContext.fit(raw[~out], features[~out], right[~out], weight[~out])
+            if model is None:
+                return None, {"context verdicts": len(pairs), "context": "too few verdicts in a fold"}
+            oof[out] = model.score(raw[out], features[out])
+        self.context_ = LinkContext.fit(raw, features, right, weight)
+        y = (right > 0.5).astype(int)
+        return (oof.tolist(), y.tolist(), weight.tolist()), {
+            "context verdicts": len(pairs), "verdicts right": int(y.sum()),
+            "verdict ROC-AUC, classifier": roc_auc(y, raw), "verdict ROC-AUC, in context (out of fold)": roc_auc(y, oof)}
 
-    def places(self, inputs: SynonymInputs):
+    def type_places(self, inputs: SynonymInputs):
+        """The types' names, curated paths and products, for the context features."""
         from .context import TypePlaces
 
         types = {t for t, k in inputs.kind.items() if k == "type"}
-        return TypePlaces(inputs.label, inputs.parents, {t: inputs.group[t] for t in types}, inputs.type_products)
+        return TypePlaces(inputs.label, inputs.curated_parents, {t: inputs.group[t] for t in types}, inputs.type_products)
 
-    def _raw(self, pairs: list[tuple[str, str]], inputs: SynonymInputs, embed) -> np.ndarray:
+    def _classifier_scores(self, pairs: list[tuple[str, str]], inputs: SynonymInputs, embed) -> np.ndarray:
         from .model import SynonymPair
 
         labels = [SynonymPair(inputs.label(a), inputs.label(b), kind="offer" if inputs.kind.get(a) is None else "term")
@@ -203,29 +218,29 @@ class SynonymsStage(Stage):
         return np.asarray(self.classifier_.predict(labels, embed), dtype=float) if pairs else np.zeros(0)
 
     def scores(self, pairs: list[tuple[str, str]], kind: str, inputs: SynonymInputs, embed, places=None) -> np.ndarray:
-        """Raw scores of candidate pairs of one kind: the classifier's, type links read in context
-        where a context model was fitted."""
-        raw = self._raw(pairs, inputs, embed)
+        """Uncalibrated scores of candidate pairs of one kind (the gate calibrates them): the
+        classifier's, type links read in context where a context model was fitted."""
+        raw = self._classifier_scores(pairs, inputs, embed)
         if kind != "type" or self.context_ is None or not pairs:
             return raw
-        return self.context_.score(raw, (places or self.places(inputs)).features(pairs, embed))
+        return self.context_.score(raw, (places or self.type_places(inputs)).features(pairs, embed))
 
     @staticmethod
-    def _gate(inputs: SynonymInputs, held: list, scores, judged: tuple[list[float], list[int]] | None = None):
+    def _gate(inputs: SynonymInputs, held: list, scores, verdict_scores: tuple[list, list, list] | None = None):
         """Gates per kind (type, value, product) from the held-in pairs' cross-validated scores.
         Random negatives are left out: the candidates a run judges are near names, so the easy
         pairs would make the held-in precision look better than the run's. With a context model,
-        the type gate is fitted on people's verdicts (`judged`: out-of-fold scores, labels)."""
+        the type gate is fitted on people's verdicts instead (`verdict_scores`: out-of-fold
+        scores, labels and sample weights)."""
         from ...ml.gate import Gate
 
         keep = [i for i, p in enumerate(held) if p.negative != "random"]
         kinds = ["product" if held[i].kind == "offer" else inputs.kind.get(held[i].group, "type") for i in keep]
-        s, y = [scores[i] for i in keep], [held[i].label for i in keep]
-        if judged is not None:
-            s, y, kinds = ([v for v, k in zip(s, kinds) if k != "type"] + judged[0],
-                           [v for v, k in zip(y, kinds) if k != "type"] + judged[1],
-                           [k for k in kinds if k != "type"] + ["type"] * len(judged[0]))
-        return Gate.fit(s, y, kinds, min_group=1)
+        rows = [(scores[i], held[i].label, k, 1.0) for i, k in zip(keep, kinds)]
+        if verdict_scores is not None:
+            rows = [r for r in rows if r[2] != "type"] + [(s, y, "type", w) for s, y, w in zip(*verdict_scores)]
+        return Gate.fit([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], weights=[r[3] for r in rows],
+                        min_group=1)
 
     # ---- candidates ------------------------------------------------------------------------
     def candidates(self, inputs: SynonymInputs, embed, up: dict[str, set[str]] | None = None) -> list[Candidate]:
@@ -354,7 +369,7 @@ class SynonymsStage(Stage):
         cands = self.candidates(inputs, embed, up)
         if not self.metrics_.get("offer pairs"):  # a model that never saw a labelled offer pair does not judge products
             cands = [c for c in cands if c.kind != "product"]
-        places = self.places(inputs) if self.context_ is not None else None
+        places = self.type_places(inputs) if self.context_ is not None else None
 
         source = {(c.a, c.b): c.source for c in cands}
         raw: dict[tuple[str, str], float] = {}

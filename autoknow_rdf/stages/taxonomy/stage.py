@@ -86,7 +86,8 @@ def read_inputs(store: KnowledgeStore) -> TaxonomyInputs:
 def audited_typings(store: KnowledgeStore, exclude_version: str | None = None) -> dict[tuple[str, str], float]:
     """(product, type) -> the share of annotators who judged the typing right, over every audit of
     this stage's product typings except those of models of `exclude_version`."""
-    return audited_triples(store, "taxonomy", "product typed", RDF.type, exclude_version)
+    exclude = (MODEL_NAME, exclude_version) if exclude_version else None
+    return {pair: v.right for pair, v in audited_triples(store, "taxonomy", "product typed", RDF.type, exclude).items()}
 
 
 def candidates_in(view: TaxonomyView, schemes: set[str]) -> list[str]:
