@@ -220,10 +220,10 @@ def test_people_verdicts_on_earlier_links_teach_the_context(judged_links, cut_mo
     every = verdicts()
     assert len(every) >= 300 and all(0 <= v.right <= 1 and v.weight >= 1 for v in every.values())
     assert all(a < b for a, b in every)
-    earlier = verdicts((MODEL_NAME, "0.5.0"))  # what a 0.5.0 model learned from: 0.4.0's verdicts only
-    assert 200 <= len(earlier) < len(every)
+    assert set(verdicts((MODEL_NAME, "0.6.0"))) < set(every)  # 0.6.0's own sample judged links no other did
     inputs = read_inputs(judged_links)
-    assert inputs.audited == verdicts((MODEL_NAME, MODEL_VERSION)) and set(earlier) < set(inputs.audited)
+    earlier = inputs.audited  # what this version learns from: every version's verdicts but its own
+    assert earlier == verdicts((MODEL_NAME, MODEL_VERSION)) and len(earlier) >= 200
     pairs = [k for k in earlier if inputs.kind.get(k[0]) == inputs.kind.get(k[1]) == "type"]
     assert len(pairs) >= 0.9 * len(earlier)  # the judged types are the demo data's own
     features = SynonymsStage().type_places(inputs).features(pairs, embed)
