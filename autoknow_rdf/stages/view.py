@@ -69,6 +69,22 @@ class TaxonomyView:
                 todo += self.parents.get(q, ())
         return out
 
+    def path_names(self, t: str) -> list[str]:
+        """Names from the root down to `t`, through the parent whose IRI sorts first (as an audit
+        sheet draws a path); a cycle, or a parent without a name, ends it.
+
+        >>> TaxonomyView({"a": "A", "b": "B", "c": "C"}, {"a": {"c", "b"}, "b": {"a"}}, {}).path_names("a")
+        ['B', 'A']
+        """
+        out, seen = [self.names[t]], {t}
+        while self.parents.get(t):
+            t = min(self.parents[t])
+            if t in seen or t not in self.names:
+                break
+            seen.add(t)
+            out.append(self.names[t])
+        return out[::-1]
+
     def roots(self, t: str) -> set[str]:
         """The top types above `t` (itself when it has no parent; cycles cut).
 

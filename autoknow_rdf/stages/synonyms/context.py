@@ -18,6 +18,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..view import TaxonomyView
+
 __all__ = ["CONTEXT", "MIN_AUDITED", "LinkContext", "TypePlaces"]
 
 CONTEXT = ("name cosine", "same name", "path cosine", "parents' path cosine", "a side without parent",
@@ -43,36 +45,22 @@ class TypePlaces:
 
     def __init__(self, label: Callable[[str], str], curated_parents: dict[str, set[str]], scheme: dict[str, str],
                  type_products: dict[str, set[str]]):
-        self.label, self.scheme, self.parents = label, scheme, curated_parents
+        terms = set(scheme) | set(curated_parents) | {p for ps in curated_parents.values() for p in ps}
+        self.view = TaxonomyView({t: label(t) for t in terms}, curated_parents, scheme)
+        self.label, self.scheme = label, scheme
         self.below: dict[str, set[str]] = defaultdict(set)  # type -> products typed with it or a type below it
         self.product_schemes: dict[str, set[str]] = defaultdict(set)
         for t, products in type_products.items():
-            for u in self.ancestors(t) | {t}:
+            for u in self.view.ancestors(t) | {t}:
                 self.below[u] |= products
             for p in products:
                 self.product_schemes[p].add(scheme.get(t, ""))
 
-    def ancestors(self, t: str) -> set[str]:
-        """Every type above `t`, through all its parents, cycles cut."""
-        seen: set[str] = set()
-        todo = list(self.parents.get(t, ()))
-        while todo:
-            u = todo.pop()
-            if u not in seen and u != t:
-                seen.add(u)
-                todo += self.parents.get(u, ())
-        return seen
-
     def first_parent(self, t: str) -> str | None:
-        return min(self.parents[t]) if self.parents.get(t) else None
+        return min(self.view.parents[t]) if self.view.parents.get(t) else None
 
     def path(self, t: str) -> str:
-        chain, seen, u = [], set(), t
-        while u is not None and u not in seen:
-            seen.add(u)
-            chain.append(self.label(u))
-            u = self.first_parent(u)
-        return " > ".join(reversed(chain))
+        return " > ".join(self.view.path_names(t))
 
     def share_held(self, a: str, b: str) -> float | None:
         """Of a's products typed in b's taxonomy at all, the share typed with b or below it."""

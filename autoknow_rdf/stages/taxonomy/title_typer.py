@@ -189,23 +189,13 @@ class TitleTyper:
                 self.by_name_.setdefault(key, []).append(t)
         kids = view.children()
         self.leaf_ = {t: t not in kids for t in self.type_list_}
-        self.depth_ = {t: len(self._path_names(t)) - 1 for t in self.type_list_}
+        self.depth_ = {t: len(self.view_.path_names(t)) - 1 for t in self.type_list_}
         self.roots_ = {t: view.roots(t) - {t} for t in self.type_list_}
         return self
 
-    def _path_names(self, t: str) -> list[str]:
-        out, seen = [self.view_.names[t]], {t}
-        while self.view_.parents.get(t):
-            t = min(self.view_.parents[t])
-            if t in seen or t not in self.view_.names:
-                break
-            seen.add(t)
-            out.append(self.view_.names[t])
-        return out[::-1]
-
     def path(self, t: str) -> str:
         """A type's path from its root, as the classifier reads it ("Snacks > Sweet snacks > gum")."""
-        return " > ".join(self._path_names(t))
+        return " > ".join(self.view_.path_names(t))
 
     # ---- candidates and their features ------------------------------------------------------------
     def candidates(self, products: list[str], schemes_of=None, extra: dict[str, list[str]] | None = None
