@@ -31,21 +31,23 @@ class Verdict:
     weight: float
 
 
-def audited_triples(store: KnowledgeStore, stage: str, kind: str, predicate: NamedNode,
-                    exclude: tuple[str, str] | None = None, symmetric: bool = False) -> dict[tuple[str, str], Verdict]:
+def audited_triples(store: KnowledgeStore, stage: str, kind: str, predicate: NamedNode | None,
+                    exclude: tuple[str, str] | None = None, symmetric: bool = False) -> dict[tuple, Verdict]:
     """(subject, object) -> people's verdict (each annotator's latest, whatever sample it was in;
     unsure left out), over every audit of `stage`'s facts of `kind` except those of the model
     `exclude` names (model name, version): people's labels for a stage to learn from, while a
     model's own verdicts stay its audit gate's and never its training. A `symmetric` predicate's
-    pairs are read in sorted order (a link judged either way round is one pair)."""
+    pairs are read in sorted order (a link judged either way round is one pair). With no
+    `predicate` every predicate is read, and the keys are (subject, predicate, object)."""
     latest: dict[tuple[tuple[str, str], str], tuple[str, bool]] = {}
     weights: dict[tuple[str, str], list[float]] = {}
     for r in store.select("list_audited_triples", stage=Literal(stage), kind=Literal(kind)):
-        if r["p"] != predicate or r["verdict"].value not in ("right", "wrong") \
+        if (predicate is not None and r["p"] != predicate) or r["verdict"].value not in ("right", "wrong") \
                 or (r["modelName"].value, r["modelVersion"].value) == exclude:
             continue
         pair = (r["s"].value, r["o"].value)
         pair = tuple(sorted(pair)) if symmetric else pair
+        pair = pair if predicate is not None else (pair[0], r["p"].value, pair[1])
         key = (pair, r["annotator"].value)
         if key not in latest or r["time"].value >= latest[key][0]:
             latest[key] = (r["time"].value, r["verdict"].value == "right")

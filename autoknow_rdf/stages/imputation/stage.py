@@ -41,13 +41,13 @@ from ...provenance import Evidence, Fact
 from ...splits import bucket
 from ...store import KnowledgeStore
 from ...vocab import AK, RDF, RDFS, SCHEMA, is_attribute_iri, slug, value_iri
-from ..base import Stage
+from ..base import Stage, Verdict, audited_triples
 from .decoding import decode_text, shared_attributes
 
 __all__ = ["ImputationStage", "ImputationInputs", "read_inputs"]
 
 MODEL_NAME = "autoknow-value-extractor"
-MODEL_VERSION = "0.5.0"  # 0.2: one value per text for single-valued attributes; 0.3: type layers at the encoder's rate; 0.4: calibrated per-attribute gates; 0.5: the QA extractor
+MODEL_VERSION = "0.9.0"  # 0.2: one value per text for single-valued attributes; 0.3: type layers at the encoder's rate; 0.4: calibrated per-attribute gates; 0.5: the QA extractor; 0.9: values read in context, learned from people's verdicts
 # Joint decoding (decoding.py) came without a new version: it removes spans, and completes a bare unit
 # with its number (3 of 873 demo spans), so the audit of 0.5, whose judged facts include the ones it
 # removes, still gates it (on the conservative side). The version is the stage's, not the extractor's:
@@ -58,6 +58,7 @@ EXTRACTORS = ("qa", "joint", "tagger")
 READ_TYPE_WORDS = ("qa", "joint")  # extractors that read a type as words in their question; the tagger, as a vector
 HELD_IN = 15  # percent of products held out of training: their values calibrate the gates
 FIELDS = {SCHEMA.name.value: "title", SCHEMA.description.value: "description"}
+CONTEXT_GROUP = "attribute value"  # a context model's one gate, fitted on verdicts over every attribute
 
 
 @dataclass
@@ -71,6 +72,8 @@ class ImputationInputs:
     names: dict[str, str] = field(default_factory=dict)  # type -> name
     parents: dict[str, set[str]] = field(default_factory=dict)
     individuals: set[str] = field(default_factory=set)  # existing value IRIs
+    # people's verdicts on values earlier model versions added: (product, attribute, value) -> verdict
+    audited: dict[tuple[str, str, str], Verdict] = field(default_factory=dict)
 
     def type_key(self, product: str) -> str:
         """The conditioning key of a product: its types, sorted (a product may have several)."""
@@ -114,6 +117,7 @@ def read_inputs(store: KnowledgeStore) -> ImputationInputs:
     view = read_view(store)
     inputs.names, inputs.parents = view.names, view.parents
     inputs.individuals = {r["value"].value for r in store.select("list_value_individuals")}
+    inputs.audited = audited_triples(store, "imputation", "attribute value", None, exclude=(MODEL_NAME, MODEL_VERSION))
     return inputs
 
 
@@ -205,7 +209,10 @@ class ImputationStage(Stage):
     assigns = (AK.hasAttributeValue, RDF.type, AK.ofAttribute, RDFS.label)  # + attribute sub-properties
 
     def kind_of(self, group: str) -> str:
-        return "attribute value"  # its gates are per attribute
+        return "attribute value"  # its held-in gates are per attribute
+
+    def gate_fitted_on(self, group: str) -> str:
+        return "verdicts on earlier versions" if self.context_ is not None else "held-in"
 
     def __init__(self, extractor: str = "qa", conditioned: bool = False, epochs: int = 3, max_texts: int = 3000,
                  min_examples: int = 5, threshold: float = 0.5, seed: int = 0, type_paths: bool = True):
@@ -216,6 +223,7 @@ class ImputationStage(Stage):
         self.min_examples, self.threshold, self.seed = min_examples, threshold, seed
         self.metrics_: dict[str, Any] = {}
         self.shared_: frozenset[frozenset[str]] = frozenset()  # attribute pairs that may share a value
+        self.context_ = None
 
     @classmethod
     def allows(cls, predicate: NamedNode) -> bool:
@@ -279,7 +287,85 @@ class ImputationStage(Stage):
         self.metrics_ = {"texts": len(examples), "attributes": len(attributes), "labelled_values": sum(counts[a] for a in keep),
                          "texts without a value (distant negatives)": sum(not e.spans for e in examples)}
         self.calibrate(inputs, held, embed or default_embed)
+        self._fit_context(inputs, embed or default_embed)
         return self
+
+    def _fit_context(self, inputs: ImputationInputs, embed) -> None:
+        """Fit the context model on people's verdicts on the values earlier versions added, each
+        found again in its product's text (title first) and scored by this extractor asked its
+        attribute; the gate is then fitted on the verdicts' out-of-fold context scores (five
+        folds, weighted as sampled), not on held-in values. Too few verdicts, or a fold that
+        cannot be fitted: no context model, and the held-in gates stay."""
+        from ...ml.metrics import roc_auc
+        from .context import MIN_AUDITED, ValueContext, find_value
+
+        self.context_ = None
+        known = set(self.extractor_.attributes)
+        rows = []  # (product, attribute, value, text, start, end, verdict)
+        for (p, a, v), verdict in inputs.audited.items():
+            if a not in known or p not in inputs.texts:
+                continue
+            for f, text in sorted(inputs.texts[p].items(), key=lambda kv: (kv[0] != SCHEMA.name.value, kv[0])):
+                where = find_value(text, a.rsplit("/", 1)[-1], v)
+                if where is not None:
+                    rows.append((p, a, v, text, *where, verdict))
+                    break
+        self.metrics_["verdicts found in their texts"] = f"{len(rows)} of {len(inputs.audited)}"
+        if len(rows) < MIN_AUDITED:
+            return
+        raw = self._scores_of(inputs, [(p, a, v, text) for p, a, v, text, *_ in rows], embed)
+        features = self._features(inputs, [(p, text, Span(a, s, e)) for p, a, v, text, s, e, _ in rows])
+        right = np.array([r[-1].right for r in rows])
+        weight = np.array([r[-1].weight for r in rows])
+        folds = np.array([bucket("context" + p + a + v, 5) for p, a, v, *_ in rows])
+        oof = np.zeros(len(rows))
+        for k in range(5):  # each verdict scored by a model fitted without its fold
+            out = folds == k
+            model = ValueContext.fit(raw[~out], features[~out], right[~out], weight[~out])
+            if model is None:
+                self.metrics_["context"] = "too few verdicts in a fold"
+                return
+            oof[out] = model.score(raw[out], features[out])
+        self.context_ = ValueContext.fit(raw, features, right, weight)
+        from ...ml.gate import Gate
+
+        y = (right > 0.5).astype(int)
+        self.gate_ = Gate.fit(oof.tolist(), y.tolist(), [CONTEXT_GROUP] * len(y), weights=weight.tolist(), min_group=1)
+        self.metrics_.update({"context verdicts": len(rows), "verdicts right": int(y.sum()),
+                              "verdict ROC-AUC, extractor": roc_auc(y, raw),
+                              "verdict ROC-AUC, in context (out of fold)": roc_auc(y, oof)})
+
+    def _scores_of(self, inputs: ImputationInputs, facts: list[tuple[str, str, str, str]], embed) -> np.ndarray:
+        """The extractor's score of each (product, attribute, value, text): its best span of that
+        value when asked the attribute in that text, else 0."""
+        asked: dict[tuple[str, str], set[str]] = {}
+        for p, a, _, text in facts:
+            asked.setdefault((p, text), set()).add(a)
+        jobs = sorted(asked)
+        keys = [f"{inputs.type_key(p)}\t{p}\t{i}" for i, (p, _) in enumerate(jobs)]
+        found = self.extract(inputs, [t for _, t in jobs], keys, dict(zip(keys, (asked[j] for j in jobs))), embed)
+        best: dict[tuple[str, str, str, str], float] = {}
+        for (p, text), spans in zip(jobs, found):
+            for s in spans:
+                k = (p, s.label, value_iri(s.label.rsplit("/", 1)[-1], text[s.start:s.end]).value, text)
+                best[k] = max(best.get(k, 0.0), float(s.score))
+        return np.array([best.get(f, 0.0) for f in facts])
+
+    def _features(self, inputs: ImputationInputs, spans: list[tuple[str, str, Span]]) -> np.ndarray:
+        """The context features of (product, text, span) values, against the store's catalogue."""
+        from .context import CONTEXT, CatalogueValues, folded_names, value_features
+
+        if not spans:
+            return np.zeros((0, len(CONTEXT)))
+        catalogue, type_names = CatalogueValues(inputs.values), folded_names(inputs.names.values())
+        words: dict[str, str] = {}
+        out = []
+        for p, text, span in spans:
+            key = inputs.type_key(p)
+            if key not in words:
+                words[key] = type_words(inputs, key)
+            out.append(value_features(text, span, p, words[key], catalogue, type_names))
+        return np.array(out)
 
     def _new_extractor(self, attributes: list[str]):
         from .joint import JointExtractor
@@ -405,7 +491,13 @@ class ImputationStage(Stage):
                 if k not in best or s.score > best[k][0].score:
                     best[k] = (s, f, surface)
         candidates = sorted(best.items())
-        probability, passed = self.gated([a for (_, a, _), _ in candidates], [s.score for _, (s, _, _) in candidates])
+        groups, scores = [a for (_, a, _), _ in candidates], [s.score for _, (s, _, _) in candidates]
+        if self.context_ is not None:  # read in context, gated on people's verdicts
+            texts = {(p, f): t for p, f, t, _ in found}
+            spans = [(p, texts[(p, f)], s) for (p, _, _), (s, f, _) in candidates]
+            scores = self.context_.score(scores, self._features(inputs, spans)).tolist()
+            groups = [CONTEXT_GROUP] * len(candidates)
+        probability, passed = self.gated(groups, scores)
         for ((p, a, v), (s, f, surface)), prob, ok in zip(candidates, probability, passed):
             if not ok:
                 continue
@@ -450,6 +542,8 @@ class ImputationStage(Stage):
                                   "max_texts": self.max_texts, "min_examples": self.min_examples,
                                   "threshold": self.threshold, "seed": self.seed})
         (folder / "decoding.json").write_text(json.dumps({"shared": sorted(sorted(p) for p in self.shared_)}), encoding="utf-8")
+        if self.context_ is not None:
+            self.context_.save(folder)
 
     @classmethod
     def load(cls, folder: Path) -> "ImputationStage":
@@ -459,4 +553,7 @@ class ImputationStage(Stage):
         saved = folder / "decoding.json"  # absent from a model trained before joint decoding: no shared pairs
         shared = json.loads(saved.read_text(encoding="utf-8"))["shared"] if saved.is_file() else []
         stage.shared_ = frozenset(frozenset(p) for p in shared)
+        from .context import ValueContext
+
+        stage.context_ = ValueContext.load(folder)
         return stage
