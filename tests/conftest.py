@@ -78,6 +78,22 @@ def store(cut_files) -> KnowledgeStore:
     return fill(KnowledgeStore(), cut_files)
 
 
+@pytest.fixture(scope="session")
+def demo_judged() -> KnowledgeStore:
+    """The demo's data (open and restricted slices) and its frozen audit, in memory: the facts
+    people judged, with the products, values and types they were judged against. Tests read it
+    and never write it."""
+    from autoknow_rdf.audit import load_audit
+    from autoknow_rdf.ingest import ingest_many, plan
+    from autoknow_rdf.resources import DEMO_AUDIT, DEMO_DATA
+
+    store = KnowledgeStore()
+    load_ontology(store)
+    ingest_many(store, plan([DEMO_DATA / "open", DEMO_DATA / "restricted"])[0])
+    load_audit(store, DEMO_AUDIT)
+    return store
+
+
 @pytest.fixture
 def empty_store() -> KnowledgeStore:
     s = KnowledgeStore()

@@ -170,3 +170,56 @@ def test_type_classification_task_moves_the_encoder_and_leaves_no_head_behind(tm
     assert loaded.type_task == 1.0 and set(loaded.net_.state_dict()) == set(single.net_.state_dict())
     probe = ["Lavazza Espresso Coffee", "Lipton Black Tea"]
     assert loaded.predict(probe, ["coffee", "tea"], vectors, allowed) == multi.predict(probe, ["coffee", "tea"], vectors, allowed)
+
+
+def test_people_verdicts_on_earlier_values_teach_the_context(demo_judged, cut_models, tmp_path):
+    """Each imputation judgement keeps the value it judged, so the stage reads people's verdicts
+    back as (product, attribute, value), never its own version's, and finds each value again in
+    its product's text; the context features fitted on half of them, weighted as sampled, rank the
+    other half's verdicts (the extractor's score left out here: a constant) and put a value that
+    names the product's type, or a fragment of a phrase, below the same value standing whole; a
+    stage saved with its context model loads it back."""
+    import numpy as np
+
+    from autoknow_rdf.ml.metrics import roc_auc
+    from autoknow_rdf.splits import bucket
+    from autoknow_rdf.stages.base import audited_triples
+    from autoknow_rdf.stages.imputation.context import ValueContext, find_value
+    from autoknow_rdf.stages.imputation.stage import MODEL_NAME, MODEL_VERSION, ImputationStage, read_inputs
+
+    def verdicts(exclude=None):
+        return audited_triples(demo_judged, "imputation", "attribute value", None, exclude)
+
+    every = verdicts()
+    assert len(every) >= 600 and all(0 <= v.right <= 1 and v.weight >= 1 for v in every.values())
+    assert set(verdicts((MODEL_NAME, "0.8.0"))) < set(every)  # 0.8.0's own sample judged values no other did
+    inputs = read_inputs(demo_judged)
+    assert inputs.audited == verdicts((MODEL_NAME, MODEL_VERSION)) and len(inputs.audited) >= 600
+    rows = []
+    for (p, a, v), verdict in sorted(inputs.audited.items()):
+        for text in inputs.texts.get(p, {}).values():
+            where = find_value(text, a.rsplit("/", 1)[-1], v)
+            if where is not None:
+                rows.append((p, text, Span(a, *where), verdict))
+                break
+    assert len(rows) >= 0.95 * len(inputs.audited)  # the judged values are the demo products' own words
+    stage = ImputationStage.open(cut_models[0] / "imputation")
+    features = stage.context_features(inputs, [r[:3] for r in rows])
+    right = np.array([r[3].right for r in rows])
+    weight = np.array([r[3].weight for r in rows])
+    half = np.array([bucket("half" + p + s.label + t[s.start:s.end], 2) == 0 for p, t, s, _ in rows])
+    raw = np.full(len(rows), 0.5)
+    assert ValueContext.fit(raw[:50], features[:50], right[:50], weight[:50]) is None  # under MIN_AUDITED
+    fitted = ValueContext.fit(raw[half], features[half], right[half], weight[half])
+    assert roc_auc((right[~half] > 0.5).astype(int), fitted.score(raw[~half], features[~half])) >= 0.8
+    p = next(p for p, t, s, _ in rows if "Milk Chocolate" in t)
+    flavor = "https://w3id.org/autoknow/id/attribute/flavor"
+    whole, fragment = "Milk, Mint", "Milk Chocolate Mint"  # "Milk" standing alone, then the head of a phrase
+    scored = fitted.score([0.5, 0.5], stage.context_features(inputs, [(p, whole, Span(flavor, 0, 4)),
+                                                                      (p, fragment, Span(flavor, 0, 4))]))
+    assert scored[0] > scored[1]
+    stage.context_ = fitted
+    stage.write(tmp_path / "imputation")
+    again = ImputationStage.open(tmp_path / "imputation")
+    assert np.allclose(again.context_.score(raw, features), fitted.score(raw, features))
+    assert again.gate_fitted_on("attribute value") == "verdicts on earlier versions"

@@ -180,26 +180,7 @@ def test_gold_pairs_do_not_depend_on_the_order_parents_come_in(store):
     assert pairs[0] == pairs[1] and any(p.negative == "sibling" for p in pairs[0])
 
 
-@pytest.fixture(scope="module")
-def judged_links():
-    """The demo's taxonomies (Shopify, Open Food Facts, Instacart aisles) and its frozen audit:
-    the type links people judged, with the two types' names and places."""
-    from autoknow_rdf.audit import load_audit
-    from autoknow_rdf.ingest import ingest_file
-    from autoknow_rdf.ontology import load_ontology
-    from autoknow_rdf.resources import DEMO_AUDIT, DEMO_DATA
-    from autoknow_rdf.store import KnowledgeStore
-
-    store = KnowledgeStore()
-    load_ontology(store)
-    for f in ("open/shopify_product_taxonomy/categories.tsv", "open/openfoodfacts_categories/categories.full.jsonl.gz",
-              "restricted/instacart_baskets/products.csv"):
-        ingest_file(store, DEMO_DATA / f)
-    load_audit(store, DEMO_AUDIT)
-    return store
-
-
-def test_people_verdicts_on_earlier_links_teach_the_context(judged_links, cut_models, tmp_path):
+def test_people_verdicts_on_earlier_links_teach_the_context(demo_judged, cut_models, tmp_path):
     """Each synonym judgement keeps the link it judged, so the stage reads people's verdicts back
     as type pairs (either way round one pair), never its own version's; the context features
     (names, paths, parents, shared products) fitted on half of them, weighted as sampled, rank the
@@ -215,13 +196,13 @@ def test_people_verdicts_on_earlier_links_teach_the_context(judged_links, cut_mo
     from autoknow_rdf.stages.synonyms.stage import MODEL_NAME, MODEL_VERSION
 
     def verdicts(exclude=None):
-        return audited_triples(judged_links, "synonyms", "equivalentClass link", OWL.equivalentClass, exclude, True)
+        return audited_triples(demo_judged, "synonyms", "equivalentClass link", OWL.equivalentClass, exclude, True)
 
     every = verdicts()
     assert len(every) >= 300 and all(0 <= v.right <= 1 and v.weight >= 1 for v in every.values())
     assert all(a < b for a, b in every)
     assert set(verdicts((MODEL_NAME, "0.6.0"))) < set(every)  # 0.6.0's own sample judged links no other did
-    inputs = read_inputs(judged_links)
+    inputs = read_inputs(demo_judged)
     earlier = inputs.audited  # what this version learns from: every version's verdicts but its own
     assert earlier == verdicts((MODEL_NAME, MODEL_VERSION)) and len(earlier) >= 200
     pairs = [k for k in earlier if inputs.kind.get(k[0]) == inputs.kind.get(k[1]) == "type"]

@@ -314,7 +314,7 @@ class ImputationStage(Stage):
         if len(rows) < MIN_AUDITED:
             return
         raw = self._scores_of(inputs, [(p, a, v, text) for p, a, v, text, *_ in rows], embed)
-        features = self._features(inputs, [(p, text, Span(a, s, e)) for p, a, v, text, s, e, _ in rows])
+        features = self.context_features(inputs, [(p, text, Span(a, s, e)) for p, a, v, text, s, e, _ in rows])
         right = np.array([r[-1].right for r in rows])
         weight = np.array([r[-1].weight for r in rows])
         folds = np.array([bucket("context" + p + a + v, 5) for p, a, v, *_ in rows])
@@ -351,7 +351,7 @@ class ImputationStage(Stage):
                 best[k] = max(best.get(k, 0.0), float(s.score))
         return np.array([best.get(f, 0.0) for f in facts])
 
-    def _features(self, inputs: ImputationInputs, spans: list[tuple[str, str, Span]]) -> np.ndarray:
+    def context_features(self, inputs: ImputationInputs, spans: list[tuple[str, str, Span]]) -> np.ndarray:
         """The context features of (product, text, span) values, against the store's catalogue."""
         from .context import CONTEXT, CatalogueValues, folded_names, value_features
 
@@ -495,7 +495,7 @@ class ImputationStage(Stage):
         if self.context_ is not None:  # read in context, gated on people's verdicts
             texts = {(p, f): t for p, f, t, _ in found}
             spans = [(p, texts[(p, f)], s) for (p, _, _), (s, f, _) in candidates]
-            scores = self.context_.score(scores, self._features(inputs, spans)).tolist()
+            scores = self.context_.score(scores, self.context_features(inputs, spans)).tolist()
             groups = [CONTEXT_GROUP] * len(candidates)
         probability, passed = self.gated(groups, scores)
         for ((p, a, v), (s, f, surface)), prob, ok in zip(candidates, probability, passed):
