@@ -175,7 +175,7 @@ def test_type_classification_task_moves_the_encoder_and_leaves_no_head_behind(tm
 def test_people_verdicts_on_earlier_values_teach_the_context(demo_judged, cut_models, tmp_path):
     """Each imputation judgement keeps the value it judged, so the stage reads people's verdicts
     back as (product, attribute, value), never its own version's, and finds each value again in
-    its product's text; the context features fitted on half of them, weighted as sampled, rank the
+    its product's text; the context features fitted on half of them rank the
     other half's verdicts (the extractor's score left out here: a constant) and put a value that
     names the product's type, or a fragment of a phrase, below the same value standing whole; a
     stage saved with its context model loads it back."""
@@ -206,20 +206,21 @@ def test_people_verdicts_on_earlier_values_teach_the_context(demo_judged, cut_mo
     stage = ImputationStage.open(cut_models[0] / "imputation")
     features = stage.context_features(inputs, [r[:3] for r in rows])
     right = np.array([r[3].right for r in rows])
-    weight = np.array([r[3].weight for r in rows])
     half = np.array([bucket("half" + p + s.label + t[s.start:s.end], 2) == 0 for p, t, s, _ in rows])
     raw = np.full(len(rows), 0.5)
-    assert ValueContext.fit(raw[:50], features[:50], right[:50], weight[:50]) is None  # under MIN_AUDITED
-    fitted = ValueContext.fit(raw[half], features[half], right[half], weight[half])
-    assert roc_auc((right[~half] > 0.5).astype(int), fitted.score(raw[~half], features[~half])) >= 0.8
+    attributes = [s.label for _, _, s, _ in rows]
+    assert ValueContext.fit(raw[:50], features[:50], attributes[:50], right[:50]) is None  # under MIN_AUDITED
+    fitted = ValueContext.fit(raw[half], features[half], [a for a, h in zip(attributes, half) if h], right[half])
+    held = [a for a, h in zip(attributes, half) if not h]
+    assert roc_auc((right[~half] > 0.5).astype(int), fitted.score(raw[~half], features[~half], held)) >= 0.8
     p = next(p for p, t, s, _ in rows if "Milk Chocolate" in t)
     flavor = "https://w3id.org/autoknow/id/attribute/flavor"
     whole, fragment = "Milk, Mint", "Milk Chocolate Mint"  # "Milk" standing alone, then the head of a phrase
     scored = fitted.score([0.5, 0.5], stage.context_features(inputs, [(p, whole, Span(flavor, 0, 4)),
-                                                                      (p, fragment, Span(flavor, 0, 4))]))
+                                                                      (p, fragment, Span(flavor, 0, 4))]), [flavor] * 2)
     assert scored[0] > scored[1]
     stage.context_ = fitted
     stage.write(tmp_path / "imputation")
     again = ImputationStage.open(tmp_path / "imputation")
-    assert np.allclose(again.context_.score(raw, features), fitted.score(raw, features))
+    assert np.allclose(again.context_.score(raw, features, attributes), fitted.score(raw, features, attributes))
     assert again.gate_fitted_on("attribute value") == "verdicts on earlier versions"

@@ -33,7 +33,9 @@ CONTEXT = ("phrase starts with it", "phrase ends with it", "a word runs on", "a 
            "known for other attributes (log)", "the product has it under another attribute", "in the type's path", "names a type",
            "the attribute's products (log)")
 MIN_AUDITED = 100  # verdicts a context model needs, else the held-in gates decide
-CONTEXT_FILE = "context.json"  # the features the saved model reads
+PRIOR_WEIGHT = 5.0  # verdicts' worth of the overall rate an attribute's rate starts from
+RATE_FOLDS = 5  # an attribute's rate for the verdicts it is fitted on: from the other folds
+CONTEXT_FILE = "context.json"  # the features the saved model reads, the attributes' rates
 CONTEXT_MODEL = "context.pkl"
 _WORD = re.compile(r"[^\W_]+")
 _OPEN = re.compile(r"(?:^|[,;|()\[\]/:]|\s-)\s*$")
@@ -122,42 +124,69 @@ def folded_names(names) -> frozenset[str]:
 
 
 class ValueContext:
-    """Gradient-boosted trees over the extractor's logit and the CONTEXT features, fitted on
-    people's verdicts: a value is right when most of its annotators found it right, and weighs as
-    many facts of its run as its sample stratum stands for. Trees, not a logistic regression:
-    out of fold on the demo's 651 verdicts they rank at ROC-AUC 0.89 against 0.82, the
-    regression's top bins mixing fragments with whole values. The attribute itself is no input
-    (a smoothed rate per attribute, left out of its own verdict, taught trees its leak)."""
+    """Gradient-boosted trees over the extractor's logit, the CONTEXT features and how often
+    people found the attribute's values right, fitted on people's verdicts (a value is right when
+    most of its annotators found it right). Trees, not a logistic regression: out of fold on the
+    demo's first 651 verdicts they ranked at ROC-AUC 0.89 against 0.82. Every verdict teaches the
+    ranking alike; the sample weights (how many facts of its run a verdict stands for) are the
+    gate's, which must say what a run holds. Measured on version 0.9.0's own 205 verdicts, trees
+    fitted on the 651 earlier ones: ROC-AUC 0.81 weighted, 0.86 unweighted, 0.87 with the
+    attribute's rate. The rate is smoothed toward the overall rate and, for the verdicts it is
+    fitted on, taken out of fold (a verdict's own label in its attribute's rate taught trees a
+    leak: ROC-AUC 0.70)."""
 
-    def __init__(self, model):
-        self.model = model
+    def __init__(self, model, rates: dict[str, tuple[int, int]], rate: float):
+        self.model, self.rates, self.rate = model, rates, rate
+
+    def attribute_rate(self, attribute: str, rates: dict[str, tuple[int, int]] | None = None) -> float:
+        right, n = (self.rates if rates is None else rates).get(attribute, (0, 0))
+        return (right + PRIOR_WEIGHT * self.rate) / (n + PRIOR_WEIGHT)
 
     @staticmethod
-    def inputs(raw, features) -> np.ndarray:
+    def inputs(raw, features, rates) -> np.ndarray:
         raw = np.clip(np.asarray(raw, dtype=float), 1e-3, 1 - 1e-3)
-        return np.column_stack([np.log(raw / (1 - raw)), np.asarray(features, dtype=float).reshape(len(raw), -1)])
+        return np.column_stack([np.log(raw / (1 - raw)), np.asarray(features, dtype=float).reshape(len(raw), -1),
+                                np.asarray(rates, dtype=float)])
+
+    @staticmethod
+    def _count(attributes, y) -> dict[str, tuple[int, int]]:
+        out: dict[str, tuple[int, int]] = {}
+        for a, ok in zip(attributes, y):
+            r, n = out.get(a, (0, 0))
+            out[a] = (r + int(ok), n + 1)
+        return out
 
     @classmethod
-    def fit(cls, raw, features, right, weight) -> "ValueContext | None":
+    def fit(cls, raw, features, attributes: list[str], right) -> "ValueContext | None":
         """None with fewer than MIN_AUDITED verdicts or only one kind of verdict."""
         from sklearn.ensemble import HistGradientBoostingClassifier
 
         y = (np.asarray(right) > 0.5).astype(int)
         if len(y) < MIN_AUDITED or len(set(y.tolist())) < 2:
             return None
-        model = HistGradientBoostingClassifier(max_depth=3, max_iter=100, learning_rate=0.05, min_samples_leaf=20,
-                                               early_stopping=False, random_state=0)
-        return cls(model.fit(cls.inputs(raw, features), y, sample_weight=np.asarray(weight, dtype=float)))
+        context = cls(None, cls._count(attributes, y), float(y.mean()))
+        folds = np.arange(len(y)) % RATE_FOLDS
+        rates = np.zeros(len(y))
+        for k in range(RATE_FOLDS):  # each verdict's attribute rate from the other folds' verdicts
+            other = cls._count([a for a, f in zip(attributes, folds) if f != k], y[folds != k])
+            rates[folds == k] = [context.attribute_rate(a, other) for a, f in zip(attributes, folds) if f == k]
+        context.model = HistGradientBoostingClassifier(max_depth=3, max_iter=100, learning_rate=0.05, min_samples_leaf=20,
+                                                       early_stopping=False, random_state=0)
+        context.model.fit(cls.inputs(raw, features, rates), y)
+        return context
 
-    def score(self, raw, features) -> np.ndarray:
+    def score(self, raw, features, attributes: list[str]) -> np.ndarray:
         if not len(raw):
             return np.zeros(0)
-        return self.model.predict_proba(self.inputs(raw, features))[:, 1]
+        rates = [self.attribute_rate(a) for a in attributes]
+        return self.model.predict_proba(self.inputs(raw, features, rates))[:, 1]
 
     def save(self, folder: Path) -> None:
         import pickle
 
-        (folder / CONTEXT_FILE).write_text(json.dumps({"features": ["extractor logit", *CONTEXT]}), encoding="utf-8")
+        (folder / CONTEXT_FILE).write_text(json.dumps({
+            "features": ["extractor logit", *CONTEXT, "the attribute's verdicts right (smoothed)"],
+            "rates": {a: list(v) for a, v in sorted(self.rates.items())}, "rate": self.rate}, indent=1), encoding="utf-8")
         (folder / CONTEXT_MODEL).write_bytes(pickle.dumps(self.model))
 
     @classmethod
@@ -167,6 +196,8 @@ class ValueContext:
         f = folder / CONTEXT_FILE
         if not f.is_file():
             return None
-        if json.loads(f.read_text(encoding="utf-8"))["features"] != ["extractor logit", *CONTEXT]:
+        d = json.loads(f.read_text(encoding="utf-8"))
+        if d["features"] != ["extractor logit", *CONTEXT, "the attribute's verdicts right (smoothed)"]:
             raise ValueError(f"{f}: saved for other context features; train the imputation stage again")
-        return cls(pickle.loads((folder / CONTEXT_MODEL).read_bytes()))
+        return cls(pickle.loads((folder / CONTEXT_MODEL).read_bytes()), {a: tuple(v) for a, v in d["rates"].items()},
+                   d["rate"])

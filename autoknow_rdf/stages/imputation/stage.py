@@ -47,7 +47,7 @@ from .decoding import decode_text, shared_attributes
 __all__ = ["ImputationStage", "ImputationInputs", "read_inputs"]
 
 MODEL_NAME = "autoknow-value-extractor"
-MODEL_VERSION = "0.9.0"  # 0.2: one value per text for single-valued attributes; 0.3: type layers at the encoder's rate; 0.4: calibrated per-attribute gates; 0.5: the QA extractor; 0.9: values read in context, learned from people's verdicts
+MODEL_VERSION = "0.10.0"  # 0.2: one value per text for single-valued attributes; 0.3: type layers at the encoder's rate; 0.4: calibrated per-attribute gates; 0.5: the QA extractor; 0.9: values read in context, learned from people's verdicts; 0.10: the attribute's verdict rate, verdicts unweighted in the ranking, folds by product
 # Joint decoding (decoding.py) came without a new version: it removes spans, and completes a bare unit
 # with its number (3 of 873 demo spans), so the audit of 0.5, whose judged facts include the ones it
 # removes, still gates it (on the conservative side). The version is the stage's, not the extractor's:
@@ -294,7 +294,7 @@ class ImputationStage(Stage):
         """Fit the context model on people's verdicts on the values earlier versions added, each
         found again in its product's text (title first) and scored by this extractor asked its
         attribute; the gate is then fitted on the verdicts' out-of-fold context scores (five
-        folds, weighted as sampled), not on held-in values. Too few verdicts, or a fold that
+        folds by product, weighted as sampled), not on held-in values. Too few verdicts, or a fold that
         cannot be fitted: no context model, and the held-in gates stay."""
         from ...ml.metrics import roc_auc
         from .context import MIN_AUDITED, ValueContext, find_value
@@ -317,16 +317,17 @@ class ImputationStage(Stage):
         features = self.context_features(inputs, [(p, text, Span(a, s, e)) for p, a, v, text, s, e, _ in rows])
         right = np.array([r[-1].right for r in rows])
         weight = np.array([r[-1].weight for r in rows])
-        folds = np.array([bucket("context" + p + a + v, 5) for p, a, v, *_ in rows])
+        attributes = [a for _, a, *_ in rows]
+        folds = np.array([bucket("context" + p, 5) for p, *_ in rows])  # by product: a title's values share a fold
         oof = np.zeros(len(rows))
         for k in range(5):  # each verdict scored by a model fitted without its fold
             out = folds == k
-            model = ValueContext.fit(raw[~out], features[~out], right[~out], weight[~out])
+            model = ValueContext.fit(raw[~out], features[~out], [a for a, o in zip(attributes, out) if not o], right[~out])
             if model is None:
                 self.metrics_["context"] = "too few verdicts in a fold"
                 return
-            oof[out] = model.score(raw[out], features[out])
-        self.context_ = ValueContext.fit(raw, features, right, weight)
+            oof[out] = model.score(raw[out], features[out], [a for a, o in zip(attributes, out) if o])
+        self.context_ = ValueContext.fit(raw, features, attributes, right)
         from ...ml.gate import Gate
 
         y = (right > 0.5).astype(int)
@@ -495,7 +496,7 @@ class ImputationStage(Stage):
         if self.context_ is not None:  # read in context, gated on people's verdicts
             texts = {(p, f): t for p, f, t, _ in found}
             spans = [(p, texts[(p, f)], s) for (p, _, _), (s, f, _) in candidates]
-            scores = self.context_.score(scores, self.context_features(inputs, spans)).tolist()
+            scores = self.context_.score(scores, self.context_features(inputs, spans), groups).tolist()
             groups = [CONTEXT_GROUP] * len(candidates)
         probability, passed = self.gated(groups, scores)
         for ((p, a, v), (s, f, surface)), prob, ok in zip(candidates, probability, passed):
