@@ -540,10 +540,12 @@ def audit() -> None:
 @click.option("--n", type=click.IntRange(1), default=200, show_default=True, help="Facts drawn per kind of fact.")
 @click.option("--kind", "kinds", multiple=True, help="Only this kind of fact (repeatable), e.g. 'sameAs link'.")
 @click.option("--name", default=None, help="The sample's name (default: STAGE-RUN); the same name draws the same facts.")
+@click.option("--min-confidence", type=click.FloatRange(0, 1), default=None,
+              help="Only facts at or above this confidence: a sample of the region where a gate decides.")
 @click.option("--dir", "folder", type=click.Path(path_type=Path), default=Path("audit"), show_default=True,
               help="Where the sheet (sample.csv, sample.jsonl) and its strata (sample.weights.json) go.")
 def audit_sample(store_path: Path, stage: str, run_id: str | None, n: int, kinds: tuple[str, ...], name: str | None,
-                 folder: Path) -> None:
+                 min_confidence: float | None, folder: Path) -> None:
     """Draw a run's facts, stratified over confidence, into a sheet to judge (without scores).
 
     Example: autoknow audit sample --store demo-store --stage taxonomy --n 250 --dir audit/taxonomy
@@ -552,7 +554,7 @@ def audit_sample(store_path: Path, stage: str, run_id: str | None, n: int, kinds
     from .console import render_rows
     from .store import open_store
 
-    about = write_sample(open_store(store_path, read_only=True), stage, folder, run_id, n, name, kinds)
+    about = write_sample(open_store(store_path, read_only=True), stage, folder, run_id, n, name, kinds, min_confidence)
     render_rows([{"kind": k, "drawn": v["drawn"], "added by the run": v["added"]} for k, v in about["kinds"].items()],
                 title=f"sample {about['sample']} of {stage} run {about['run']} (min precision {about['min precision']})")
     click.echo(f"sheet: {folder / 'sample.csv'} and {folder / 'sample.jsonl'}; judge it with "

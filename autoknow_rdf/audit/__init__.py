@@ -25,14 +25,15 @@ __all__ = ["AUDITED_KINDS", "GUIDELINE_VERSION", "ImportResult", "write_sample",
 
 
 def write_sample(store: KnowledgeStore, stage: str, folder: Path, run_id: str | None = None, n: int = 200,
-                 name: str | None = None, kinds: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Draw up to `n` facts of each kind (of `kinds`, or all) a run of `stage` added (its newest run unless `run_id`)
+                 name: str | None = None, kinds: tuple[str, ...] = (), min_confidence: float | None = None) -> dict[str, Any]:
+    """Draw up to `n` facts of each kind (of `kinds`, or all; at or above `min_confidence`, or all) a run of
+    `stage` added (its newest run unless `run_id`)
     into `folder`: sample.csv and sample.jsonl (the sheet) and sample.weights.json (the strata).
     Returns what was drawn: the sample's name, the run, and per kind the facts drawn and added."""
     unknown = set(kinds) - set(AUDITED_KINDS)
     if unknown:
         raise AutoknowError(f"no kind {', '.join(sorted(unknown))}; the audit judges {', '.join(AUDITED_KINDS)}")
-    run, drawn, population = sample_run(store, stage, run_id, n, name, kinds)
+    run, drawn, population = sample_run(store, stage, run_id, n, name, kinds, min_confidence)
     name = name or f"{stage}-{run.run_id}"
     rows = [{"item": i, "stage": stage, "sample": name, **f["row"], "judgement": "", "annotator": "", "note": ""}
             for i, f in enumerate(drawn, 1)]
@@ -41,6 +42,7 @@ def write_sample(store: KnowledgeStore, stage: str, folder: Path, run_id: str | 
     write_sheet(folder / SAMPLE_JSONL, rows)
     write_weights(folder, {"sample": name, "stage": stage, "run": run.run_id, "activity": run.activity,
                            "model": f"{run.model_name} {run.model_version} {run.model_checksum}",
-                           "population": population, "weights": {f["fact"]: f["weight"] for f in drawn}})
+                           "population": population, "weights": {f["fact"]: f["weight"] for f in drawn},
+                           **({"min confidence": min_confidence} if min_confidence is not None else {})})
     kinds = {k: {"drawn": sum(1 for f in drawn if f["kind"] == k), "added": sum(population[k].values())} for k in population}
     return {"sample": name, "run": run.run_id, "min precision": run.min_precision, "kinds": kinds, "folder": str(folder)}

@@ -238,12 +238,27 @@ def describe(store: KnowledgeStore, facts: list[dict[str, Any]], terms: _Terms |
     return rows
 
 
+def at_least(facts: list[dict[str, Any]], min_confidence: float | None) -> list[dict[str, Any]]:
+    """The facts whose confidence reaches `min_confidence` (all of them without one): a sample of
+    the region where a gate decides, whose population is that region alone.
+
+    >>> [f["fact"] for f in at_least([{"fact": "a", "confidence": 0.79}, {"fact": "b", "confidence": 0.8},
+    ...                               {"fact": "c", "confidence": None}], 0.8)]
+    ['b']
+    """
+    if min_confidence is None:
+        return facts
+    return [f for f in facts if f["confidence"] is not None and f["confidence"] >= min_confidence]
+
+
 def sample_run(store: KnowledgeStore, stage: str, run_id: str | None = None, n: int = 200,
-               name: str | None = None, kinds: tuple[str, ...] = ()) -> tuple[Run, list[dict[str, Any]], dict[str, dict[str, int]]]:
-    """The run's drawn facts (of `kinds`, or every kind), each with its sheet row, and per kind
-    and bin the facts the run has (for the report's re-weighting)."""
+               name: str | None = None, kinds: tuple[str, ...] = (),
+               min_confidence: float | None = None) -> tuple[Run, list[dict[str, Any]], dict[str, dict[str, int]]]:
+    """The run's drawn facts (of `kinds`, or every kind; at or above `min_confidence`, or all),
+    each with its sheet row, and per kind and bin the facts the run has (for the report's
+    re-weighting)."""
     run = find_run(store, stage, run_id)
-    facts = [f for f in run_facts(store, run) if not kinds or f["kind"] in kinds]
+    facts = at_least([f for f in run_facts(store, run) if not kinds or f["kind"] in kinds], min_confidence)
     name = name or f"{stage}-{run.run_id}"
     drawn = draw(facts, n, name)
     population: dict[str, dict[str, int]] = {}
