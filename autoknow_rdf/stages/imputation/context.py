@@ -3,14 +3,13 @@
 The extractor's confidence does not rank what people find right: on the demo's audits its values
 were right 0.64, 0.73, 0.68 and 0.67 of the time in the bins from 0.5 to 0.9. Its training labels
 say where a value sits in a text, never whether the catalogue knows it, whether it is a whole
-phrase or a fragment of one ("Milk" of "Milk Chocolate"), or whether the product's type names it
-("Tea" as a tea's variety, a word of its type's path). People's verdicts on the values earlier model versions added do
-(`audited_triples`): a logistic regression reads the extractor's logit beside the span's place
+phrase or a fragment of one ("Milk" of "Milk Chocolate"), or whether it is a word of the
+product's type ("Tea" as a tea's variety). People's verdicts on the values earlier model versions
+added do (`audited_triples`): `ValueContext` reads the extractor's logit beside the span's place
 in its text, the catalogue's use of the value (for this attribute, for others, by this product
-under another attribute) and how often people found the attribute's values right (smoothed, a
-verdict left out of its own attribute's rate while fitting). Measured on the demo's four
-imputation audits, each scored by a model fitted on the other three: ROC-AUC 0.75 against the
-extractor's 0.5-0.6 (docs/stages.md).
+under another attribute), the type's words and how often people found the attribute's values
+right. On the demo's 856 verdicts (0.5.0-0.9.0), out of fold by product: ROC-AUC 0.87 against
+the extractor's 0.69; audited at the demo's 0.9 gate, 171 of 176 (docs/stages.md).
 """
 
 from __future__ import annotations

@@ -14,7 +14,9 @@ at 6x its throughput, but on the demo a person found as large a share of its val
 against 0.36) in a run that finds under a third as many (docs/stages.md), so it is not the default. Either way the product
 type also masks what may be extracted (the attributes that apply to it).
 `fit` holds 15% of the products out: the values it finds in their texts calibrate a gate per
-attribute (rare attributes pooled). `predict` tags each product's texts for the applicable
+attribute (rare attributes pooled). Where the store holds people's verdicts on the values earlier
+versions added, a context model (context.py) re-reads each value in its text and the catalogue,
+and the gate is fitted on those verdicts instead. `predict` tags each product's texts for the applicable
 attributes it has no value of and keeps a value where its attribute's gate passes it; a value is
 an `ak:AttributeValue` individual, reused when its normalised form names one that exists, and
 the surface string, field and character offsets stay as the fact's evidence.
