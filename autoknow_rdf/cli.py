@@ -555,7 +555,8 @@ def audit_sample(store_path: Path, stage: str, run_id: str | None, n: int, kinds
     from .store import open_store
 
     about = write_sample(open_store(store_path, read_only=True), stage, folder, run_id, n, name, kinds, min_confidence)
-    render_rows([{"kind": k, "drawn": v["drawn"], "added by the run": v["added"]} for k, v in about["kinds"].items()],
+    among = "added by the run" if min_confidence is None else f"added by the run at confidence >= {min_confidence:g}"
+    render_rows([{"kind": k, "drawn": v["drawn"], among: v["added"]} for k, v in about["kinds"].items()],
                 title=f"sample {about['sample']} of {stage} run {about['run']} (min precision {about['min precision']})")
     click.echo(f"sheet: {folder / 'sample.csv'} and {folder / 'sample.jsonl'}; judge it with "
                f"`autoknow audit review --dir {folder}` or in the sheet, then `autoknow audit import`")

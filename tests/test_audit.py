@@ -71,6 +71,19 @@ def test_the_same_name_draws_the_same_sample(audited, tmp_path):
     assert (tmp_path / "sample.csv").read_bytes() == (folder / "sample.csv").read_bytes()
 
 
+def test_a_region_sample_draws_only_there_weighs_only_there_and_is_named_apart(audited, tmp_path):
+    """`--min-confidence`: the facts at or above it, weighted back to that region alone (not to the
+    whole run), under a name of its own, so its judgements never merge with the run's sample."""
+    store, run, folder, about = audited
+    whole = json.loads((folder / "sample.weights.json").read_text(encoding="utf-8"))
+    region = write_sample(store, "cleaning", tmp_path, n=40, min_confidence=0.5)
+    weights = json.loads((tmp_path / "sample.weights.json").read_text(encoding="utf-8"))
+    assert region["sample"] != about["sample"] and weights["min confidence"] == 0.5
+    assert set(weights["population"]["quarantined"]) <= {"0.5–0.6", "0.6–0.7", "0.7–0.8", "0.8–0.9", "≥ 0.9"}
+    assert sum(weights["weights"].values()) == pytest.approx(region["kinds"]["quarantined"]["added"])
+    assert region["kinds"]["quarantined"]["added"] < sum(whole["population"]["quarantined"].values())
+
+
 def test_import_records_each_judgement_with_provenance_and_the_report_counts_them(audited, tmp_path):
     store, run, folder, about = audited
     source = fill(KnowledgeStore(), [])  # an empty scratch store for the export round trip

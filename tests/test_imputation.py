@@ -219,7 +219,16 @@ def test_people_verdicts_on_earlier_values_teach_the_context(demo_judged, cut_mo
     scored = fitted.score([0.5, 0.5], stage.context_features(inputs, [(p, whole, Span(flavor, 0, 4)),
                                                                       (p, fragment, Span(flavor, 0, 4))]), [flavor] * 2)
     assert scored[0] > scored[1]
+    from autoknow_rdf.ml.gate import Gate
+    from autoknow_rdf.stages.imputation.stage import CONTEXT_GROUP
+
+    assert stage.gate_fitted_on("attribute value") == "held-in"
     stage.context_ = fitted
+    with pytest.raises(ValueError, match="without its verdict gate"):  # context scores never meet a held-in gate
+        stage.decide(inputs, [(p, "title", whole, [Span(flavor, 0, 4, 0.9)])])
+    scored = fitted.score(raw[~half], features[~half], held)
+    stage.gate_ = Gate.fit(scored, right[~half] > 0.5, [CONTEXT_GROUP] * len(scored), min_group=1)
+    assert stage.decide(inputs, []) == []
     stage.write(tmp_path / "imputation")
     again = ImputationStage.open(tmp_path / "imputation")
     assert np.allclose(again.context_.score(raw, features, attributes), fitted.score(raw, features, attributes))

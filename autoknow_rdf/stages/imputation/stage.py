@@ -16,8 +16,8 @@ type also masks what may be extracted (the attributes that apply to it).
 `fit` holds 15% of the products out: the values it finds in their texts calibrate a gate per
 attribute (rare attributes pooled). Where the store holds people's verdicts on the values earlier
 versions added, a context model (context.py) re-reads each value in its text and the catalogue,
-and the gate is fitted on those verdicts instead. `predict` tags each product's texts for the applicable
-attributes it has no value of and keeps a value where its attribute's gate passes it; a value is
+and one gate is fitted on those verdicts instead. `predict` tags each product's texts for the
+applicable attributes it has no value of and keeps a value where its gate passes it; a value is
 an `ak:AttributeValue` individual, reused when its normalised form names one that exists, and
 the surface string, field and character offsets stay as the fact's evidence.
 A text's spans are decoded together before they are gated or calibrated (decoding.py): whole,
@@ -214,7 +214,11 @@ class ImputationStage(Stage):
         return "attribute value"  # its held-in gates are per attribute
 
     def gate_fitted_on(self, group: str) -> str:
-        return "verdicts on earlier versions" if self.context_ is not None else "held-in"
+        return "verdicts on earlier versions" if self._verdict_gate() else "held-in"
+
+    def _verdict_gate(self) -> bool:
+        """Whether the gate was fitted on a context model's verdict scores (one group for all)."""
+        return CONTEXT_GROUP in getattr(getattr(self, "gate_", None), "groups", {})
 
     def __init__(self, extractor: str = "qa", conditioned: bool = False, epochs: int = 3, max_texts: int = 3000,
                  min_examples: int = 5, threshold: float = 0.5, seed: int = 0, type_paths: bool = True):
@@ -267,7 +271,8 @@ class ImputationStage(Stage):
     def fit(self, inputs: ImputationInputs, embed=None) -> "ImputationStage":
         """Train on up to `max_texts` labelled texts (a deterministic sample) of 85% of the
         products; attributes with fewer than `min_examples` labelled values are not learned.
-        The other 15% calibrate the per-attribute gates (`calibrate`)."""
+        The other 15% calibrate the per-attribute gates (`calibrate`), unless people's verdicts
+        fit a context model and its one gate (`_fit_context`)."""
         from ...ml.encoder import embed as default_embed
         from .model import ValueExample
 
@@ -480,7 +485,8 @@ class ImputationStage(Stage):
 
     def decide(self, inputs: ImputationInputs, found: list[tuple]) -> list[Fact]:
         """The facts of a run from every product's candidates: the best span per value, gated per
-        attribute over the whole run (so it is decided once, wherever the candidates were found)."""
+        attribute (or, read in context, by the verdict gate) over the whole run (so it is decided
+        once, wherever the candidates were found)."""
         facts: list[Fact] = []
         declared = set(inputs.individuals)
         best: dict[tuple[str, str, str], tuple[Span, str, str]] = {}
@@ -496,6 +502,8 @@ class ImputationStage(Stage):
         candidates = sorted(best.items())
         groups, scores = [a for (_, a, _), _ in candidates], [s.score for _, (s, _, _) in candidates]
         if self.context_ is not None:  # read in context, gated on people's verdicts
+            if not self._verdict_gate():
+                raise ValueError("imputation: a context model without its verdict gate; train the stage again")
             texts = {(p, f): t for p, f, t, _ in found}
             spans = [(p, texts[(p, f)], s) for (p, _, _), (s, f, _) in candidates]
             scores = self.context_.score(scores, self.context_features(inputs, spans), groups).tolist()
