@@ -113,6 +113,34 @@ def test_import_records_each_judgement_with_provenance_and_the_report_counts_the
     assert len(judgements(source, "cleaning")) == len(judgements(store, "cleaning"))
 
 
+def test_an_audit_exported_again_with_more_keeps_one_record(tmp_path):
+    """A store that loaded an export, given a later one (the same audit with more in its graph,
+    and a new audit): both audits are there, each with one record, the later one's count."""
+    from pyoxigraph import Quad, serialize
+    from pyoxigraph import RdfFormat as Format
+
+    from autoknow_rdf.vocab import PROVENANCE_GRAPH
+
+    def export(name, audits):
+        quads = []
+        for a, facts in audits.items():
+            act, graph = NamedNode(f"urn:test:audit:{a}"), NamedNode(f"urn:test:graph:{a}")
+            quads += [Quad(act, RDF.type, AK.Audit, PROVENANCE_GRAPH), Quad(act, AK.graph, graph, PROVENANCE_GRAPH),
+                      Quad(act, AK.factCount, Literal(facts), PROVENANCE_GRAPH)]
+            quads += [Quad(NamedNode(f"urn:test:j{i}"), AK.verdict, Literal("right"), graph) for i in range(facts)]
+        (tmp_path / name).write_bytes(serialize(quads, format=Format.TRIG))
+        return tmp_path / name
+
+    store = fill(KnowledgeStore(), [])
+    assert load_audit(store, export("first.trig", {"a": 2})) > 0
+    assert load_audit(store, export("later.trig", {"a": 3, "b": 1})) > 0
+    counts = [int(q.object.value) for q in store.quads_for_pattern(NamedNode("urn:test:audit:a"), AK.factCount, None)]
+    assert counts == [3]
+    assert len(list(store.quads_for_pattern(None, AK.verdict, None, NamedNode("urn:test:graph:a")))) == 3
+    assert any(store.quads_for_pattern(NamedNode("urn:test:audit:b"), RDF.type, AK.Audit))
+    assert load_audit(store, export("later.trig", {"a": 3, "b": 1})) == 0
+
+
 def test_a_second_annotator_gives_the_agreement(audited):
     store, run, folder, about = audited
     judge_all(folder, lambda row: "right" if int(row["item"]) % 4 else "wrong", "ana", "a.csv")

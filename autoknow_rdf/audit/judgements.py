@@ -149,7 +149,9 @@ def export_audit(store: KnowledgeStore, out: Path) -> int:
 
 def load_audit(store: KnowledgeStore, path: Path) -> int:
     """Load an exported audit (TriG, or gzipped TriG: .gz) whose activities the store lacks, all or nothing; returns
-    the quads added (0 when every activity is there already)."""
+    the quads added (0 when every activity is there already). An activity the store holds already
+    and the export brings again (exported later, with more in its graph) keeps the export's record
+    only, so a count that grew stays one count; its old record goes after the new one is in."""
     from pyoxigraph import parse
 
     try:
@@ -160,9 +162,15 @@ def load_audit(store: KnowledgeStore, path: Path) -> int:
     audits = {q.subject for q in quads if q.predicate == RDF.type and q.object == AK.Audit and q.graph_name == PROVENANCE_GRAPH}
     if not audits:
         raise InputError(path, None, "no ak:Audit activity in it")
-    if all(any(store.quads_for_pattern(a, RDF.type, AK.Audit, PROVENANCE_GRAPH)) for a in audits):
+    present = {a for a in audits if any(store.quads_for_pattern(a, RDF.type, AK.Audit, PROVENANCE_GRAPH))}
+    if present == audits:
         return 0
     store.store.extend([Quad(q.subject, q.predicate, q.object, q.graph_name) for q in quads])
+    record = {q for q in quads if q.subject in present and q.graph_name == PROVENANCE_GRAPH}
+    for a in sorted(present, key=str):
+        for q in list(store.quads_for_pattern(a, None, None, PROVENANCE_GRAPH)):
+            if Quad(q.subject, q.predicate, q.object, q.graph_name) not in record:
+                store.store.remove(q)
     if store.path is not None:
         store.store.flush()
     return len(quads)
