@@ -17,7 +17,7 @@ from ..errors import AutoknowError
 from ..store import KnowledgeStore
 from .judgements import GUIDELINE_VERSION, ImportResult, export_audit, import_sheets, judgements, load_audit
 from .report import audit_tables
-from .sample import AUDITED_KINDS, find_run, sample_run
+from .sample import AUDITED_KINDS, sample_name, sample_run
 from .sheet import SAMPLE_CSV, SAMPLE_JSONL, write_sheet, write_weights
 
 __all__ = ["AUDITED_KINDS", "GUIDELINE_VERSION", "ImportResult", "write_sample", "import_sheets", "judgements",
@@ -33,10 +33,8 @@ def write_sample(store: KnowledgeStore, stage: str, folder: Path, run_id: str | 
     unknown = set(kinds) - set(AUDITED_KINDS)
     if unknown:
         raise AutoknowError(f"no kind {', '.join(sorted(unknown))}; the audit judges {', '.join(AUDITED_KINDS)}")
-    if name is None and min_confidence is not None:  # a region's sample is not the run's: its own name
-        name = f"{stage}-{find_run(store, stage, run_id).run_id}-from-{min_confidence:g}"
     run, drawn, population = sample_run(store, stage, run_id, n, name, kinds, min_confidence)
-    name = name or f"{stage}-{run.run_id}"
+    name = name or sample_name(stage, run.run_id, min_confidence)
     rows = [{"item": i, "stage": stage, "sample": name, **f["row"], "judgement": "", "annotator": "", "note": ""}
             for i, f in enumerate(drawn, 1)]
     folder = Path(folder)

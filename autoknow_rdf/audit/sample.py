@@ -251,6 +251,16 @@ def at_least(facts: list[dict[str, Any]], min_confidence: float | None) -> list[
     return [f for f in facts if f["confidence"] is not None and f["confidence"] >= min_confidence]
 
 
+def sample_name(stage: str, run_id: str, min_confidence: float | None = None) -> str:
+    """A sample's default name: the stage's and the run's, and the region's when only part of the
+    run is drawn (a region's sample is not the run's: its judgements must not merge with it).
+
+    >>> sample_name("imputation", "low1"), sample_name("imputation", "low1", 0.8)
+    ('imputation-low1', 'imputation-low1-from-0.8')
+    """
+    return f"{stage}-{run_id}" + (f"-from-{min_confidence:g}" if min_confidence is not None else "")
+
+
 def sample_run(store: KnowledgeStore, stage: str, run_id: str | None = None, n: int = 200,
                name: str | None = None, kinds: tuple[str, ...] = (),
                min_confidence: float | None = None) -> tuple[Run, list[dict[str, Any]], dict[str, dict[str, int]]]:
@@ -259,7 +269,7 @@ def sample_run(store: KnowledgeStore, stage: str, run_id: str | None = None, n: 
     re-weighting)."""
     run = find_run(store, stage, run_id)
     facts = at_least([f for f in run_facts(store, run) if not kinds or f["kind"] in kinds], min_confidence)
-    name = name or f"{stage}-{run.run_id}"
+    name = name or sample_name(stage, run.run_id, min_confidence)
     drawn = draw(facts, n, name)
     population: dict[str, dict[str, int]] = {}
     for f in facts:

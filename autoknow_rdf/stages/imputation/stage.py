@@ -303,6 +303,7 @@ class ImputationStage(Stage):
         attribute; the gate is then fitted on the verdicts' out-of-fold context scores (five
         folds by product, weighted as sampled), not on held-in values. Too few verdicts, or a fold that
         cannot be fitted: no context model, and the held-in gates stay."""
+        from ...ml.folds import out_of_fold
         from ...ml.metrics import roc_auc
         from .context import MIN_AUDITED, ValueContext, find_value
 
@@ -326,14 +327,15 @@ class ImputationStage(Stage):
         weight = np.array([r[-1].weight for r in rows])
         attributes = [a for _, a, *_ in rows]
         folds = np.array([bucket("context" + p, 5) for p, *_ in rows])  # by product: a title's values share a fold
-        oof = np.zeros(len(rows))
-        for k in range(5):  # each verdict scored by a model fitted without its fold
-            out = folds == k
-            model = ValueContext.fit(raw[~out], features[~out], [a for a, o in zip(attributes, out) if not o], right[~out])
-            if model is None:
-                self.metrics_["context"] = "too few verdicts in a fold"
-                return
-            oof[out] = model.score(raw[out], features[out], [a for a, o in zip(attributes, out) if o])
+
+        def among(rows_: np.ndarray) -> list[str]:
+            return [a for a, r in zip(attributes, rows_) if r]
+
+        oof = out_of_fold(folds, 5, lambda rows_: ValueContext.fit(raw[rows_], features[rows_], among(rows_), right[rows_]),
+                          lambda model, rows_: model.score(raw[rows_], features[rows_], among(rows_)))
+        if oof is None:
+            self.metrics_["context"] = "too few verdicts in a fold"
+            return
         self.context_ = ValueContext.fit(raw, features, attributes, right)
         from ...ml.gate import Gate
 

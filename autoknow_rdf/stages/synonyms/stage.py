@@ -176,6 +176,7 @@ class SynonymsStage(Stage):
         types named in English, no hypernym between them). Returns each verdict's out-of-fold
         context score, label and weight, for the type gate (None without a context model: too few
         verdicts, or a fold without enough to fit), and what was measured."""
+        from ...ml.folds import out_of_fold
         from ...ml.metrics import roc_auc
         from .context import LinkContext
 
@@ -190,13 +191,10 @@ class SynonymsStage(Stage):
         right = np.array([inputs.audited[k].right for k in pairs])
         weight = np.array([inputs.audited[k].weight for k in pairs])
         folds = np.array([bucket("context" + a + b, 5) for a, b in pairs])
-        oof = np.zeros(len(pairs))
-        for f in range(5):  # each verdict scored by a model fitted without its fold
-            out = folds == f
-            model = LinkContext.fit(raw[~out], features[~out], right[~out], weight[~out])
-            if model is None:
-                return None, {"context verdicts": len(pairs), "context": "too few verdicts in a fold"}
-            oof[out] = model.score(raw[out], features[out])
+        oof = out_of_fold(folds, 5, lambda rows: LinkContext.fit(raw[rows], features[rows], right[rows], weight[rows]),
+                          lambda model, rows: model.score(raw[rows], features[rows]))
+        if oof is None:
+            return None, {"context verdicts": len(pairs), "context": "too few verdicts in a fold"}
         self.context_ = LinkContext.fit(raw, features, right, weight)
         y = (right > 0.5).astype(int)
         return (oof.tolist(), y.tolist(), weight.tolist()), {
